@@ -1,0 +1,54 @@
+"""Settings: the only place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    # External Postgres; when empty the embedded server under data_dir is used.
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path(".signalyard"))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # When set, becomes the bootstrap admin's API token (automation).
+    bootstrap_token: str | None = None
+    # Schema holding the event store tables.
+    event_schema: str = "eventstore"
+    lock_timeout_seconds: int = 5
+    pool_size: int = 8
+    max_body_bytes: int = 1_048_576
+    read_your_writes_timeout_seconds: float = 5.0
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("SIGNALYARD_DATA_DIR") or ".signalyard"),
+            host=env.get("SIGNALYARD_HOST") or "127.0.0.1",
+            port=_int(env, "SIGNALYARD_PORT", 8000),
+            bootstrap_token=env.get("SIGNALYARD_BOOTSTRAP_TOKEN") or None,
+            event_schema=env.get("SIGNALYARD_EVENT_SCHEMA") or "eventstore",
+            lock_timeout_seconds=_int(env, "SIGNALYARD_LOCK_TIMEOUT", 5),
+            pool_size=_int(env, "SIGNALYARD_POOL_SIZE", 8),
+            max_body_bytes=_int(env, "SIGNALYARD_MAX_BODY_BYTES", 1_048_576),
+            log_level=env.get("SIGNALYARD_LOG_LEVEL") or "info",
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
