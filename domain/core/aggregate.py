@@ -1,0 +1,88 @@
+"""BaseCoreModel of the seed as an event-sourced aggregate.
+
+Every event carries `meta` (actor, correlation id, causation id, tenant): the audit trail.
+guid = aggregate id, version = aggregate version (optimistic lock), created_at/updated_at =
+the library's created_on/modified_on; the *_by fields come from the events' meta.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.core.errors import InvalidInput, StaleVersion
+
+
+class AuditedAggregate(Aggregate):
+    """Every event of every aggregate carries meta: actor, correlation, causation, tenant."""
+
+    class Event(Aggregate.Event):
+        meta: dict
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            aggregate.updated_by = self.meta.get("actor")
+            return aggregate
+
+
+class CoreAggregate(AuditedAggregate):
+    # Fields an Updated event may change; each subclass lists its own.
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset({"name", "description"})
+
+    def _init_core(self, name: str, slug: str, description: str, meta: dict) -> None:
+        self.name = name
+        self.slug = slug
+        self.description = description
+        self.created_by = meta.get("actor")
+        self.deleted_at = None
+        self.deleted_by = None
+
+    @property
+    def guid(self) -> UUID:
+        return self.id
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def check_version(self, expected: int | None) -> None:
+        if expected is not None and expected != self.version:
+            raise StaleVersion(
+                f"expected version {expected}, current is {self.version}",
+                current_version=self.version,
+            )
+
+    def changes_from(self, requested: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(requested) - self.UPDATABLE
+        if unknown:
+            field = sorted(unknown)[0]
+            raise InvalidInput(f"field {field!r} cannot be changed", field=field)
+        return {k: v for k, v in requested.items() if getattr(self, k, None) != v}
+
+    @event("Updated")
+    def update(self, changes: dict, meta: dict) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+    def soft_delete(self, meta: dict) -> None:
+        if self.is_deleted:
+            raise InvalidInput("already deleted")
+        self._deleted(deleted_at=datetime.now(tz=UTC), meta=meta)
+
+    def restore(self, meta: dict) -> None:
+        if not self.is_deleted:
+            raise InvalidInput("not deleted")
+        self._undeleted(meta=meta)
+
+    @event("Deleted")
+    def _deleted(self, deleted_at: datetime, meta: dict) -> None:
+        self.deleted_at = deleted_at
+        self.deleted_by = meta.get("actor")
+
+    @event("Undeleted")
+    def _undeleted(self, meta: dict) -> None:
+        self.deleted_at = None
+        self.deleted_by = None

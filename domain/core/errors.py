@@ -1,0 +1,38 @@
+"""Domain errors. The API maps each to a problem+json status; nothing here knows HTTP."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    """A value breaks a rule of the model (the field at fault is named)."""
+
+
+class NotFound(DomainError):
+    """Unknown, soft-deleted or invisible to the caller: all look the same from outside."""
+
+
+class Conflict(DomainError):
+    """Uniqueness within a scope would be broken (slug taken, already a member...)."""
+
+
+class PermissionDenied(DomainError):
+    """The caller can see the resource but its role does not allow the command."""
+
+
+class Unauthenticated(DomainError):
+    """No valid credential (missing, unknown, expired or revoked token)."""
+
+
+class StaleVersion(DomainError):
+    """Optimistic lock: the caller's expected version is not the current one."""
+
+    def __init__(self, message: str, *, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
