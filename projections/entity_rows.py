@@ -1,0 +1,116 @@
+"""Writing BaseCoreModel rows from events: shared by every entity read model.
+
+Each row keeps `created_position` (the log position of its Created event): lists order by
+it, so pagination is stable and survives a rebuild.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Cursor, sql
+from psycopg.types.json import Jsonb
+
+from domain.core.aggregate import CoreAggregate
+
+BASE_COLUMNS_DDL = """
+    guid uuid PRIMARY KEY,
+    slug text NOT NULL,
+    name text NOT NULL,
+    description text NOT NULL DEFAULT '',
+    version bigint NOT NULL,
+    created_position bigint NOT NULL,
+    created_at timestamptz NOT NULL,
+    created_by text,
+    updated_at timestamptz NOT NULL,
+    updated_by text,
+    deleted_at timestamptz,
+    deleted_by text
+"""
+
+BASE_FIELDS = (
+    "guid",
+    "slug",
+    "name",
+    "description",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "deleted_at",
+    "deleted_by",
+)
+
+
+def _adapt(value: Any) -> Any:
+    return Jsonb(value) if isinstance(value, (dict, list)) else value
+
+
+@dataclass(frozen=True)
+class EntityTable:
+    table: str
+    columns: tuple[str, ...]  # entity-specific columns, named as the event fields
+    mutable_only: tuple[str, ...] = ()  # columns set by later events, not by Created
+
+    def insert_created(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
+        actor = event.meta.get("actor")
+        values = {
+            "guid": event.originator_id,
+            "slug": event.slug,
+            "name": event.name,
+            "description": event.description,
+            "version": event.originator_version,
+            "created_position": position,
+            "created_at": event.timestamp,
+            "created_by": actor,
+            "updated_at": event.timestamp,
+            "updated_by": actor,
+        }
+        values.update({c: _adapt(getattr(event, c)) for c in self.columns})
+        cur.execute(
+            sql.SQL("INSERT INTO {}.{} ({}) VALUES ({}) ON CONFLICT (guid) DO NOTHING").format(
+                sql.Identifier(schema),
+                sql.Identifier(self.table),
+                sql.SQL(", ").join(map(sql.Identifier, values)),
+                sql.SQL(", ").join(sql.Placeholder() * len(values)),
+            ),
+            list(values.values()),
+        )
+
+    def apply_change(self, cur: Cursor, schema: str, event: Any, changes: dict[str, Any]) -> None:
+        allowed = {
+            "slug",
+            "name",
+            "description",
+            "deleted_at",
+            "deleted_by",
+            *self.columns,
+            *self.mutable_only,
+        }
+        values = {k: _adapt(v) for k, v in changes.items() if k in allowed}
+        values.update(
+            version=event.originator_version,
+            updated_at=event.timestamp,
+            updated_by=event.meta.get("actor"),
+        )
+        cur.execute(
+            sql.SQL("UPDATE {}.{} SET {} WHERE guid = %s").format(
+                sql.Identifier(schema),
+                sql.Identifier(self.table),
+                sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in values),
+            ),
+            [*values.values(), event.originator_id],
+        )
+
+
+def lifecycle_changes(event: Any) -> dict[str, Any] | None:
+    """The row changes of the base events every CoreAggregate has, or None."""
+    if isinstance(event, CoreAggregate.Updated):
+        return dict(event.changes)
+    if isinstance(event, CoreAggregate.Deleted):
+        return {"deleted_at": event.deleted_at, "deleted_by": event.meta.get("actor")}
+    if isinstance(event, CoreAggregate.Undeleted):
+        return {"deleted_at": None, "deleted_by": None}
+    return None

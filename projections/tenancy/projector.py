@@ -1,0 +1,121 @@
+"""TenancyProjection: organizations, groups, members, teams, workspaces, projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Cursor, sql
+
+from domain.tenancy.hierarchy import Project, Team, Workspace
+from domain.tenancy.membership import OrganizationMember, TeamMembership
+from domain.tenancy.organization import Organization
+from projections.entity_rows import EntityTable, lifecycle_changes
+from projections.tenancy import tables
+
+_CREATED: dict[type, EntityTable] = {
+    Organization.Created: tables.ORGANIZATIONS,
+    Team.Created: tables.TEAMS,
+    Workspace.Created: tables.WORKSPACES,
+    Project.Created: tables.PROJECTS,
+    OrganizationMember.Granted: tables.ORG_MEMBERS,
+    TeamMembership.Granted: tables.TEAM_MEMBERS,
+}
+_BY_NAME = {t.table: t for t in _CREATED.values()}
+
+
+class TenancyProjection:
+    name = "tenancy"
+
+    def create_tables(self, cur: Cursor, schema: str) -> None:
+        tables.create_tables(cur, schema)
+
+    def handle(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
+        created = _CREATED.get(type(event))
+        if created is not None:
+            created.insert_created(cur, schema, event, position)
+            self._remember(cur, schema, event.originator_id, created.table)
+            return
+        changes = lifecycle_changes(event)
+        if changes is not None:
+            table = self._table_of(cur, schema, event.originator_id)
+            if table is not None:
+                table.apply_change(cur, schema, event, changes)
+            return
+        if isinstance(event, Organization.Event):
+            self._handle_group_event(cur, schema, event, position)
+
+    def _remember(self, cur: Cursor, schema: str, guid: Any, table: str) -> None:
+        cur.execute(
+            sql.SQL("INSERT INTO {}.entity_tables VALUES (%s, %s) ON CONFLICT DO NOTHING").format(
+                sql.Identifier(schema)
+            ),
+            (guid, table),
+        )
+
+    def _table_of(self, cur: Cursor, schema: str, guid: Any) -> EntityTable | None:
+        cur.execute(
+            sql.SQL("SELECT tbl FROM {}.entity_tables WHERE guid = %s").format(
+                sql.Identifier(schema)
+            ),
+            (guid,),
+        )
+        row = cur.fetchone()
+        return _BY_NAME[row[0]] if row else None
+
+    def _handle_group_event(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
+        s = sql.Identifier(schema)
+        actor = event.meta.get("actor")
+        kind = type(event).__name__
+        org_id = event.originator_id
+        if kind == "GroupDefined":
+            cur.execute(
+                sql.SQL(
+                    "INSERT INTO {}.groups VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                    "ON CONFLICT DO NOTHING"
+                ).format(s),
+                (
+                    event.group_id,
+                    org_id,
+                    event.slug,
+                    event.name,
+                    event.role,
+                    position,
+                    event.timestamp,
+                    actor,
+                    event.timestamp,
+                    actor,
+                ),
+            )
+        elif kind == "GroupChanged":
+            changes = {k: v for k, v in event.changes.items() if k in ("name", "slug", "role")}
+            assignments = sql.SQL(", ").join(
+                sql.SQL("{} = %s").format(sql.Identifier(k)) for k in changes
+            )
+            cur.execute(
+                sql.SQL(
+                    "UPDATE {}.groups SET {}, updated_at = %s, updated_by = %s WHERE guid = %s"
+                ).format(s, assignments),
+                [*changes.values(), event.timestamp, actor, event.group_id],
+            )
+        elif kind == "GroupRemoved":
+            cur.execute(
+                sql.SQL("DELETE FROM {}.group_members WHERE group_id = %s").format(s),
+                (event.group_id,),
+            )
+            cur.execute(
+                sql.SQL("DELETE FROM {}.groups WHERE guid = %s").format(s), (event.group_id,)
+            )
+        elif kind == "GroupMemberAdded":
+            cur.execute(
+                sql.SQL(
+                    "INSERT INTO {}.group_members VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+                ).format(s),
+                (event.group_id, org_id, event.user_id),
+            )
+        elif kind == "GroupMemberRemoved":
+            cur.execute(
+                sql.SQL("DELETE FROM {}.group_members WHERE group_id = %s AND user_id = %s").format(
+                    s
+                ),
+                (event.group_id, event.user_id),
+            )

@@ -1,0 +1,53 @@
+"""Tables of the tenancy read model (schema rm_tenancy, or its rebuild shadow)."""
+
+from __future__ import annotations
+
+from psycopg import Cursor, sql
+
+from projections.entity_rows import BASE_COLUMNS_DDL, EntityTable
+
+ORGANIZATIONS = EntityTable("organizations", ("website",))
+TEAMS = EntityTable("teams", ("organization_id",))
+WORKSPACES = EntityTable("workspaces", ("organization_id", "team_id", "is_active"))
+PROJECTS = EntityTable("projects", ("organization_id", "team_id", "workspace_id", "settings"))
+ORG_MEMBERS = EntityTable("org_members", ("organization_id", "user_id", "role"))
+TEAM_MEMBERS = EntityTable("team_members", ("organization_id", "team_id", "user_id", "role"))
+
+_DDL = [
+    f"CREATE TABLE IF NOT EXISTS {{s}}.organizations ({BASE_COLUMNS_DDL}, website text)",
+    f"CREATE TABLE IF NOT EXISTS {{s}}.teams ({BASE_COLUMNS_DDL}, organization_id uuid NOT NULL)",
+    f"""CREATE TABLE IF NOT EXISTS {{s}}.workspaces ({BASE_COLUMNS_DDL},
+        organization_id uuid NOT NULL, team_id uuid NOT NULL, is_active boolean NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {{s}}.projects ({BASE_COLUMNS_DDL},
+        organization_id uuid NOT NULL, team_id uuid NOT NULL, workspace_id uuid NOT NULL,
+        settings jsonb NOT NULL DEFAULT '{{{{}}}}')""",
+    f"""CREATE TABLE IF NOT EXISTS {{s}}.org_members ({BASE_COLUMNS_DDL},
+        organization_id uuid NOT NULL, user_id uuid NOT NULL, role text NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {{s}}.team_members ({BASE_COLUMNS_DDL},
+        organization_id uuid NOT NULL, team_id uuid NOT NULL, user_id uuid NOT NULL,
+        role text NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS {s}.groups (
+        guid uuid PRIMARY KEY, organization_id uuid NOT NULL, slug text NOT NULL,
+        name text NOT NULL, role text NOT NULL, created_position bigint NOT NULL,
+        created_at timestamptz NOT NULL, created_by text,
+        updated_at timestamptz NOT NULL, updated_by text)""",
+    """CREATE TABLE IF NOT EXISTS {s}.group_members (
+        group_id uuid NOT NULL, organization_id uuid NOT NULL, user_id uuid NOT NULL,
+        PRIMARY KEY (group_id, user_id))""",
+    # Which table holds an entity: the base events (Updated, Deleted...) name only the id.
+    "CREATE TABLE IF NOT EXISTS {s}.entity_tables (guid uuid PRIMARY KEY, tbl text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS teams_org ON {s}.teams (organization_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS ws_team ON {s}.workspaces (team_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS projects_ws ON {s}.projects (workspace_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS om_user ON {s}.org_members (user_id) WHERE deleted_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS om_org ON {s}.org_members (organization_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS tm_team ON {s}.team_members (team_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS gm_user ON {s}.group_members (user_id)",
+]
+
+
+def create_tables(cur: Cursor, schema: str) -> None:
+    for statement in _DDL:
+        cur.execute(
+            sql.SQL(statement.replace("{s}", "{schema}")).format(schema=sql.Identifier(schema))
+        )
