@@ -38,8 +38,7 @@ def _with_database(url: str, dbname: str) -> str:
     return psycopg.conninfo.make_conninfo(**info)
 
 
-@pytest.fixture
-def fresh_db_url(pg_server_url: str) -> Iterator[str]:
+def _database_for_test(pg_server_url: str) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(pg_server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -48,3 +47,13 @@ def fresh_db_url(pg_server_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_db_url(pg_server_url: str) -> Iterator[str]:
+    yield from _database_for_test(pg_server_url)
+
+
+@pytest.fixture(scope="module")
+def module_db_url(pg_server_url: str) -> Iterator[str]:
+    yield from _database_for_test(pg_server_url)

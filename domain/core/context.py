@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 SYSTEM_ACTOR = "system"
@@ -44,3 +45,9 @@ class CommandResult:
     guid: UUID
     version: int
     position: int
+    # The aggregate after the command, for the caller to describe what it wrote.
+    entity: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, aggregate: Any, position: int) -> CommandResult:
+        return cls(aggregate.id, aggregate.version, position, aggregate)

@@ -36,3 +36,7 @@ class StaleVersion(DomainError):
     def __init__(self, message: str, *, current_version: int) -> None:
         super().__init__(message)
         self.current_version = current_version
+
+
+class VersionRequired(DomainError):
+    """Changing an existing entity needs the version the caller last read."""

@@ -76,7 +76,7 @@ class IdentityService:
             meta=ctx.meta(None),
         )
         claim = self.store.claim_slug(ctx, None, "user", "", slug, user.id)
-        return CommandResult(user.id, user.version, self.store.record(user, claim))
+        return CommandResult.of(user, self.store.record(user, claim))
 
     def find_user(self, ref: str) -> User:
         guid = looks_like_uuid(ref) or self.store.slug_owner("user", "", ref)
@@ -113,7 +113,7 @@ class IdentityService:
             expires_at=expires_at,
             meta=ctx.meta(None),
         )
-        result = CommandResult(token.id, token.version, self.store.record(token))
+        result = CommandResult.of(token, self.store.record(token))
         return IssuedToken(result, secret, expires_at)
 
     def revoke_token(self, ctx: CommandContext, user_ref: str, token_id: UUID) -> CommandResult:
@@ -123,7 +123,7 @@ class IdentityService:
         if token is None or token.user_id != user.id:
             raise NotFound("token not found")
         token.revoke(meta=ctx.meta(None))
-        return CommandResult(token.id, token.version, self.store.record(token))
+        return CommandResult.of(token, self.store.record(token))
 
     def bootstrap_admin(self, name: str, token_secret: str | None) -> IssuedToken | None:
         """First start: create the admin user and a token. No-op when one already exists."""

@@ -58,7 +58,7 @@ def update_entity(
     entity.check_version(expected_version)
     changes = validated_changes(entity, requested)
     if not changes:
-        return CommandResult(entity.id, entity.version, 0)
+        return CommandResult.of(entity, 0)
     tenant = tenant_of(entity)
     touched: list = [entity]
     if "slug" in changes and type(entity) in SLUG_KINDS:
@@ -69,7 +69,7 @@ def update_entity(
             touched.append(released)
     entity.update(changes=changes, meta=ctx.meta(tenant))
     position = store.record(*touched)
-    return CommandResult(entity.id, entity.version, position)
+    return CommandResult.of(entity, position)
 
 
 def delete_entity(
@@ -77,7 +77,7 @@ def delete_entity(
 ) -> CommandResult:
     entity.check_version(expected_version)
     entity.soft_delete(meta=ctx.meta(tenant_of(entity)))
-    return CommandResult(entity.id, entity.version, store.record(entity))
+    return CommandResult.of(entity, store.record(entity))
 
 
 def undelete_entity(
@@ -85,4 +85,4 @@ def undelete_entity(
 ) -> CommandResult:
     entity.check_version(expected_version)
     entity.restore(meta=ctx.meta(tenant_of(entity)))
-    return CommandResult(entity.id, entity.version, store.record(entity))
+    return CommandResult.of(entity, store.record(entity))

@@ -12,6 +12,7 @@ from domain.core.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    VersionRequired,
 )
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.user import User
@@ -88,7 +89,7 @@ class TenancyService:
             meta=ctx.meta(org.id),
         )
         claim = self.store.claim_slug(ctx, org.id, "org", "", slug, org.id)
-        return CommandResult(org.id, org.version, self.store.record(org, claim, owner))
+        return CommandResult.of(org, self.store.record(org, claim, owner))
 
     # -- team / workspace / project -------------------------------------------------------
     def create_team(
@@ -110,7 +111,7 @@ class TenancyService:
             meta=ctx.meta(org.id),
         )
         claim = self.store.claim_slug(ctx, org.id, "team", org.id, slug, team.id)
-        return CommandResult(team.id, team.version, self.store.record(team, claim))
+        return CommandResult.of(team, self.store.record(team, claim))
 
     def create_workspace(
         self,
@@ -138,7 +139,7 @@ class TenancyService:
             meta=ctx.meta(chain.org.id),
         )
         claim = self.store.claim_slug(ctx, chain.org.id, "workspace", chain.team.id, slug, ws.id)
-        return CommandResult(ws.id, ws.version, self.store.record(ws, claim))
+        return CommandResult.of(ws, self.store.record(ws, claim))
 
     def create_project(
         self,
@@ -170,7 +171,7 @@ class TenancyService:
         claim = self.store.claim_slug(
             ctx, chain.org.id, "project", chain.workspace.id, slug, project.id
         )
-        return CommandResult(project.id, project.version, self.store.record(project, claim))
+        return CommandResult.of(project, self.store.record(project, claim))
 
     # -- any entity of the hierarchy ------------------------------------------------------
     def update(
@@ -228,7 +229,7 @@ class TenancyService:
                 role=new_role.value,
                 meta=meta,
             )
-            return CommandResult(member.id, member.version, self.store.record(member)), True
+            return CommandResult.of(member, self.store.record(member)), True
         return self._regrant(ctx, member, new_role.value, expected_version), False
 
     def remove_org_member(
@@ -267,7 +268,7 @@ class TenancyService:
                 role=new_role.value,
                 meta=ctx.meta(chain.org.id),
             )
-            return CommandResult(member.id, member.version, self.store.record(member)), True
+            return CommandResult.of(member, self.store.record(member)), True
         return self._regrant(ctx, member, new_role.value, expected_version), False
 
     def remove_team_member(
@@ -284,6 +285,18 @@ class TenancyService:
         member = self._live_member(TeamMembership, membership_id(chain.team.id, user.id))
         return delete_entity(self.store, ctx, member, expected_version)
 
+    def member_history(
+        self, ctx: CommandContext, org_ref: str, team_ref: str | None, user_ref: str
+    ) -> tuple[Any, list[Any]]:
+        chain = self.locate(ctx, Action.READ, org_ref, team_ref)
+        user = self.resolve.user(user_ref, include_deleted=True)
+        kind = TeamMembership if chain.team else OrganizationMember
+        scope = chain.team or chain.org
+        member = self.store.find(membership_id(scope.id, user.id), kind)
+        if member is None:
+            raise NotFound("membership not found")
+        return member, self.store.history(member.id)
+
     def _live_member(self, kind: type, member_id: UUID) -> Any:
         member = self.store.find(member_id, kind)
         if member is None or member.is_deleted:
@@ -293,6 +306,8 @@ class TenancyService:
     def _regrant(
         self, ctx: CommandContext, member: Any, role: str, expected_version: int | None
     ) -> CommandResult:
+        if expected_version is None:
+            raise VersionRequired('the membership exists: send If-Match: "<version>" to change it')
         member.check_version(expected_version)
         meta = ctx.meta(member.organization_id)
         if member.is_deleted:
@@ -300,8 +315,8 @@ class TenancyService:
         if member.role != role:
             member.update(changes={"role": role}, meta=meta)
         if not member.pending_events:
-            return CommandResult(member.id, member.version, 0)
-        return CommandResult(member.id, member.version, self.store.record(member))
+            return CommandResult.of(member, 0)
+        return CommandResult.of(member, self.store.record(member))
 
     def _check_may_grant(self, ctx: CommandContext, org: Organization, role: OrgRole) -> None:
         if role is OrgRole.OWNER and not ctx.is_platform_admin:
@@ -318,12 +333,18 @@ class TenancyService:
         self._check_may_grant(ctx, org, grant)
         group_id = uuid4()
         org.define_group(group_id, name, slug_for(name, slug), grant, meta=ctx.meta(org.id))
-        return CommandResult(group_id, org.version, self.store.record(org))
+        return CommandResult(group_id, org.version, self.store.record(org), org)
 
     def change_group(
-        self, ctx: CommandContext, org_ref: str, group_ref: str, changes: dict[str, Any]
+        self,
+        ctx: CommandContext,
+        org_ref: str,
+        group_ref: str,
+        changes: dict[str, Any],
+        expected_version: int | None = None,
     ) -> CommandResult:
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        org.check_version(expected_version)
         group_id, _ = org.group(group_ref)
         clean: dict[str, Any] = {}
         if "name" in changes:
@@ -335,15 +356,22 @@ class TenancyService:
             self._check_may_grant(ctx, org, OrgRole(clean["role"]))
         if clean:
             org.change_group(group_id, clean, meta=ctx.meta(org.id))
-            return CommandResult(UUID(group_id), org.version, self.store.record(org))
-        return CommandResult(UUID(group_id), org.version, 0)
+            return CommandResult(UUID(group_id), org.version, self.store.record(org), org)
+        return CommandResult(UUID(group_id), org.version, 0, org)
 
-    def remove_group(self, ctx: CommandContext, org_ref: str, group_ref: str) -> CommandResult:
+    def remove_group(
+        self,
+        ctx: CommandContext,
+        org_ref: str,
+        group_ref: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        org.check_version(expected_version)
         group_id, group = org.group(group_ref)
         self._check_may_grant(ctx, org, OrgRole(group["role"]))
         org.remove_group(group_id=group_id, meta=ctx.meta(org.id))
-        return CommandResult(UUID(group_id), org.version, self.store.record(org))
+        return CommandResult(UUID(group_id), org.version, self.store.record(org), org)
 
     def add_group_member(
         self, ctx: CommandContext, org_ref: str, group_ref: str, user_ref: str
@@ -354,14 +382,20 @@ class TenancyService:
         user = self.resolve.user(user_ref)
         added = org.add_group_member(group_id, user.id, meta=ctx.meta(org.id))
         position = self.store.record(org) if added else 0
-        return CommandResult(UUID(group_id), org.version, position)
+        return CommandResult(UUID(group_id), org.version, position, org)
 
     def remove_group_member(
-        self, ctx: CommandContext, org_ref: str, group_ref: str, user_ref: str
+        self,
+        ctx: CommandContext,
+        org_ref: str,
+        group_ref: str,
+        user_ref: str,
+        expected_version: int | None = None,
     ) -> CommandResult:
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        org.check_version(expected_version)
         group_id, group = org.group(group_ref)
         self._check_may_grant(ctx, org, OrgRole(group["role"]))
         user = self.resolve.user(user_ref, include_deleted=True)
         org.remove_group_member(group_id, user.id, meta=ctx.meta(org.id))
-        return CommandResult(UUID(group_id), org.version, self.store.record(org))
+        return CommandResult(UUID(group_id), org.version, self.store.record(org), org)

@@ -1,0 +1,41 @@
+"""The FastAPI apps: command (writes), query (reads), or both on one server."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import problems
+from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
+from api.routes import hierarchy_commands, hierarchy_queries, identity, members
+from api.services import Services
+
+COMMAND_ROUTERS = (hierarchy_commands.router,)
+QUERY_ROUTERS = (hierarchy_queries.router,)
+MIXED_ROUTERS = (members.router, identity.router)
+
+
+def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] = ()) -> FastAPI:
+    app = FastAPI(
+        title="Signalyard",
+        version="0.1.0",
+        summary="Event-sourced control plane for AI-agent tasks and workflows",
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services
+    problems.install(app)
+    problems.install_unavailable(app, *unavailable)
+    for router in (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process serves HTTP."""
+        return {"status": "ok"}
+
+    app.add_middleware(
+        BodyAndIdempotencyMiddleware,
+        store=services.idempotency,
+        max_body_bytes=services.max_body_bytes,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,189 @@
+"""ASGI middleware: request ids, body size limit, Idempotency-Key replay."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from api.idempotency import (
+    REPLAYED_HEADERS,
+    IdempotencyStore,
+    credential_of,
+    fingerprint,
+)
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _send_problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    title: str,
+    detail: str,
+    extra_headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
+) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path"),
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra_headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestIdMiddleware:
+    """X-Request-ID in (or a new one) becomes the correlation id and is echoed back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = (_header(scope, b"x-request-id") or "")[:200] or str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+class BodyAndIdempotencyMiddleware:
+    """Buffers request bodies up to the limit (413 beyond) and handles Idempotency-Key."""
+
+    def __init__(self, app: ASGIApp, store: IdempotencyStore | None, max_body_bytes: int):
+        self.app, self.store, self.limit = app, store, max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        length = _header(scope, b"content-length")
+        if length and length.isdigit() and int(length) > self.limit:
+            return await _send_problem(
+                send, scope, 413, "Payload too large", f"request body exceeds {self.limit} bytes"
+            )
+        body = await _read_body(receive, self.limit)
+        if body is None:
+            return await _send_problem(
+                send, scope, 413, "Payload too large", f"request body exceeds {self.limit} bytes"
+            )
+        delivered = False
+
+        async def replay_receive() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        key = _header(scope, b"idempotency-key")
+        if key is None or scope["method"] != "POST" or self.store is None:
+            return await self.app(scope, replay_receive, send)
+        if not 1 <= len(key) <= 255:
+            return await _send_problem(
+                send, scope, 400, "Bad request", "Idempotency-Key must be 1-255 characters"
+            )
+        await self._idempotent(scope, replay_receive, send, key, body)
+
+    async def _idempotent(
+        self, scope: Scope, receive: Receive, send: Send, key: str, body: bytes
+    ) -> None:
+        assert self.store is not None
+        credential = credential_of(_header(scope, b"authorization"))
+        fp = fingerprint(scope["method"], scope["path"], body)
+        stored = await self.store.begin(credential, key, fp)
+        if stored is not None:
+            if stored.fingerprint != fp:
+                return await _send_problem(
+                    send,
+                    scope,
+                    422,
+                    "Idempotency key reused",
+                    "this Idempotency-Key was used with a different request body or path",
+                )
+            if stored.state != "done":
+                return await _send_problem(
+                    send,
+                    scope,
+                    409,
+                    "Request in progress",
+                    "a request with this Idempotency-Key is still being processed",
+                    [(b"retry-after", b"1")],
+                )
+            headers = [(k.encode(), v.encode()) for k, v in stored.headers.items()]
+            headers += [
+                (b"content-length", str(len(stored.body)).encode()),
+                (b"idempotent-replayed", b"true"),
+            ]
+            await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+            await send({"type": "http.response.body", "body": stored.body})
+            return
+        captured: dict[str, Any] = {"status": 500, "headers": {}, "body": []}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = {
+                    k.decode().lower(): v.decode()
+                    for k, v in message.get("headers", [])
+                    if k.decode().lower() in REPLAYED_HEADERS
+                }
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await self.store.release(credential, key)
+            raise
+        if captured["status"] >= 500:
+            await self.store.release(credential, key)  # a failure may be retried
+        else:
+            await self.store.complete(
+                credential, key, captured["status"], captured["headers"], b"".join(captured["body"])
+            )

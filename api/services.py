@@ -1,0 +1,26 @@
+"""What the API needs, built by the composition root and handed to create_app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool
+
+from api.idempotency import IdempotencyStore
+from domain.identity.service import IdentityService
+from domain.store import EventStore
+from domain.tenancy.service import TenancyService
+from projections.waiter import ProgressWaiter
+
+
+@dataclass
+class Services:
+    store: EventStore
+    identity: IdentityService
+    tenancy: TenancyService
+    read_pool: AsyncConnectionPool
+    waiter: ProgressWaiter
+    idempotency: IdempotencyStore
+    projection_names: tuple[str, ...]
+    max_body_bytes: int = 1_048_576
+    read_your_writes_timeout: float = 5.0

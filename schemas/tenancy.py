@@ -1,0 +1,125 @@
+"""Requests and responses of organizations, teams, workspaces, projects and members."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from schemas.common import SLUG, Description, Name, Request, Resource
+
+OrgRoleName = Literal["owner", "admin", "member", "viewer"]
+TeamRoleName = Literal["maintainer", "member"]
+
+
+class OrganizationCreate(Request):
+    name: str = Name
+    slug: str | None = Field(default=None, pattern=SLUG)
+    description: str = Description
+    website: str | None = Field(default=None, max_length=2048)
+
+
+class OrganizationPatch(Request):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(default=None, pattern=SLUG)
+    description: str | None = Field(default=None, max_length=4000)
+    website: str | None = Field(default=None, max_length=2048)
+
+
+class Organization(Resource):
+    website: str | None = None
+    groups: list[Group] = []
+
+
+class TeamCreate(Request):
+    name: str = Name
+    slug: str | None = Field(default=None, pattern=SLUG)
+    description: str = Description
+
+
+class TeamPatch(Request):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(default=None, pattern=SLUG)
+    description: str | None = Field(default=None, max_length=4000)
+
+
+class Team(Resource):
+    organization_id: UUID
+
+
+class WorkspaceCreate(TeamCreate):
+    is_active: bool = True
+
+
+class WorkspacePatch(TeamPatch):
+    is_active: bool | None = None
+
+
+class Workspace(Resource):
+    organization_id: UUID
+    team_id: UUID
+    is_active: bool
+
+
+class ProjectCreate(TeamCreate):
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProjectPatch(TeamPatch):
+    settings: dict[str, Any] | None = None
+
+
+class Project(Resource):
+    organization_id: UUID
+    team_id: UUID
+    workspace_id: UUID
+    settings: dict[str, Any]
+
+
+class OrgMemberPut(Request):
+    role: OrgRoleName
+
+
+class TeamMemberPut(Request):
+    role: TeamRoleName
+
+
+class OrgMember(Resource):
+    organization_id: UUID
+    user_id: UUID
+    role: str
+
+
+class TeamMember(Resource):
+    organization_id: UUID
+    team_id: UUID
+    user_id: UUID
+    role: str
+
+
+class GroupCreate(Request):
+    name: str = Name
+    slug: str | None = Field(default=None, pattern=SLUG)
+    role: OrgRoleName
+
+
+class GroupPatch(Request):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(default=None, pattern=SLUG)
+    role: OrgRoleName | None = None
+
+
+class Group(BaseModel):
+    guid: UUID
+    slug: str
+    name: str
+    role: str
+    members: list[UUID] = []
+
+
+class GroupMemberAdd(Request):
+    user: str = Field(min_length=1, max_length=200, description="user guid or slug")
+
+
+Organization.model_rebuild()

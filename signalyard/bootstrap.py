@@ -1,0 +1,213 @@
+"""Composition root: builds the event store, services, read models and apps from Settings.
+
+Nothing else in the project reads the environment or wires dependencies.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from contextlib import asynccontextmanager
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from domain.identity.service import IdentityService
+from domain.store import EventStore
+from domain.tenancy.service import TenancyService
+from projections.base import Projection
+from projections.identity.projector import IdentityProjection
+from projections.log import EventLog
+from projections.tenancy.projector import TenancyProjection
+from signalyard.settings import Settings
+
+log = logging.getLogger("signalyard")
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    from signalyard.embedded import resolve_database_url
+
+    return resolve_database_url(settings)
+
+
+def read_models() -> list[Projection]:
+    return [TenancyProjection(), IdentityProjection()]
+
+
+def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
+    info = conninfo_to_dict(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(info.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(info.get("host") or "127.0.0.1"),
+        "POSTGRES_PORT": str(info.get("port") or "5432"),
+        "POSTGRES_USER": str(info.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(info.get("password") or ""),
+        "POSTGRES_SCHEMA": settings.event_schema,
+        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y" if create_tables else "n",
+    }
+
+
+def build_store(settings: Settings, url: str, *, create_tables: bool = False) -> EventStore:
+    return EventStore(env=event_store_env(settings, url, create_tables=create_tables))
+
+
+def prepare(settings: Settings) -> str | None:
+    """Create every table (idempotent) and the bootstrap admin; return a new admin token."""
+    from api.idempotency import DDL as IDEMPOTENCY_DDL
+    from projections.operations import ensure_schema
+
+    url = database_url(settings)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                psycopg.sql.Identifier(settings.event_schema)
+            )
+        )
+        for statement in IDEMPOTENCY_DDL:
+            conn.execute(statement)
+    store = build_store(settings, url, create_tables=True)
+    try:
+        ensure_schema(url, read_models())
+        issued = IdentityService(store).bootstrap_admin("Administrator", settings.bootstrap_token)
+    finally:
+        store.close()
+    if issued is None or settings.bootstrap_token:
+        return None
+    return issued.secret
+
+
+def build_api(settings: Settings):  # -> FastAPI
+    from eventsourcing.persistence import OperationalError as StoreOperationalError
+
+    from api.app import create_app
+    from api.idempotency import IdempotencyStore
+    from api.services import Services
+    from projections.waiter import ProgressWaiter
+
+    url = database_url(settings)
+    store = build_store(settings, url)
+    read_pool = AsyncConnectionPool(
+        url,
+        min_size=1,
+        max_size=settings.pool_size,
+        open=False,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+    )
+    services = Services(
+        store=store,
+        identity=IdentityService(store),
+        tenancy=TenancyService(store),
+        read_pool=read_pool,
+        waiter=ProgressWaiter(url),
+        idempotency=IdempotencyStore(read_pool),
+        projection_names=tuple(p.name for p in read_models()),
+        max_body_bytes=settings.max_body_bytes,
+        read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
+    )
+    app = create_app(
+        services,
+        unavailable=(StoreOperationalError, psycopg.OperationalError),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        await read_pool.open()
+        await services.waiter.start()
+        try:
+            yield
+        finally:
+            await services.waiter.stop()
+            await read_pool.close()
+            store.close()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def run_api(settings: Settings) -> None:
+    import uvicorn
+
+    logging.basicConfig(level=settings.log_level.upper())
+    uvicorn.run(
+        build_api(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+def _event_log(settings: Settings) -> tuple[EventStore, EventLog]:
+    store = build_store(settings, database_url(settings))
+    return store, EventLog(store)
+
+
+def run_projections(settings: Settings) -> None:
+    from projections.runner import run_projections as run_all
+
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    store, event_log = _event_log(settings)
+    try:
+        run_all(database_url(settings), read_models(), event_log, stop)
+    finally:
+        store.close()
+
+
+def projections_status(settings: Settings) -> list[dict]:
+    from projections.operations import status
+
+    store, event_log = _event_log(settings)
+    try:
+        return status(database_url(settings), read_models(), event_log)
+    finally:
+        store.close()
+
+
+def rebuild_projections(settings: Settings, name: str | None) -> list[tuple[str, int]]:
+    from projections.operations import rebuild
+
+    chosen = [p for p in read_models() if name in (None, p.name)]
+    if not chosen:
+        raise SystemExit(
+            f"unknown projection {name!r}; known: " + ", ".join(p.name for p in read_models())
+        )
+    store, event_log = _event_log(settings)
+    try:
+        return [(p.name, rebuild(database_url(settings), p, event_log)) for p in chosen]
+    finally:
+        store.close()
+
+
+def list_dead_letters(settings: Settings, name: str | None) -> list[dict]:
+    from projections.operations import list_dead_letters as listing
+
+    return listing(database_url(settings), name)
+
+
+def redrive_dead_letter(settings: Settings, dead_letter_id: int) -> None:
+    from projections.operations import redrive
+
+    store, event_log = _event_log(settings)
+    try:
+        redrive(database_url(settings), read_models(), event_log, dead_letter_id)
+    finally:
+        store.close()
+
+
+def skip_dead_letter(settings: Settings, dead_letter_id: int) -> None:
+    from projections.operations import skip
+
+    skip(database_url(settings), dead_letter_id)

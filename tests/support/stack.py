@@ -1,0 +1,95 @@
+"""A running Signalyard on a real database, over real HTTP: uvicorn on a free port plus the
+projection runners, in threads of the test process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import uvicorn
+
+from signalyard import bootstrap
+from signalyard.settings import Settings
+
+ADMIN_TOKEN = "syd_test_admin_token_0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    base_url: str
+    admin_token: str
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _server: uvicorn.Server | None = None
+
+    def client(self, token: str | None = None, **headers: str) -> httpx.Client:
+        auth = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers={**auth, **headers}, timeout=30)
+
+    def admin(self) -> httpx.Client:
+        return self.client(self.admin_token)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        for thread in self._threads:
+            thread.join(timeout=15)
+
+
+def start_stack(database_url: str, *, projections: bool = True, **overrides: object) -> Stack:
+    settings = Settings(
+        database_url=database_url,
+        bootstrap_token=ADMIN_TOKEN,
+        port=free_port(),
+        log_level="warning",
+    ).with_overrides(**overrides)
+    bootstrap.prepare(settings)
+    stack = Stack(settings, f"http://127.0.0.1:{settings.port}", ADMIN_TOKEN)
+    if projections:
+        runner = threading.Thread(
+            target=_run_projections,
+            args=(settings, stack._stop),
+            daemon=True,
+            name="test-projections",
+        )
+        runner.start()
+        stack._threads.append(runner)
+    config = uvicorn.Config(
+        bootstrap.build_api(settings),
+        host="127.0.0.1",
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    stack._server = server
+    thread = threading.Thread(target=server.run, daemon=True, name="test-uvicorn")
+    thread.start()
+    stack._threads.append(thread)
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("API server did not start")
+        time.sleep(0.02)
+    return stack
+
+
+def _run_projections(settings: Settings, stop: threading.Event) -> None:
+    from projections.runner import run_projections
+
+    store, event_log = bootstrap._event_log(settings)
+    try:
+        run_projections(bootstrap.database_url(settings), bootstrap.read_models(), event_log, stop)
+    finally:
+        store.close()
