@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from domain.store import EventStore
+from signalyard.bootstrap import event_store_env
+from signalyard.settings import Settings
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
+    """The same application tests run on the in-memory store and on Postgres."""
+    if request.param == "memory":
+        yield EventStore()
+        return
+    url = request.getfixturevalue("fresh_db_url")
+    settings = Settings(database_url=url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
+    app = EventStore(env=event_store_env(settings, url, create_tables=True))
+    try:
+        yield app
+    finally:
+        app.close()
