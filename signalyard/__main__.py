@@ -1,0 +1,5 @@
+import sys
+
+from signalyard.cli import main
+
+sys.exit(main())

@@ -1,0 +1,97 @@
+"""`signalyard dev`: Postgres (embedded unless DATABASE_URL), bootstrap, API, projections."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import sys
+import time
+import urllib.request
+
+from signalyard.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from signalyard.settings import Settings
+from signalyard.supervisor import SignalGate, StartupError, Supervisor, supervise
+
+HEALTH_TIMEOUT_SECONDS = 90.0
+
+
+def run_dev(settings: Settings) -> int:
+    embedded = EmbeddedPostgres(settings.data_dir) if settings.database_url is None else None
+
+    def setup(supervisor: Supervisor, gate: SignalGate) -> None:
+        _check_port_free(settings.host, settings.port)
+        url = settings.database_url
+        if embedded is not None:
+            with gate.deferred():  # let pg_ctl finish; a signal is honoured right after
+                try:
+                    url = embedded.start()
+                except EmbeddedPostgresError as exc:
+                    raise StartupError(f"embedded Postgres did not start: {exc}") from exc
+            print(f"signalyard: embedded Postgres at {url} (data in {embedded.pgdata})",
+                  flush=True)
+        assert url is not None
+        resolved = settings.with_overrides(database_url=url)
+
+        from signalyard.bootstrap import prepare
+
+        token = prepare(resolved)
+        if token is not None:
+            print(f"Admin API token (shown once): {token}", flush=True)
+
+        env = child_env(resolved)
+        with gate.deferred():  # never leave a half-spawned child behind
+            supervisor.spawn("api", [sys.executable, "-m", "signalyard", "api"], env)
+            supervisor.spawn("projections",
+                             [sys.executable, "-m", "signalyard", "projections", "run"], env)
+        _wait_healthy(settings, supervisor)
+        print(f"signalyard: API ready at {_base_url(settings.host, settings.port)} "
+              f"(Ctrl-C to stop)", flush=True)
+
+    return supervise(setup, cleanup=embedded.stop if embedded else None, grace_seconds=10.0)
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    assert settings.database_url is not None
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SIGNALYARD_HOST": settings.host,
+        "SIGNALYARD_PORT": str(settings.port),
+        "SIGNALYARD_DATA_DIR": str(settings.data_dir.expanduser().absolute()),
+        "PYTHONUNBUFFERED": "1",  # child logs interleave in order with ours
+    }
+
+
+def _base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _probe_host(host: str) -> str:
+    # A wildcard bind address is not something to connect to.
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    # Otherwise the health check could be answered by whatever already listens there.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        if sock.connect_ex((_probe_host(host), port)) == 0:
+            raise StartupError(f"{host}:{port} is already in use; pick another with --port")
+
+
+def _wait_healthy(settings: Settings, supervisor: Supervisor) -> None:
+    url = _base_url(_probe_host(settings.host), settings.port) + "/healthz"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for us
+    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        supervisor.check()
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            with opener.open(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        supervisor.wait(0.25)
+    raise StartupError(f"the API did not answer {url} with 200 "
+                       f"within {HEALTH_TIMEOUT_SECONDS:.0f} s")
