@@ -1,0 +1,137 @@
+"""The README's main command, in substance: `signalyard dev` starts everything, serves the
+walkthrough, stops cleanly on Ctrl-C, and the data is still there after a restart."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from support.stack import free_port
+
+pytestmark = pytest.mark.slow
+
+
+class DevProcess:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str]) -> None:
+        self.port = port
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "signalyard",
+                "dev",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if "API ready at" in line:
+                return
+        raise AssertionError("signalyard dev did not become ready:\n" + "".join(self.lines))
+
+    def token(self) -> str | None:
+        for line in self.lines:
+            match = re.search(r"Admin API token \(shown once\): (\S+)", line)
+            if match:
+                return match.group(1)
+        return None
+
+    def interrupt(self) -> int:
+        descendants = psutil.Process(self.proc.pid).children(recursive=True)
+        self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout=60)
+        gone, alive = psutil.wait_procs(descendants, timeout=15)
+        assert not alive, f"orphans left behind: {alive}"
+        return code
+
+
+@pytest.fixture
+def dev_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALYARD_")}
+    env.pop("DATABASE_URL", None)  # the embedded default path
+    return env
+
+
+def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(tmp_path, dev_env):
+    data_dir, port = tmp_path / "state", free_port()
+    first = DevProcess(data_dir, port, dev_env)
+    try:
+        first.wait_ready()
+        token = first.token()
+        assert token and token.startswith("syd_")
+        api = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert api.post("/v1/orgs", json={"name": "Acme"}).status_code == 201
+        assert api.post("/v1/orgs/acme/teams", json={"name": "Platform"}).status_code == 201
+        base = "/v1/orgs/acme/teams/platform/workspaces"
+        assert api.post(base, json={"name": "Main"}).status_code == 201
+        created = api.post(
+            f"{base}/main/projects", json={"name": "Agents", "settings": {"max_parallel": 4}}
+        )
+        assert created.status_code == 201, created.text
+        position = created.headers["X-Signalyard-Position"]
+        read = api.get(f"{base}/main/projects/agents", params={"min_position": position})
+        assert read.status_code == 200 and read.json()["settings"] == {"max_parallel": 4}
+        history = api.get(f"{base}/main/projects/agents/history").json()["items"]
+        assert [h["type"] for h in history] == ["Project.Created"]
+    finally:
+        assert first.interrupt() == 0
+
+    second = DevProcess(data_dir, port, dev_env)
+    try:
+        second.wait_ready()
+        assert second.token() is None, "the admin token must be shown only once"
+        api = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        read = api.get("/v1/orgs/acme/teams/platform/workspaces/main/projects/agents")
+        assert read.status_code == 200 and read.json()["name"] == "Agents"
+    finally:
+        assert second.interrupt() == 0
+
+
+def test_bootstrap_token_from_the_environment_becomes_the_admin_token(tmp_path, dev_env):
+    port = free_port()
+    dev = DevProcess(
+        tmp_path / "state",
+        port,
+        {**dev_env, "SIGNALYARD_BOOTSTRAP_TOKEN": "syd_automation_token_123"},
+    )
+    try:
+        dev.wait_ready()
+        assert dev.token() is None
+        me = httpx.get(
+            f"http://127.0.0.1:{port}/v1/me",
+            headers={"Authorization": "Bearer syd_automation_token_123"},
+        )
+        assert me.status_code == 200 and me.json()["is_platform_admin"] is True
+    finally:
+        assert dev.interrupt() == 0
