@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="state directory (SIGNALYARD_DATA_DIR, default .signalyard)")
 
     commands.add_parser("api", help="run the HTTP API (used by `dev`)")
+    commands.add_parser("migrate", help="create or upgrade every table and the admin user")
 
     projections = commands.add_parser("projections", help="read-model projections")
     actions = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -60,6 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from signalyard.bootstrap import run_api
 
         run_api(settings)
+        return 0
+    if args.command == "migrate":
+        from signalyard.bootstrap import prepare
+
+        token = prepare(settings)
+        print("schema ready" + (f"; admin API token (shown once): {token}" if token else ""))
         return 0
     return _projections(args, settings)
 
