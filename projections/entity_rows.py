@@ -60,7 +60,7 @@ class EntityTable:
             "guid": event.originator_id,
             "slug": event.slug,
             "name": event.name,
-            "description": event.description,
+            "description": getattr(event, "description", ""),  # memberships have none
             "version": event.originator_version,
             "created_position": position,
             "created_at": event.timestamp,
