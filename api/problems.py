@@ -23,6 +23,7 @@ _STATUS = {
     errors.Conflict: (409, "Conflict"),
     errors.PermissionDenied: (403, "Forbidden"),
     errors.Unauthenticated: (401, "Unauthorized"),
+    errors.TooLarge: (413, "Payload too large"),
     errors.StaleVersion: (412, "Precondition failed"),
     errors.VersionRequired: (428, "Precondition required"),
 }

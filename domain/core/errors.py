@@ -30,6 +30,10 @@ class Unauthenticated(DomainError):
     """No valid credential (missing, unknown, expired or revoked token)."""
 
 
+class TooLarge(DomainError):
+    """A payload is over a configured size limit (a skill bundle, say)."""
+
+
 class StaleVersion(DomainError):
     """Optimistic lock: the caller's expected version is not the current one."""
 

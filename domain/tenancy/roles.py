@@ -33,6 +33,8 @@ class Action(StrEnum):
     WORKSPACE_WRITE = "workspace.write"
     PROJECT_WRITE = "project.write"
     PROJECT_DELETE = "project.delete"
+    # Skills, configs, config categories and tools an organization defines for itself.
+    CATALOG_WRITE = "catalog.write"
 
 
 _ALL = frozenset(Action)
