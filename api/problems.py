@@ -76,7 +76,9 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
         status, title = _STATUS.get(type(exc), (400, "Bad request"))
         extra: dict[str, Any] = {}
-        if exc.field:
+        if exc.errors:
+            extra["errors"] = exc.errors
+        elif exc.field:
             extra["errors"] = [{"field": exc.field, "message": exc.message}]
         if isinstance(exc, errors.StaleVersion):
             extra["current_version"] = exc.current_version

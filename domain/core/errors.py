@@ -4,10 +4,14 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: list[dict] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Several faults at once (every schema violation of a document): {field, message}.
+        self.errors = errors
 
 
 class InvalidInput(DomainError):
