@@ -15,9 +15,27 @@ from support.stack import Stack, start_stack
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(scope="module")
-def stack(module_db_url: str) -> Iterator[Stack]:
-    running = start_stack(module_db_url)
+@pytest.fixture(scope="session")
+def api_db_url(pg_server_url: str) -> Iterator[str]:
+    """One database for the API tests: every test names its own entities (`unique`)."""
+    name = f"t_api_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    info = psycopg.conninfo.conninfo_to_dict(pg_server_url)
+    try:
+        yield psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def stack(api_db_url: str) -> Iterator[Stack]:
+    """One running API + projections shared by the API test modules (starting one costs
+    seconds); a module that needs other settings starts its own."""
+    running = start_stack(api_db_url)
     try:
         yield running
     finally:
