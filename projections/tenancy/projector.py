@@ -43,6 +43,8 @@ class TenancyProjection:
             return
         if isinstance(event, Organization.Event):
             self._handle_group_event(cur, schema, event, position)
+            # Group events are organization events: the row's version (its ETag) follows.
+            tables.ORGANIZATIONS.apply_change(cur, schema, event, {})
 
     def _remember(self, cur: Cursor, schema: str, guid: Any, table: str) -> None:
         cur.execute(
