@@ -306,7 +306,8 @@ class TenancyService:
     def _regrant(
         self, ctx: CommandContext, member: Any, role: str, expected_version: int | None
     ) -> CommandResult:
-        if expected_version is None:
+        # A removed membership reads as absent (404), so adding it again needs no version.
+        if expected_version is None and not member.is_deleted:
             raise VersionRequired('the membership exists: send If-Match: "<version>" to change it')
         member.check_version(expected_version)
         meta = ctx.meta(member.organization_id)
