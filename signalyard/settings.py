@@ -31,6 +31,10 @@ class Settings:
     lock_timeout_seconds: int = 5
     pool_size: int = 8
     max_body_bytes: int = 1_048_576
+    # Skill bundle content; unset means data_dir/"blobs" (see blob_path).
+    blob_dir: Path | None = None
+    # Unpacked size limit of one skill bundle (bigger ones get 413).
+    max_bundle_bytes: int = 10 * 1024 * 1024
     read_your_writes_timeout_seconds: float = 5.0
     log_level: str = "info"
 
@@ -47,8 +51,14 @@ class Settings:
             lock_timeout_seconds=_int(env, "SIGNALYARD_LOCK_TIMEOUT", 5),
             pool_size=_int(env, "SIGNALYARD_POOL_SIZE", 8),
             max_body_bytes=_int(env, "SIGNALYARD_MAX_BODY_BYTES", 1_048_576),
+            blob_dir=Path(env["SIGNALYARD_BLOB_DIR"]) if env.get("SIGNALYARD_BLOB_DIR") else None,
+            max_bundle_bytes=_int(env, "SIGNALYARD_MAX_BUNDLE_BYTES", 10 * 1024 * 1024),
             log_level=env.get("SIGNALYARD_LOG_LEVEL") or "info",
         )
+
+    @property
+    def blob_path(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
