@@ -28,7 +28,7 @@ def slugify(name: str) -> str:
 
 
 def validate_slug(slug: str, field: str = "slug") -> str:
-    if not SLUG_PATTERN.match(slug):
+    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         raise InvalidInput(
             "slug must be 1-63 lowercase letters, digits or hyphens, "
             "starting and ending with a letter or digit",
