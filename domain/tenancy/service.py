@@ -14,6 +14,7 @@ from domain.core.errors import (
     Unauthenticated,
     VersionRequired,
 )
+from domain.core.slugs import validate_slug
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.user import User
 from domain.store import EventStore
@@ -351,7 +352,7 @@ class TenancyService:
         if "name" in changes:
             clean["name"] = validate_name(changes["name"])
         if "slug" in changes:
-            clean["slug"] = slug_for("", changes["slug"])
+            clean["slug"] = validate_slug(changes["slug"])
         if "role" in changes:
             clean["role"] = parse_org_role(changes["role"]).value
             self._check_may_grant(ctx, org, OrgRole(clean["role"]))
