@@ -66,7 +66,9 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _field_of(loc: tuple) -> str:
+def _field_of(loc: tuple, error_type: str = "") -> str:
+    if error_type == "json_invalid":  # loc is ("body", <character offset>)
+        return "body"
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[-1])
 
@@ -108,7 +110,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"field": _field_of(tuple(e["loc"])), "message": e["msg"], "type": e["type"]}
+            {"field": _field_of(tuple(e["loc"]), e["type"]), "message": e["msg"], "type": e["type"]}
             for e in exc.errors()
         ]
         detail = "; ".join(f"{d['field']}: {d['message']}" for d in details)
