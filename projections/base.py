@@ -1,0 +1,133 @@
+"""The read-model contract and the names every part of the read side agrees on.
+
+A projection owns one Postgres schema (`rm_<name>`); its tables and its tracking row live
+there, so a rebuild can build a whole new schema beside it and swap the two by renaming.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol
+
+import psycopg
+from psycopg import sql
+
+META_SCHEMA = "projection_meta"
+PROGRESS_CHANNEL = "signalyard_projection_progress"
+TRACKING_TABLE = "_tracking"
+
+
+class Projection(Protocol):
+    name: str
+
+    def create_tables(self, cur: psycopg.Cursor, schema: str) -> None:
+        """CREATE TABLE IF NOT EXISTS … in `schema` (never a hard-coded schema name)."""
+
+    def handle(self, cur: psycopg.Cursor, schema: str, event: object, position: int) -> None:
+        """Apply one domain event to the tables of `schema`; ignore unknown events."""
+
+
+def live_schema(name: str) -> str:
+    return "rm_" + name
+
+
+def shadow_schema(name: str) -> str:
+    return live_schema(name) + "__rebuild"
+
+
+def retired_schema(name: str) -> str:
+    return live_schema(name) + "__old"
+
+
+def advisory_key(purpose: str, name: str) -> int:
+    """A stable signed 64-bit advisory-lock key (Python's hash() is salted per process)."""
+    digest = hashlib.blake2b(f"signalyard.{purpose}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def leader_key(name: str) -> int:
+    """Held for a whole session by the one runner allowed to follow the log."""
+    return advisory_key("projection.leader", name)
+
+
+def batch_key(name: str) -> int:
+    """Taken per transaction by every write to the live schema (batches, redrive, swap)."""
+    return advisory_key("projection.batch", name)
+
+
+def rebuild_key(name: str) -> int:
+    """Held by a rebuild for its whole run: two rebuilds would share one shadow schema."""
+    return advisory_key("projection.rebuild", name)
+
+
+# Concurrent CREATE SCHEMA/TABLE IF NOT EXISTS can still collide in the catalog.
+DDL_KEY = advisory_key("projection.ddl", "*")
+
+
+def ensure_meta(cur: psycopg.Cursor) -> None:
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_KEY,))
+    meta = sql.Identifier(META_SCHEMA)
+    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(meta))
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.dead_letters ("
+            " id bigserial PRIMARY KEY,"
+            " projection text NOT NULL,"
+            " position bigint NOT NULL,"
+            " originator_id text,"
+            " originator_version bigint,"
+            " topic text,"
+            " error text NOT NULL,"
+            " attempts integer NOT NULL,"
+            " status text NOT NULL DEFAULT 'quarantined'"
+            "  CHECK (status IN ('quarantined', 'redriven', 'skipped')),"
+            " created_at timestamptz NOT NULL DEFAULT now(),"
+            " resolved_at timestamptz)"
+        ).format(meta)
+    )
+    # At most one open dead letter per event: a rebuild that fails on it again updates it.
+    cur.execute(
+        sql.SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_open"
+            " ON {}.dead_letters (projection, position) WHERE status = 'quarantined'"
+        ).format(meta)
+    )
+
+
+def ensure_projection_schema(cur: psycopg.Cursor, projection: Projection, schema: str) -> None:
+    """Schema, the projection's tables and a tracking row at 0; idempotent."""
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_KEY,))
+    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    tracking = sql.Identifier(schema, TRACKING_TABLE)
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            " only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),"
+            " position bigint NOT NULL,"
+            " updated_at timestamptz NOT NULL DEFAULT now())"
+        ).format(tracking)
+    )
+    cur.execute(
+        sql.SQL("INSERT INTO {} (position) VALUES (0) ON CONFLICT DO NOTHING").format(tracking)
+    )
+    projection.create_tables(cur, schema)
+
+
+def read_tracking(cur: psycopg.Cursor, schema: str) -> int:
+    cur.execute(sql.SQL("SELECT position FROM {}").format(sql.Identifier(schema, TRACKING_TABLE)))
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def write_tracking(cur: psycopg.Cursor, schema: str, position: int) -> None:
+    cur.execute(
+        sql.SQL("UPDATE {} SET position = %s, updated_at = now()").format(
+            sql.Identifier(schema, TRACKING_TABLE)
+        ),
+        (position,),
+    )
+
+
+def notify_progress(cur: psycopg.Cursor, name: str, position: int) -> None:
+    """Inside the batch transaction, so listeners hear of it only once it is committed."""
+    cur.execute("SELECT pg_notify(%s, %s)", (PROGRESS_CHANNEL, f"{name}:{position}"))
