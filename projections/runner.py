@@ -1,0 +1,204 @@
+"""Follows the notification log into one projection's live schema, exactly once.
+
+One connection per runner does everything: it holds the leader advisory lock (so the lock
+dies with the session and a standby takes over), it LISTENs on the log's channel (psycopg
+keeps notifications that arrive during a batch in a backlog, so no wake-up is lost), and it
+runs the batch transactions that write the view rows and the tracking row together.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import psycopg
+from psycopg import sql
+
+from projections.apply import apply_batch
+from projections.base import (
+    Projection,
+    batch_key,
+    ensure_meta,
+    ensure_projection_schema,
+    leader_key,
+    live_schema,
+    notify_progress,
+    read_tracking,
+)
+from projections.log import EventLog
+
+logger = logging.getLogger(__name__)
+
+WAIT_SLICE = 0.1  # how often a waiting runner looks at its stop flag
+ERROR_BACKOFF = 2.0
+
+
+def connect(conninfo: str, purpose: str) -> psycopg.Connection:
+    conn = psycopg.connect(conninfo, autocommit=True, application_name=f"signalyard-{purpose}")
+    # Lets the server notice a vanished leader (and free its lock) within about half a
+    # minute instead of the OS default of hours; ignored on Unix-socket connections.
+    conn.execute("SET tcp_keepalives_idle = 10")
+    conn.execute("SET tcp_keepalives_interval = 5")
+    conn.execute("SET tcp_keepalives_count = 3")
+    return conn
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        conninfo: str,
+        projection: Projection,
+        log: EventLog,
+        *,
+        batch_size: int = 500,
+        max_attempts: int = 3,
+        poll_interval: float = 1.0,
+        standby_retry: float = 1.0,
+    ) -> None:
+        self.conninfo = conninfo
+        self.projection = projection
+        self.log = log
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.poll_interval = poll_interval
+        self.standby_retry = standby_retry
+        self.name = projection.name
+        self.schema = live_schema(projection.name)
+        self._conn: psycopg.Connection | None = None
+        self._leader = False
+
+    @property
+    def is_leader(self) -> bool:
+        return self._leader
+
+    def run_forever(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    processed = self.process_batch()
+                    if not self._leader:
+                        stop.wait(self.standby_retry)
+                    elif processed < self.batch_size:
+                        self._await_log(self.poll_interval, stop)
+                except Exception:
+                    # Lost connection or database trouble: give up leadership (closing the
+                    # session frees the lock for a standby) and come back as a standby.
+                    logger.exception("projection %s: failed; reconnecting", self.name)
+                    self.close()
+                    stop.wait(ERROR_BACKOFF)
+        finally:
+            self.close()
+
+    def run_until(self, position: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            processed = self.process_batch()
+            if self.position() >= position:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"projection {self.name} did not reach {position}")
+            if processed < self.batch_size:
+                if self._leader:
+                    self._await_log(min(remaining, self.poll_interval))
+                else:  # another process is the leader: watch its progress
+                    time.sleep(min(remaining, 0.05))
+
+    def process_batch(self) -> int:
+        if not self._lead():
+            return 0
+        conn = self._conn  # the session holding the lock; if it broke, the batch fails
+        assert conn is not None
+        with conn.transaction():
+            # Serialises with a rebuild's swap and with any overlapping former leader;
+            # the tracking position is read only after it, so nothing is applied twice.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (batch_key(self.name),))
+            batch = apply_batch(
+                conn, self.projection, self.schema, self.log, self.batch_size, self.max_attempts
+            )
+            if batch.count:
+                with conn.cursor() as cur:
+                    notify_progress(cur, self.name, batch.position)
+        return batch.count
+
+    def position(self) -> int:
+        conn = self._connection()
+        try:
+            with conn.cursor() as cur:
+                return read_tracking(cur, self.schema)
+        except psycopg.errors.UndefinedTable:
+            return 0
+
+    def __enter__(self) -> ProjectionRunner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closing the session releases the leader lock for a standby."""
+        self._leader = False
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _lead(self) -> bool:
+        conn = self._connection()  # a broken session has lost the lock: start over
+        if self._leader:
+            return True
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (leader_key(self.name),)).fetchone()
+        if not (row and row[0]):
+            return False
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (batch_key(self.name),))
+                ensure_meta(cur)
+                ensure_projection_schema(cur, self.projection, self.schema)
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.log.channel)))
+        except Exception:
+            self.close()
+            raise
+        logger.info("projection %s: leader (backend %s)", self.name, conn.info.backend_pid)
+        self._leader = True
+        return True
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is not None and (self._conn.closed or self._conn.broken):
+            self.close()
+        if self._conn is None:
+            self._conn = connect(self.conninfo, f"projection-{self.name}")
+        return self._conn
+
+    def _await_log(self, timeout: float, stop: threading.Event | None = None) -> None:
+        """Return on a NOTIFY from the log (or one received during the last batch), on
+        stop, or after `timeout`: the fallback poll."""
+        conn = self._connection()
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            if stop is not None and stop.is_set():
+                return
+            woken = False
+            for _ in conn.notifies(timeout=min(WAIT_SLICE, remaining), stop_after=1):
+                woken = True  # keep iterating: the generator drains the whole backlog
+            if woken:
+                return
+
+
+def run_projections(
+    conninfo: str, projections: list[Projection], log: EventLog, stop: threading.Event
+) -> None:
+    """Run each projection in its own thread (one connection each) until `stop` is set."""
+    threads = [
+        threading.Thread(
+            target=ProjectionRunner(conninfo, projection, log).run_forever,
+            args=(stop,),
+            name=f"projection-{projection.name}",
+            daemon=True,
+        )
+        for projection in projections
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
