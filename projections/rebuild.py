@@ -1,0 +1,104 @@
+"""Rebuild a read model from position 0 while the API keeps reading the live one.
+
+The new model is built in a shadow schema in ordinary committed batches (no lock on the
+live model, so the live runner keeps going). Then one short transaction holding the batch
+lock catches up the last events and swaps the schemas by renaming them: readers see the
+old model until the commit and the complete new one after it, never anything in between.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from projections.apply import apply_batch
+from projections.base import (
+    META_SCHEMA,
+    Projection,
+    batch_key,
+    ensure_meta,
+    ensure_projection_schema,
+    live_schema,
+    notify_progress,
+    rebuild_key,
+    retired_schema,
+    shadow_schema,
+)
+from projections.log import EventLog
+from projections.runner import connect
+
+
+class RebuildInProgress(RuntimeError):
+    pass
+
+
+def rebuild(
+    conninfo: str,
+    projection: Projection,
+    log: EventLog,
+    *,
+    batch_size: int = 500,
+    max_attempts: int = 3,
+) -> int:
+    """Returns the position of the new live model."""
+    name = projection.name
+    live, shadow, old = live_schema(name), shadow_schema(name), retired_schema(name)
+    quarantined: list[int] = []
+    with connect(conninfo, f"rebuild-{name}") as conn:
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (rebuild_key(name),)).fetchone()
+        if not (locked and locked[0]):
+            raise RebuildInProgress(f"a rebuild of {name} is already running")
+        with conn.transaction(), conn.cursor() as cur:
+            ensure_meta(cur)
+            # A leftover from an interrupted rebuild is not trusted: start from nothing.
+            cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow)))
+            ensure_projection_schema(cur, projection, shadow)
+
+        while True:
+            with conn.transaction():
+                batch = apply_batch(conn, projection, shadow, log, batch_size, max_attempts)
+            quarantined += batch.quarantined
+            if batch.count < batch_size:
+                break
+
+        with conn.transaction(), conn.cursor() as cur:
+            # Waits for the live runner's current batch, then keeps it out until the swap
+            # is committed; its next batch resolves `rm_<name>` to the new schema.
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (batch_key(name),))
+            while True:
+                batch = apply_batch(conn, projection, shadow, log, batch_size, max_attempts)
+                quarantined += batch.quarantined
+                if batch.count < batch_size:
+                    break
+            _resolve_dead_letters_applied_by_rebuild(cur, name, batch.position, quarantined)
+            cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(old)))
+            cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (live,))
+            if cur.fetchone():
+                cur.execute(
+                    sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                        sql.Identifier(live), sql.Identifier(old)
+                    )
+                )
+            cur.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(shadow), sql.Identifier(live)
+                )
+            )
+            notify_progress(cur, name, batch.position)
+        # Outside the swap: dropping waits for readers still on the old tables, and they
+        # must not hold up the live runner meanwhile.
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(old)))
+    return batch.position
+
+
+def _resolve_dead_letters_applied_by_rebuild(
+    cur, name: str, position: int, failed_again: list[int]
+) -> None:
+    """An event quarantined by the old model that the rebuild applied is in the new one."""
+    cur.execute(
+        sql.SQL(
+            "UPDATE {} SET status = 'redriven', resolved_at = now()"
+            " WHERE projection = %s AND status = 'quarantined' AND position <= %s"
+            " AND NOT (position = ANY(%s))"
+        ).format(sql.Identifier(META_SCHEMA, "dead_letters")),
+        (name, position, failed_again),
+    )
