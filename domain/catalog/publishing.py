@@ -1,0 +1,23 @@
+"""Publishing a version: identical content (same hash) is a no-op returning that version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.catalog.versioned import VersionedAggregate
+from domain.core.context import CommandResult
+
+
+@dataclass(frozen=True)
+class Published:
+    result: CommandResult
+    version: dict[str, Any]
+    created: bool  # False when the content equals an existing version's
+
+
+def existing_version(entity: VersionedAggregate, content_hash: str) -> Published | None:
+    record = entity.version_with_hash(content_hash)
+    if record is None:
+        return None
+    return Published(CommandResult.of(entity, 0), record, created=False)

@@ -1,0 +1,78 @@
+"""Skill: what agents are taught. Each version is an Agent Skills bundle kept in blob
+storage; its events carry the content hash, the blob ref and the file manifest only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.catalog.versioned import VersionedAggregate
+
+
+class Skill(VersionedAggregate):
+    KIND = "skill"
+    UPDATABLE = frozenset({"name", "description", "slug", "category"})
+
+    @event("Created")
+    def __init__(
+        self,
+        organization_id: UUID,
+        name: str,
+        slug: str,
+        description: str,
+        category: str,
+        meta: dict,
+    ) -> None:
+        self._init_core(name, slug, description, meta)
+        self.organization_id = organization_id
+        self.category = category
+        self._init_versions()
+
+    @property
+    def storage_ref(self) -> str:
+        return self.current["storage_ref"]
+
+    def publish(
+        self,
+        content_hash: str,
+        storage_ref: str,
+        files: list[dict],
+        front_matter: dict[str, str],
+        meta: dict,
+    ) -> dict:
+        self._version_published(
+            version_number=self.latest_version + 1,
+            content_hash=content_hash,
+            storage_ref=storage_ref,
+            files=files,
+            front_matter=front_matter,
+            published_at=datetime.now(tz=UTC),
+            meta=meta,
+        )
+        return self.current
+
+    @event("VersionPublished")
+    def _version_published(
+        self,
+        version_number: int,
+        content_hash: str,
+        storage_ref: str,
+        files: list[dict],
+        front_matter: dict[str, str],
+        published_at: datetime,
+        meta: dict,
+    ) -> None:
+        self.versions.append(
+            {
+                "version_number": version_number,
+                "content_hash": content_hash,
+                "storage_ref": storage_ref,
+                "files": files,
+                "front_matter": front_matter,
+                "created_by": meta.get("actor"),
+                "created_at": published_at,
+            }
+        )
+        self.current_version = version_number
