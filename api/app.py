@@ -6,12 +6,24 @@ from fastapi import FastAPI
 
 from api import problems
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
-from api.routes import hierarchy_commands, hierarchy_queries, identity, members
+from api.routes import (
+    config_queries,
+    configs,
+    hierarchy_commands,
+    hierarchy_queries,
+    identity,
+    members,
+    skill_queries,
+    skills,
+    tools,
+)
 from api.services import Services
 
-COMMAND_ROUTERS = (hierarchy_commands.router,)
-QUERY_ROUTERS = (hierarchy_queries.router,)
-MIXED_ROUTERS = (members.router, identity.router)
+COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router)
+QUERY_ROUTERS = (hierarchy_queries.router, skill_queries.router, config_queries.router)
+MIXED_ROUTERS = (members.router, identity.router, tools.router)
+# Skill uploads may carry a whole bundle, base64 inside JSON at worst (4/3, plus escaping).
+UPLOAD_OVERHEAD = 64 * 1024
 
 
 def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] = ()) -> FastAPI:
@@ -36,6 +48,8 @@ def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] =
         BodyAndIdempotencyMiddleware,
         store=services.idempotency,
         max_body_bytes=services.max_body_bytes,
+        upload_paths=skills.UPLOAD_PATHS,
+        max_upload_bytes=2 * services.catalog.max_bundle_bytes + UPLOAD_OVERHEAD,
     )
     app.add_middleware(RequestIdMiddleware)
     return app

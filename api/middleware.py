@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -95,21 +96,36 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 class BodyAndIdempotencyMiddleware:
     """Buffers request bodies up to the limit (413 beyond) and handles Idempotency-Key."""
 
-    def __init__(self, app: ASGIApp, store: IdempotencyStore | None, max_body_bytes: int):
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: IdempotencyStore | None,
+        max_body_bytes: int,
+        upload_paths: re.Pattern[str] | None = None,
+        max_upload_bytes: int = 0,
+    ):
         self.app, self.store, self.limit = app, store, max_body_bytes
+        # Paths that take bundle uploads get their own, larger limit.
+        self.upload_paths, self.upload_limit = upload_paths, max_upload_bytes
+
+    def _limit_for(self, path: str) -> int:
+        if self.upload_paths is not None and self.upload_paths.match(path):
+            return max(self.limit, self.upload_limit)
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        limit = self._limit_for(scope["path"])
         length = _header(scope, b"content-length")
-        if length and length.isdigit() and int(length) > self.limit:
+        if length and length.isdigit() and int(length) > limit:
             return await _send_problem(
-                send, scope, 413, "Payload too large", f"request body exceeds {self.limit} bytes"
+                send, scope, 413, "Payload too large", f"request body exceeds {limit} bytes"
             )
-        body = await _read_body(receive, self.limit)
+        body = await _read_body(receive, limit)
         if body is None:
             return await _send_problem(
-                send, scope, 413, "Payload too large", f"request body exceeds {self.limit} bytes"
+                send, scope, 413, "Payload too large", f"request body exceeds {limit} bytes"
             )
         delivered = False
 

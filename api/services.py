@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from api.idempotency import IdempotencyStore
+from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
@@ -22,5 +23,6 @@ class Services:
     waiter: ProgressWaiter
     idempotency: IdempotencyStore
     projection_names: tuple[str, ...]
+    catalog: CatalogService
     max_body_bytes: int = 1_048_576
     read_your_writes_timeout: float = 5.0

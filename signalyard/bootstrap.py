@@ -15,10 +15,12 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.base import Projection
+from projections.catalog.projector import CatalogProjection
 from projections.identity.projector import IdentityProjection
 from projections.log import EventLog
 from projections.tenancy.projector import TenancyProjection
@@ -36,7 +38,7 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection()]
+    return [TenancyProjection(), IdentityProjection(), CatalogProjection()]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -93,6 +95,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.idempotency import IdempotencyStore
     from api.services import Services
     from projections.waiter import ProgressWaiter
+    from workers.blobstore import FileBlobStore
 
     url = database_url(settings)
     store = build_store(settings, url)
@@ -111,6 +114,7 @@ def build_api(settings: Settings):  # -> FastAPI
         waiter=ProgressWaiter(url),
         idempotency=IdempotencyStore(read_pool),
         projection_names=tuple(p.name for p in read_models()),
+        catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )

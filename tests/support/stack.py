@@ -4,9 +4,11 @@ projection runners, in threads of the test process."""
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -53,6 +55,8 @@ def start_stack(database_url: str, *, projections: bool = True, **overrides: obj
         bootstrap_token=ADMIN_TOKEN,
         port=free_port(),
         log_level="warning",
+        # Skill bundles of a test stack go to a temporary directory, not the work tree.
+        blob_dir=Path(tempfile.mkdtemp(prefix="signalyard-blobs-")),
     ).with_overrides(**overrides)
     bootstrap.prepare(settings)
     stack = Stack(settings, f"http://127.0.0.1:{settings.port}", ADMIN_TOKEN)
