@@ -13,6 +13,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from domain.catalog.config import Config
+from domain.catalog.skill import Skill
 from domain.core.context import CommandContext
 from domain.core.errors import Conflict, NotFound, StaleVersion
 from domain.core.slugs import SlugClaim
@@ -25,7 +27,15 @@ A = TypeVar("A", bound=Aggregate)
 
 class EventStore(Application):
     name = "signalyard"
-    snapshotting_intervals = {Organization: 50, Team: 50, Workspace: 50, Project: 50, User: 50}
+    snapshotting_intervals = {
+        Organization: 50,
+        Team: 50,
+        Workspace: 50,
+        Project: 50,
+        User: 50,
+        Skill: 50,  # one event per version: long-lived skills and configs grow
+        Config: 50,
+    }
 
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         try:
