@@ -4,7 +4,9 @@ members read). `…:validate` checks a sample input against a tool's input schem
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -106,7 +108,7 @@ async def list_platform_tools(
     conn: ReadConnDep,
     viewer: ViewerDep,
     page: PageDep,
-    q: str | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="search by name")] = None,
     show_deleted: bool = False,
 ):
     """List the platform-wide tools."""
@@ -177,7 +179,7 @@ async def list_org_tools(
     conn: ReadConnDep,
     viewer: ViewerDep,
     page: PageDep,
-    q: str | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="search by name")] = None,
     show_deleted: bool = False,
 ):
     """List an organization's own tools."""

@@ -228,3 +228,21 @@ def test_members_read_admins_write_outsiders_get_404(admin, stack):
             assert_problem(outsider.get(path, params=wait), 404)
         assert_problem(outsider.post(f"{base}/versions", json=v2), 404)
         assert_problem(outsider.get(f"/v1/orgs/{org}/skills"), 404)
+
+
+def test_zip_upload_with_idempotency_key_replays(admin, stack):
+    org = make_org(admin)
+    archive = as_zip(realistic_files())
+    headers = {**ZIP, "Idempotency-Key": unique("key")}
+    params = {"category": "documents"}
+    first = admin.post(f"/v1/orgs/{org}/skills", params=params, content=archive, headers=headers)
+    created(first)
+    with writes_nothing(stack):
+        again = admin.post(
+            f"/v1/orgs/{org}/skills", params=params, content=archive, headers=headers
+        )
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and again.headers["Location"] == first.headers["Location"]
+    other = as_zip({**realistic_files(), "assets/x.txt": b"x"})
+    reused = admin.post(f"/v1/orgs/{org}/skills", params=params, content=other, headers=headers)
+    assert_problem(reused, 422)
