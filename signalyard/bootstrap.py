@@ -43,8 +43,12 @@ def read_models() -> list[Projection]:
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
     info = conninfo_to_dict(url)
+    persistence = {
+        "grouped": "signalyard.eventstore.postgres",  # group commit (issue 4)
+        "stock": "eventsourcing.postgres",
+    }[settings.event_recorder]
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": persistence,
         "POSTGRES_DBNAME": str(info.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(info.get("host") or "127.0.0.1"),
         "POSTGRES_PORT": str(info.get("port") or "5432"),

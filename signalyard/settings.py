@@ -17,6 +17,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
 
 
+EVENT_RECORDERS = ("grouped", "stock")
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in allowed:
+        raise SystemExit(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     # External Postgres; when empty the embedded server under data_dir is used.
@@ -29,6 +39,9 @@ class Settings:
     # Schema holding the event store tables.
     event_schema: str = "eventstore"
     lock_timeout_seconds: int = 5
+    # Event-store append path: "grouped" (signalyard.eventstore: group commit, one table
+    # lock per group) or "stock" (the eventsourcing library's Postgres recorder).
+    event_recorder: str = "grouped"
     pool_size: int = 8
     max_body_bytes: int = 1_048_576
     # Skill bundle content; unset means data_dir/"blobs" (see blob_path).
@@ -49,6 +62,7 @@ class Settings:
             bootstrap_token=env.get("SIGNALYARD_BOOTSTRAP_TOKEN") or None,
             event_schema=env.get("SIGNALYARD_EVENT_SCHEMA") or "eventstore",
             lock_timeout_seconds=_int(env, "SIGNALYARD_LOCK_TIMEOUT", 5),
+            event_recorder=_choice(env, "SIGNALYARD_EVENT_RECORDER", EVENT_RECORDERS, "grouped"),
             pool_size=_int(env, "SIGNALYARD_POOL_SIZE", 8),
             max_body_bytes=_int(env, "SIGNALYARD_MAX_BODY_BYTES", 1_048_576),
             blob_dir=Path(env["SIGNALYARD_BLOB_DIR"]) if env.get("SIGNALYARD_BLOB_DIR") else None,

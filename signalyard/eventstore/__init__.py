@@ -1,0 +1,3 @@
+"""Signalyard's Postgres persistence for the eventsourcing library (group commit)."""
+
+PERSISTENCE_MODULE = "signalyard.eventstore.postgres"

@@ -1,0 +1,148 @@
+"""The eventsourcing library's own recorder conformance cases, run against Signalyard's
+group-commit persistence module on the embedded Postgres (one fresh database per test)."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import TrackingRecorder
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresDatastore,
+    PostgresProcessRecorder,
+    PostgresTrackingRecorder,
+)
+from eventsourcing.tests.persistence import (
+    ApplicationRecorderTestCase,
+    InfrastructureFactoryTestCase,
+    NonInterleavingNotificationIDsBaseCase,
+    TrackingRecorderTestCase,
+)
+from eventsourcing.utils import Environment
+from psycopg.conninfo import conninfo_to_dict
+
+from signalyard.eventstore import PERSISTENCE_MODULE
+from signalyard.eventstore.postgres import GroupCommitFactory
+from signalyard.eventstore.recorder import GroupCommitApplicationRecorder
+
+SCHEMA = "public"
+
+
+def datastore_for(url: str, **options: object) -> PostgresDatastore:
+    info = conninfo_to_dict(url)
+    return PostgresDatastore(
+        dbname=str(info["dbname"]),
+        host=str(info.get("host", "127.0.0.1")),
+        port=str(info.get("port", "5432")),
+        user=str(info.get("user", "postgres")),
+        password=str(info.get("password", "")),
+        pool_size=4,
+        max_overflow=8,
+        lock_timeout=10,
+        schema=SCHEMA,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+class _OnFreshDatabase:
+    """Mixin: a datastore on the test's own database, closed after the test."""
+
+    originator_id_type = "uuid"
+
+    @pytest.fixture(autouse=True)
+    def _database(self, fresh_db_url: str):
+        self.datastore = datastore_for(fresh_db_url, originator_id_type=self.originator_id_type)
+        yield
+        self.datastore.close()
+
+    def create_recorder(self) -> GroupCommitApplicationRecorder:
+        recorder = GroupCommitApplicationRecorder(self.datastore, events_table_name="es_events")
+        recorder.create_table()
+        return recorder
+
+
+class TestGroupCommitApplicationRecorder(_OnFreshDatabase, ApplicationRecorderTestCase):
+    pass
+
+
+class TestGroupCommitApplicationRecorderTextIds(_OnFreshDatabase, ApplicationRecorderTestCase):
+    originator_id_type = "text"
+
+    def new_originator_id(self) -> str:
+        return f"aggregate-{uuid4()}"
+
+    # The throughput/concurrency cases are covered by the uuid variant.
+    test_concurrent_no_conflicts = None  # type: ignore[assignment]
+    test_concurrent_throughput = None  # type: ignore[assignment]
+    test_performance = None  # type: ignore[assignment]
+
+
+class TestGroupCommitNonInterleavingNotificationIDs(
+    _OnFreshDatabase, NonInterleavingNotificationIDsBaseCase
+):
+    pass
+
+
+class TestTrackingRecorder(_OnFreshDatabase, TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:  # type: ignore[override]
+        factory = GroupCommitFactory(self._env())
+        self._factories = getattr(self, "_factories", []) + [factory]
+        return factory.tracking_recorder()
+
+    def _env(self) -> Environment:
+        return Environment(
+            "signalyard_test",
+            {
+                "PERSISTENCE_MODULE": PERSISTENCE_MODULE,
+                "POSTGRES_DBNAME": self.datastore.pool.kwargs["dbname"],
+                "POSTGRES_HOST": self.datastore.pool.kwargs["host"],
+                "POSTGRES_PORT": str(self.datastore.pool.kwargs["port"]),
+                "POSTGRES_USER": self.datastore.pool.kwargs["user"],
+                "POSTGRES_PASSWORD": self.datastore.pool.kwargs["password"],
+            },
+        )
+
+    def tearDown(self) -> None:
+        for factory in getattr(self, "_factories", []):
+            factory.close()
+
+
+class TestGroupCommitFactory(InfrastructureFactoryTestCase[GroupCommitFactory]):
+    @pytest.fixture(autouse=True)
+    def _database(self, fresh_db_url: str):
+        info = conninfo_to_dict(fresh_db_url)
+        self.env = Environment(
+            "TestCase",
+            {
+                "PERSISTENCE_MODULE": PERSISTENCE_MODULE,
+                "POSTGRES_DBNAME": str(info["dbname"]),
+                "POSTGRES_HOST": str(info.get("host", "127.0.0.1")),
+                "POSTGRES_PORT": str(info.get("port", "5432")),
+                "POSTGRES_USER": str(info.get("user", "postgres")),
+                "POSTGRES_PASSWORD": str(info.get("password", "")),
+            },
+        )
+        yield
+
+    def expected_factory_class(self) -> type[GroupCommitFactory]:
+        return GroupCommitFactory
+
+    def expected_aggregate_recorder_class(self) -> type[PostgresAggregateRecorder]:
+        return PostgresAggregateRecorder
+
+    def expected_application_recorder_class(self) -> type[GroupCommitApplicationRecorder]:
+        return GroupCommitApplicationRecorder
+
+    def expected_tracking_recorder_class(self) -> type[PostgresTrackingRecorder]:
+        return PostgresTrackingRecorder
+
+    def tracking_recorder_subclass(self) -> type[PostgresTrackingRecorder]:
+        return _CustomTrackingRecorder
+
+    def expected_process_recorder_class(self) -> type[PostgresProcessRecorder]:
+        return PostgresProcessRecorder
+
+
+class _CustomTrackingRecorder(PostgresTrackingRecorder):
+    pass
