@@ -5,21 +5,23 @@ two can write one table side by side); only the append differs:
 
 - concurrent `insert_events` calls of this process are committed as one transaction
   (see `grouping`), so one WAL flush and one table-lock hand-over serve many commands;
-- each caller is still its own unit of optimistic concurrency: one statement inserts the
-  rows of every member none of whose (originator_id, originator_version) keys exist yet,
-  and a member with a taken key fails alone with IntegrityError while the others commit;
-- the events table is locked IN EXCLUSIVE MODE once per group, before the ids are drawn,
+- each caller is still its own unit of optimistic concurrency: the group's rows are
+  inserted only for members none of whose (originator_id, originator_version) keys exist
+  yet; a member with a taken key fails alone with IntegrityError, the others commit;
+- the events table is locked IN EXCLUSIVE MODE once per group, before any id is drawn,
   exactly as the stock recorder does per call: commit order equals notification-id order,
   so a follower reading `> position` never passes over an event that commits later. The
-  lock also makes the existence check race-free (no other writer can insert meanwhile);
+  lock also makes the existence check race-free (no other writer inserts meanwhile);
 - rows of failing members never reach the INSERT, so no sequence value is wasted on a
-  conflict: notification ids stay contiguous (the stock path leaves holes);
-- BEGIN, lock, NOTIFY, insert and COMMIT go out as one pipeline: one round trip per group,
-  where the stock path needs two and holds the table lock across the first.
+  conflict: notification ids stay contiguous (the stock path leaves a hole per conflict);
+- lock, NOTIFY, check and insert run in one server-side function called as one statement
+  in autocommit: one round trip and one implicit transaction per group, where the stock
+  path needs two round trips and holds the table lock across the first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -32,9 +34,8 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from signalyard.eventstore.grouping import GroupCommitter, Member
 
@@ -48,6 +49,14 @@ def _key(originator_id: Any, originator_version: int) -> tuple[str, int]:
     return str(originator_id), int(originator_version)
 
 
+def append_function_name(events_table_name: str) -> str:
+    name = f"{events_table_name}_group_append"
+    if len(name) > PostgresApplicationRecorder.MAX_IDENTIFIER_LEN:
+        digest = hashlib.blake2b(events_table_name.encode(), digest_size=6).hexdigest()
+        name = f"group_append_{digest}"
+    return name
+
+
 class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
     def __init__(
         self,
@@ -57,27 +66,66 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
         max_group_events: int = DEFAULT_MAX_GROUP_EVENTS,
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        table = SQL("{}.{}").format(
-            Identifier(self.datastore.schema), Identifier(self.events_table_name)
-        )
+        schema = Identifier(self.datastore.schema)
+        table = Identifier(self.events_table_name)
+        function = Identifier(append_function_name(self.events_table_name))
         id_type = SQL(self.datastore.originator_id_type)  # "uuid" or "text", validated
+        # Members are numbered 0..n-1 within the group. Rows go in in array order, which
+        # is also the order their notification ids are drawn in.
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{function}("
+                " ids {id_type}[], versions int8[], topics text[], states bytea[],"
+                " members int4[], lock_timeout text)"
+                " RETURNS TABLE (n_id int8, o_id {id_type}, o_version int8)"
+                " LANGUAGE plpgsql"
+                # Plans are cached once per session: planning these statements anew on
+                # every call would cost more than running them.
+                " SET plan_cache_mode = force_generic_plan"
+                " AS $$"
+                " DECLARE taken int4[];"
+                " BEGIN"
+                "  PERFORM set_config('lock_timeout', lock_timeout, true);"
+                "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
+                "  NOTIFY {channel};"
+                # Members with a version that is already stored (one primary-key probe
+                # per row; race-free under the lock).
+                "  SELECT array_agg(DISTINCT b.m) INTO taken"
+                "   FROM unnest(ids, versions, members) AS b(i, v, m)"
+                "   WHERE EXISTS (SELECT 1 FROM {schema}.{table} t"
+                "    WHERE t.originator_id = b.i AND t.originator_version = b.v);"
+                "  IF taken IS NULL THEN"
+                "   RETURN QUERY INSERT INTO {schema}.{table} AS e"
+                "    (originator_id, originator_version, topic, state)"
+                "    SELECT * FROM unnest(ids, versions, topics, states)"
+                "    RETURNING e.notification_id, e.originator_id, e.originator_version;"
+                "  ELSE"
+                "   RETURN QUERY INSERT INTO {schema}.{table} AS e"
+                "    (originator_id, originator_version, topic, state)"
+                "    SELECT b.i, b.v, b.t, b.s"
+                "    FROM unnest(ids, versions, topics, states, members)"
+                "     WITH ORDINALITY AS b(i, v, t, s, m, o)"
+                "    WHERE b.m <> ALL (taken) ORDER BY b.o"
+                "    RETURNING e.notification_id, e.originator_id, e.originator_version;"
+                "  END IF;"
+                " END $$"
+            ).format(
+                schema=schema,
+                function=function,
+                table=table,
+                id_type=id_type,
+                channel=Identifier(self.channel_name),
+            )
+        )
         self._group_insert = SQL(
-            "WITH batch AS ("
-            " SELECT * FROM unnest(%s::{id_type}[], %s::int8[], %s::text[], %s::bytea[],"
-            "  %s::int4[]) WITH ORDINALITY"
-            "  AS b(originator_id, originator_version, topic, state, member, ord)),"
-            " taken AS (SELECT DISTINCT batch.member FROM batch JOIN {table} t"
-            "  ON t.originator_id = batch.originator_id"
-            "  AND t.originator_version = batch.originator_version)"
-            " INSERT INTO {table} (originator_id, originator_version, topic, state)"
-            " SELECT originator_id, originator_version, topic, state FROM batch"
-            " WHERE NOT EXISTS (SELECT 1 FROM taken WHERE taken.member = batch.member)"
-            " ORDER BY ord"
-            " RETURNING notification_id, originator_id, originator_version"
-        ).format(id_type=id_type, table=table)
-        self._begin = SQL("BEGIN")
-        self._commit_sql = SQL("COMMIT")
-        self._notify = SQL("NOTIFY {}").format(Identifier(self.channel_name))
+            "SELECT n_id, o_id, o_version FROM {schema}.{function}("
+            "%b::{id_type}[], %b::int8[], %b::text[], %b::bytea[], %b::int4[], {timeout})"
+        ).format(
+            schema=schema,
+            function=function,
+            id_type=id_type,
+            timeout=Literal(f"{int(self.datastore.lock_timeout)}s"),
+        )
         self.committer = GroupCommitter(self._commit_group, max_events=max_group_events)
 
     # -- the append ---------------------------------------------------------------------
@@ -150,46 +198,20 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
 
     def _run_group_transaction(self, params: tuple[list[Any], ...]) -> list[tuple[Any, ...]]:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
-            progress = {"sent": False}
+            sent = False
             try:
                 with self.datastore.get_connection() as conn:
-                    return self._pipeline(conn, params, progress)
+                    if conn.closed or conn.broken:
+                        raise psycopg.OperationalError("pooled connection is closed")
+                    assert conn.autocommit  # one statement, one implicit transaction
+                    with conn.cursor(row_factory=tuple_row) as cur:
+                        sent = True
+                        cur.execute(self._group_insert, params, prepare=True)
+                        return cur.fetchall()
             except (InterfaceError, OperationalError):
                 # Retry only when nothing reached the server (no connection, or a dead
-                # pooled one): once COMMIT is on the wire the outcome is unknown, and a
-                # lock timeout means the database is saturated, so report it instead.
-                if progress["sent"] or attempt == CONNECT_ATTEMPTS:
+                # pooled one): once the statement is on the wire the outcome is unknown,
+                # and a lock timeout means the database is saturated: report it instead.
+                if sent or attempt == CONNECT_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
-
-    def _pipeline(
-        self, conn: psycopg.Connection[Any], params: tuple[list[Any], ...], progress: dict
-    ) -> list[tuple[Any, ...]]:
-        if conn.closed or conn.broken:
-            raise psycopg.OperationalError("pooled connection is closed")
-        progress["sent"] = True
-        try:
-            with conn.pipeline() as pipeline:
-                with conn.cursor() as cur:
-                    cur.execute(self._begin)
-                    for statement in self.lock_table_statements:  # lock_timeout, LOCK TABLE
-                        cur.execute(statement, prepare=True)
-                    cur.execute(self._notify)
-                insert = conn.cursor(row_factory=tuple_row)
-                insert.execute(self._group_insert, params, prepare=True)
-                conn.execute(self._commit_sql)
-                pipeline.sync()  # one round trip: everything above, then all results
-                return insert.fetchall()
-        except BaseException:
-            _rollback_quietly(conn)
-            raise
-
-
-def _rollback_quietly(conn: psycopg.Connection[Any]) -> None:
-    if conn.broken or conn.closed:
-        return
-    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-        try:
-            conn.execute("ROLLBACK")
-        except psycopg.Error:
-            conn.close()
