@@ -4,7 +4,6 @@ platform tools are visible to every authenticated user."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
@@ -130,7 +129,3 @@ async def get_version(conn: AsyncConnection, table: str, entity: dict, number: s
     if row is None:
         raise NotVisible(f"{what} not found")
     return _with_current(row, entity["current_version"])  # type: ignore[arg-type]
-
-
-def version_number_of(row: dict[str, Any]) -> int:
-    return int(row["version_number"])
