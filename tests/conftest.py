@@ -9,27 +9,49 @@ create and drop per-test databases); otherwise the embedded server from the
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 
+def _service_dir() -> Iterator[Path]:
+    # Outside pytest's own temp root: pytest resets that root to 0700 whenever a session
+    # starts, and the embedded server runs as another user that must traverse the path.
+    path = Path(tempfile.mkdtemp(prefix="signalyard-test-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def service_dir() -> Iterator[Path]:
+    """A directory an embedded service (running as another user) can live in."""
+    yield from _service_dir()
+
+
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     external = os.environ.get("DATABASE_URL")
     if external:
         yield external
         return
     from signalyard.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    base = _service_dir()
+    server = EmbeddedPostgres(next(base) / "pg")
     server.start()
     try:
         yield server.url
     finally:
         server.stop()
+        base.close()
 
 
 def _with_database(url: str, dbname: str) -> str:

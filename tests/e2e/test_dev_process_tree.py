@@ -75,8 +75,8 @@ def dev_env() -> dict[str, str]:
     return env
 
 
-def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(tmp_path, dev_env):
-    data_dir, port = tmp_path / "state", free_port()
+def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, dev_env):
+    data_dir, port = service_dir / "state", free_port()
     first = DevProcess(data_dir, port, dev_env)
     try:
         first.wait_ready()
@@ -118,10 +118,10 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(tmp_path, dev
         assert second.interrupt() == 0
 
 
-def test_bootstrap_token_from_the_environment_becomes_the_admin_token(tmp_path, dev_env):
+def test_bootstrap_token_from_the_environment_becomes_the_admin_token(service_dir, dev_env):
     port = free_port()
     dev = DevProcess(
-        tmp_path / "state",
+        service_dir / "state",
         port,
         {**dev_env, "SIGNALYARD_BOOTSTRAP_TOKEN": "syd_automation_token_123"},
     )
