@@ -3,7 +3,9 @@ read-your-writes, request and causation ids."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import (
@@ -279,3 +281,63 @@ def test_event_count_helper_sees_writes(admin, stack):
     before = event_count(stack)
     admin.post("/v1/orgs", json={"name": unique("Counted")})
     assert event_count(stack) > before
+
+
+# -- concurrent writers -----------------------------------------------------------------
+def _at_once(stack, count, send):
+    """Run `send(client)` from `count` threads released together."""
+    barrier = threading.Barrier(count)
+
+    def one(_):
+        with stack.admin() as client:
+            barrier.wait()
+            return send(client)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_concurrent_creates_of_one_slug_leave_exactly_one_winner(admin, stack):
+    org = created(admin.post("/v1/orgs", json={"name": unique("Race")}))
+    teams = f"/v1/orgs/{org['slug']}/teams"
+    responses = _at_once(stack, 8, lambda c: c.post(teams, json={"name": "Contested"}))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * 7, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            assert_problem(response, 409, "slug")
+    winner = next(r for r in responses if r.status_code == 201)
+    listed = admin.get(teams, params=read_after(winner)).json()["items"]
+    assert [t["slug"] for t in listed] == ["contested"]
+
+
+def test_concurrent_patches_with_one_version_leave_exactly_one_winner(admin, stack):
+    org = created(admin.post("/v1/orgs", json={"name": unique("Lock")}))
+    path = f"/v1/orgs/{org['slug']}"
+    responses = _at_once(
+        stack,
+        6,
+        lambda c: c.patch(path, json={"description": unique("d")}, headers={"If-Match": '"1"'}),
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [412] * 5, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 412:
+            assert assert_problem(response, 412)["current_version"] == 2
+    history = admin.get(f"{path}/history").json()["items"]
+    assert [i["version"] for i in history] == [1, 2]
+
+
+def test_concurrent_requests_with_one_idempotency_key_create_once(admin, stack):
+    org = created(admin.post("/v1/orgs", json={"name": unique("IdemRace")}))
+    teams = f"/v1/orgs/{org['slug']}/teams"
+    key = {"Idempotency-Key": unique("key")}
+    responses = _at_once(stack, 5, lambda c: c.post(teams, json={"name": "Once"}, headers=key))
+    assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
+    firsts = [r for r in responses if r.status_code == 201]
+    assert len({r.json()["guid"] for r in firsts}) == 1
+    for response in responses:
+        if response.status_code == 409:  # still in progress: retry later
+            assert response.headers["Retry-After"]
+    listed = admin.get(teams, params=read_after(firsts[0])).json()["items"]
+    assert [t["slug"] for t in listed] == ["once"]
