@@ -40,6 +40,9 @@ def stack(api_db_url: str) -> Iterator[Stack]:
         yield running
     finally:
         running.stop()
+        counting = _counting.pop(api_db_url, None)
+        if counting is not None:
+            counting.close()
 
 
 @pytest.fixture
@@ -73,11 +76,18 @@ def etag_of(response: httpx.Response) -> str:
 
 
 # -- proving that nothing was written ---------------------------------------------------
+_counting: dict[str, psycopg.Connection] = {}
+
+
 def event_count(stack: Stack) -> int:
     """Rows in the event store: every command that writes appends at least one."""
+    url = stack.settings.database_url
+    assert url is not None
+    conn = _counting.get(url)
+    if conn is None or conn.closed:
+        conn = _counting[url] = psycopg.connect(url, autocommit=True)
     table = sql.Identifier(stack.settings.event_schema, "signalyard_events")
-    with psycopg.connect(stack.settings.database_url) as conn:
-        row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
+    row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
     assert row is not None
     return row[0]
 
