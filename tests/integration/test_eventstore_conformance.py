@@ -14,6 +14,7 @@ from eventsourcing.postgres import (
     PostgresTrackingRecorder,
 )
 from eventsourcing.tests.persistence import (
+    AggregateRecorderTestCase,
     ApplicationRecorderTestCase,
     InfrastructureFactoryTestCase,
     NonInterleavingNotificationIDsBaseCase,
@@ -25,6 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 from signalyard.eventstore import PERSISTENCE_MODULE
 from signalyard.eventstore.postgres import GroupCommitFactory
 from signalyard.eventstore.recorder import GroupCommitApplicationRecorder
+from signalyard.eventstore.snapshots import CachingSnapshotRecorder
 
 SCHEMA = "public"
 
@@ -84,6 +86,15 @@ class TestGroupCommitNonInterleavingNotificationIDs(
     pass
 
 
+class TestCachingSnapshotRecorder(_OnFreshDatabase, AggregateRecorderTestCase):
+    def create_recorder(self) -> CachingSnapshotRecorder:  # type: ignore[override]
+        recorder = CachingSnapshotRecorder(self.datastore, events_table_name="es_snapshots")
+        recorder.create_table()
+        return recorder
+
+    test_performance = None  # type: ignore[assignment]
+
+
 class TestTrackingRecorder(_OnFreshDatabase, TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:  # type: ignore[override]
         factory = GroupCommitFactory(self._env())
@@ -129,7 +140,7 @@ class TestGroupCommitFactory(InfrastructureFactoryTestCase[GroupCommitFactory]):
         return GroupCommitFactory
 
     def expected_aggregate_recorder_class(self) -> type[PostgresAggregateRecorder]:
-        return PostgresAggregateRecorder
+        return PostgresAggregateRecorder  # for purpose "events"; snapshots remember theirs
 
     def expected_application_recorder_class(self) -> type[GroupCommitApplicationRecorder]:
         return GroupCommitApplicationRecorder
