@@ -1,0 +1,133 @@
+"""Use cases of organization members and team memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.core.context import CommandContext, CommandResult
+from domain.core.errors import (
+    InvalidInput,
+    NotFound,
+    VersionRequired,
+)
+from domain.tenancy.entities import delete_entity
+from domain.tenancy.membership import OrganizationMember, TeamMembership, membership_id
+from domain.tenancy.roles import Action, OrgRole, parse_org_role, parse_team_role
+from domain.tenancy.use_cases import TenancyUseCases
+
+
+class MembershipUseCases(TenancyUseCases):
+    def put_org_member(
+        self,
+        ctx: CommandContext,
+        org_ref: str,
+        user_ref: str,
+        role: str,
+        expected_version: int | None = None,
+    ) -> tuple[CommandResult, bool]:
+        org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        new_role = parse_org_role(role)
+        self.check_may_grant(ctx, org, new_role)
+        user = self.resolve.user(user_ref)
+        member = self.store.find(membership_id(org.id, user.id), OrganizationMember)
+        meta = ctx.meta(org.id)
+        if member is None:
+            member = OrganizationMember(
+                id=membership_id(org.id, user.id),
+                organization_id=org.id,
+                user_id=user.id,
+                name=user.name,
+                slug=user.slug,
+                role=new_role.value,
+                meta=meta,
+            )
+            return CommandResult.of(member, self.store.record(member)), True
+        return self._regrant(ctx, member, new_role.value, expected_version), False
+
+    def remove_org_member(
+        self, ctx: CommandContext, org_ref: str, user_ref: str, expected_version: int | None
+    ) -> CommandResult:
+        org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        user = self.resolve.user(user_ref, include_deleted=True)
+        member = self._live_member(OrganizationMember, membership_id(org.id, user.id))
+        self.check_may_grant(ctx, org, OrgRole(member.role))
+        return delete_entity(self.store, ctx, member, expected_version)
+
+    def put_team_member(
+        self,
+        ctx: CommandContext,
+        org_ref: str,
+        team_ref: str,
+        user_ref: str,
+        role: str,
+        expected_version: int | None = None,
+    ) -> tuple[CommandResult, bool]:
+        chain = self.locate(ctx, Action.TEAM_MEMBERS, org_ref, team_ref)
+        assert chain.team is not None
+        new_role = parse_team_role(role)
+        user = self.resolve.user(user_ref)
+        if self.access.org_role(user.id, chain.org) is None:
+            raise InvalidInput("user must be a member of the organization first", field="user")
+        member = self.store.find(membership_id(chain.team.id, user.id), TeamMembership)
+        if member is None:
+            member = TeamMembership(
+                id=membership_id(chain.team.id, user.id),
+                organization_id=chain.org.id,
+                team_id=chain.team.id,
+                user_id=user.id,
+                name=user.name,
+                slug=user.slug,
+                role=new_role.value,
+                meta=ctx.meta(chain.org.id),
+            )
+            return CommandResult.of(member, self.store.record(member)), True
+        return self._regrant(ctx, member, new_role.value, expected_version), False
+
+    def remove_team_member(
+        self,
+        ctx: CommandContext,
+        org_ref: str,
+        team_ref: str,
+        user_ref: str,
+        expected_version: int | None,
+    ) -> CommandResult:
+        chain = self.locate(ctx, Action.TEAM_MEMBERS, org_ref, team_ref)
+        assert chain.team is not None
+        user = self.resolve.user(user_ref, include_deleted=True)
+        member = self._live_member(TeamMembership, membership_id(chain.team.id, user.id))
+        return delete_entity(self.store, ctx, member, expected_version)
+
+    def member_history(
+        self, ctx: CommandContext, org_ref: str, team_ref: str | None, user_ref: str
+    ) -> tuple[Any, list[Any]]:
+        chain = self.locate(ctx, Action.READ, org_ref, team_ref)
+        user = self.resolve.user(user_ref, include_deleted=True)
+        kind = TeamMembership if chain.team else OrganizationMember
+        scope = chain.team or chain.org
+        member = self.store.find(membership_id(scope.id, user.id), kind)
+        if member is None:
+            raise NotFound("membership not found")
+        return member, self.store.history(member.id)
+
+    def _live_member(self, kind: type, member_id: UUID) -> Any:
+        member = self.store.find(member_id, kind)
+        if member is None or member.is_deleted:
+            raise NotFound("membership not found")
+        return member
+
+    def _regrant(
+        self, ctx: CommandContext, member: Any, role: str, expected_version: int | None
+    ) -> CommandResult:
+        # A removed membership reads as absent (404), so adding it again needs no version.
+        if expected_version is None and not member.is_deleted:
+            raise VersionRequired('the membership exists: send If-Match: "<version>" to change it')
+        member.check_version(expected_version)
+        meta = ctx.meta(member.organization_id)
+        if member.is_deleted:
+            member.restore(meta=meta)
+        if member.role != role:
+            member.update(changes={"role": role}, meta=meta)
+        if not member.pending_events:
+            return CommandResult.of(member, 0)
+        return CommandResult.of(member, self.store.record(member))
