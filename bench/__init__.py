@@ -1,0 +1,1 @@
+"""Signalyard's benchmark suite: `python -m bench [--quick]` (see README, "Benchmarks")."""

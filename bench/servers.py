@@ -1,0 +1,145 @@
+"""Processes under test: the `signalyard dev` tree (API + projection runners) on a bench
+database, and the bare FastAPI endpoint on the same uvicorn settings; plus RSS sampling."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+BOOTSTRAP_TOKEN = "syd_bench_admin_token_0123456789abcdef0123"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(base_url + "/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base_url} did not become healthy")
+
+
+class Server:
+    def __init__(self, proc: subprocess.Popen, base_url: str, log: Path) -> None:
+        self.proc, self.base_url, self.log = proc, base_url, log
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _spawn(args: list[str], env: dict[str, str], name: str) -> tuple[subprocess.Popen, Path]:
+    log = Path(tempfile.mkstemp(prefix=f"signalyard-bench-{name}-", suffix=".log")[1])
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    return proc, log
+
+
+def start_dev(database_url: str, **env_overrides: str) -> Server:
+    """`signalyard dev` on an existing database (DATABASE_URL), like an operator runs it."""
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="signalyard-bench-dev-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SIGNALYARD_PORT": str(port),
+        "SIGNALYARD_DATA_DIR": data_dir,
+        "SIGNALYARD_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN,
+        "SIGNALYARD_LOG_LEVEL": "warning",
+        **env_overrides,
+    }
+    proc, log = _spawn([sys.executable, "-m", "signalyard", "dev"], env, "dev")
+    server = Server(proc, f"http://127.0.0.1:{port}", log)
+    wait_healthy(server.base_url, proc)
+    return server
+
+
+def start_bare() -> Server:
+    port = free_port()
+    env = {**os.environ, "BENCH_PORT": str(port)}
+    proc, log = _spawn([sys.executable, "-m", "bench.bare_app"], env, "bare")
+    server = Server(proc, f"http://127.0.0.1:{port}", log)
+    wait_healthy(server.base_url, proc)
+    return server
+
+
+def api_child(dev: Server) -> psutil.Process:
+    for child in psutil.Process(dev.pid).children(recursive=True):
+        try:
+            if "api" in child.cmdline()[-1:]:
+                return child
+        except psutil.Error:
+            continue
+    raise RuntimeError("no API process under signalyard dev")
+
+
+def tree_rss(root: psutil.Process) -> float:
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
+class RssSampler:
+    """Peak RSS (MB) of a process and of a process tree, sampled every 100 ms."""
+
+    def __init__(self, process: psutil.Process, tree_root: psutil.Process) -> None:
+        self.process, self.tree_root = process, tree_root
+        self.peak_process = 0.0
+        self.peak_tree = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> RssSampler:
+        self.peak_process = self.peak_tree = 0.0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak_process = max(self.peak_process, self.process.memory_info().rss / 2**20)
+            except psutil.Error:
+                pass
+            self.peak_tree = max(self.peak_tree, tree_rss(self.tree_root))
+            self._stop.wait(0.1)
