@@ -114,3 +114,32 @@ def lifecycle_changes(event: Any) -> dict[str, Any] | None:
     if isinstance(event, CoreAggregate.Undeleted):
         return {"deleted_at": None, "deleted_by": None}
     return None
+
+
+# The base events (Updated, Deleted...) name only the entity id: each read model keeps an
+# `entity_tables` index from id to the table that holds the row.
+ENTITY_TABLES_DDL = (
+    "CREATE TABLE IF NOT EXISTS {s}.entity_tables (guid uuid PRIMARY KEY, tbl text NOT NULL)"
+)
+
+
+def remember_table(cur: Cursor, schema: str, guid: Any, table: str) -> None:
+    cur.execute(
+        sql.SQL("INSERT INTO {}.entity_tables VALUES (%s, %s) ON CONFLICT DO NOTHING").format(
+            sql.Identifier(schema)
+        ),
+        (guid, table),
+    )
+
+
+def table_of(
+    cur: Cursor, schema: str, guid: Any, tables: dict[str, EntityTable]
+) -> EntityTable | None:
+    cur.execute(
+        sql.SQL("SELECT tbl FROM {}.entity_tables WHERE guid = %s").format(sql.Identifier(schema)),
+        (guid,),
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return tables[row["tbl"] if isinstance(row, dict) else row[0]]

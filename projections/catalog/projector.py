@@ -14,7 +14,7 @@ from domain.catalog.tooldef import ToolDef
 from domain.catalog.versioned import VersionedAggregate
 from domain.core.aggregate import CoreAggregate
 from projections.catalog import tables
-from projections.entity_rows import EntityTable, lifecycle_changes
+from projections.entity_rows import EntityTable, lifecycle_changes, remember_table, table_of
 
 _CREATED: dict[type, EntityTable] = {
     Skill.Created: tables.SKILLS,
@@ -43,13 +43,13 @@ class CatalogProjection:
         created = _CREATED.get(type(event))
         if created is not None:
             created.insert_created(cur, schema, event, position)
-            self._remember(cur, schema, event.originator_id, created.table)
+            remember_table(cur, schema, event.originator_id, created.table)
         elif isinstance(event, Skill.VersionPublished):
             self._skill_version(cur, schema, event, position)
         elif isinstance(event, Config.VersionPublished):
             self._config_version(cur, schema, event, position)
         elif isinstance(event, _BY_ORIGINATOR):
-            table = self._table_of(cur, schema, event.originator_id)
+            table = table_of(cur, schema, event.originator_id, _BY_NAME)
             if table is None:
                 return  # not a catalog entity
             changes = lifecycle_changes(event)
@@ -57,26 +57,6 @@ class CatalogProjection:
                 table.apply_change(cur, schema, event, changes)
             else:
                 self._rolled_back(cur, schema, table, event)
-
-    def _remember(self, cur: Cursor, schema: str, guid: Any, table: str) -> None:
-        cur.execute(
-            sql.SQL("INSERT INTO {}.entity_tables VALUES (%s, %s) ON CONFLICT DO NOTHING").format(
-                sql.Identifier(schema)
-            ),
-            (guid, table),
-        )
-
-    def _table_of(self, cur: Cursor, schema: str, guid: Any) -> EntityTable | None:
-        cur.execute(
-            sql.SQL("SELECT tbl FROM {}.entity_tables WHERE guid = %s").format(
-                sql.Identifier(schema)
-            ),
-            (guid,),
-        )
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return _BY_NAME[row["tbl"] if isinstance(row, dict) else row[0]]
 
     def _insert_version(self, cur: Cursor, schema: str, table: str, values: dict[str, Any]) -> None:
         cur.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import Cursor, sql
 
-from projections.entity_rows import BASE_COLUMNS_DDL, EntityTable
+from projections.entity_rows import BASE_COLUMNS_DDL, ENTITY_TABLES_DDL, EntityTable
 
 SKILLS = EntityTable(
     "skills",
@@ -50,7 +50,7 @@ _DDL = [
         organization_id uuid, input_schema jsonb NOT NULL, handler_ref text NOT NULL,
         adapter_ref text)""",
     # Which table holds an entity: base-class events (Updated, RolledBack...) name only the id.
-    "CREATE TABLE IF NOT EXISTS {s}.entity_tables (guid uuid PRIMARY KEY, tbl text NOT NULL)",
+    ENTITY_TABLES_DDL,
     "CREATE INDEX IF NOT EXISTS skills_org ON {s}.skills (organization_id, created_position)",
     "CREATE INDEX IF NOT EXISTS skills_slug ON {s}.skills (organization_id, slug)",
     "CREATE INDEX IF NOT EXISTS configs_org ON {s}.configs (organization_id, created_position)",

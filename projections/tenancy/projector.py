@@ -9,7 +9,7 @@ from psycopg import Cursor, sql
 from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.membership import OrganizationMember, TeamMembership
 from domain.tenancy.organization import Organization
-from projections.entity_rows import EntityTable, lifecycle_changes
+from projections.entity_rows import EntityTable, lifecycle_changes, remember_table, table_of
 from projections.tenancy import tables
 
 _CREATED: dict[type, EntityTable] = {
@@ -33,11 +33,11 @@ class TenancyProjection:
         created = _CREATED.get(type(event))
         if created is not None:
             created.insert_created(cur, schema, event, position)
-            self._remember(cur, schema, event.originator_id, created.table)
+            remember_table(cur, schema, event.originator_id, created.table)
             return
         changes = lifecycle_changes(event)
         if changes is not None:
-            table = self._table_of(cur, schema, event.originator_id)
+            table = table_of(cur, schema, event.originator_id, _BY_NAME)
             if table is not None:
                 table.apply_change(cur, schema, event, changes)
             return
@@ -45,24 +45,6 @@ class TenancyProjection:
             self._handle_group_event(cur, schema, event, position)
             # Group events are organization events: the row's version (its ETag) follows.
             tables.ORGANIZATIONS.apply_change(cur, schema, event, {})
-
-    def _remember(self, cur: Cursor, schema: str, guid: Any, table: str) -> None:
-        cur.execute(
-            sql.SQL("INSERT INTO {}.entity_tables VALUES (%s, %s) ON CONFLICT DO NOTHING").format(
-                sql.Identifier(schema)
-            ),
-            (guid, table),
-        )
-
-    def _table_of(self, cur: Cursor, schema: str, guid: Any) -> EntityTable | None:
-        cur.execute(
-            sql.SQL("SELECT tbl FROM {}.entity_tables WHERE guid = %s").format(
-                sql.Identifier(schema)
-            ),
-            (guid,),
-        )
-        row = cur.fetchone()
-        return _BY_NAME[row[0]] if row else None
 
     def _handle_group_event(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
         s = sql.Identifier(schema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import Cursor, sql
 
-from projections.entity_rows import BASE_COLUMNS_DDL, EntityTable
+from projections.entity_rows import BASE_COLUMNS_DDL, ENTITY_TABLES_DDL, EntityTable
 
 ORGANIZATIONS = EntityTable("organizations", ("website",))
 TEAMS = EntityTable("teams", ("organization_id",))
@@ -34,8 +34,7 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS {s}.group_members (
         group_id uuid NOT NULL, organization_id uuid NOT NULL, user_id uuid NOT NULL,
         PRIMARY KEY (group_id, user_id))""",
-    # Which table holds an entity: the base events (Updated, Deleted...) name only the id.
-    "CREATE TABLE IF NOT EXISTS {s}.entity_tables (guid uuid PRIMARY KEY, tbl text NOT NULL)",
+    ENTITY_TABLES_DDL,
     "CREATE INDEX IF NOT EXISTS teams_org ON {s}.teams (organization_id, created_position)",
     "CREATE INDEX IF NOT EXISTS ws_team ON {s}.workspaces (team_id, created_position)",
     "CREATE INDEX IF NOT EXISTS projects_ws ON {s}.projects (workspace_id, created_position)",

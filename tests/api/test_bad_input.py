@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_problem, make_tree, unique, writes_nothing
+from support.api import assert_problem, make_tree, unique, writes_nothing
 
 LIMIT = 1_048_576  # SIGNALYARD_MAX_BODY_BYTES default
 

@@ -3,7 +3,7 @@ RBAC and bad input."""
 
 from __future__ import annotations
 
-from conftest import (
+from support.api import (
     add_member,
     assert_problem,
     created,

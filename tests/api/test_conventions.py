@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import (
+from support.api import (
     assert_problem,
     created,
     event_count,

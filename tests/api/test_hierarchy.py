@@ -4,7 +4,7 @@ scopes, soft delete of a subtree, undelete, history."""
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from support.api import (
     assert_problem,
     created,
     etag_of,

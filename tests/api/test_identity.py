@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from conftest import assert_problem, new_user, read_after, unique, writes_nothing
+from support.api import assert_problem, new_user, read_after, unique, writes_nothing
 
 from domain.identity.token import ApiToken, new_token_secret, token_id_for
 from signalyard.bootstrap import build_store

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from support.api import (
     add_member,
     assert_problem,
     created,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conftest import assert_problem, etag_of, new_user, read_after, unique, writes_nothing
+from support.api import assert_problem, etag_of, new_user, read_after, unique, writes_nothing
 
 BASE_FIELDS = {
     "guid",

@@ -7,7 +7,7 @@ import base64
 from collections.abc import Iterator
 
 import pytest
-from conftest import assert_problem, created, etag_of, read_after, unique, writes_nothing
+from support.api import assert_problem, created, etag_of, read_after, unique, writes_nothing
 from support.skill_bundles import as_json_files, as_zip, raw_zip, realistic_files, skill_md
 from support.stack import Stack, start_stack
 

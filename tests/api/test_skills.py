@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from conftest import (
+from support.api import (
     add_member,
     assert_problem,
     created,

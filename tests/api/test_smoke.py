@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import read_after, unique
+from support.api import read_after, unique
 
 
 def test_create_org_team_workspace_project_and_read_back(admin):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from conftest import add_member, assert_problem, make_tree, new_user, read_after, writes_nothing
+from support.api import add_member, assert_problem, make_tree, new_user, read_after, writes_nothing
 from support.stack import Stack
 
 

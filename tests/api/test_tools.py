@@ -3,7 +3,7 @@ and sample-input validation."""
 
 from __future__ import annotations
 
-from conftest import (
+from support.api import (
     add_member,
     assert_problem,
     created,
