@@ -23,6 +23,28 @@ import psutil
 from bench.stats import fmt, table
 
 ROOT = Path(__file__).resolve().parent.parent
+HOW_TO_RUN = """\
+One command runs the suite on the embedded stack (a throw-away embedded Postgres; set
+`DATABASE_URL` to use another server) and prints the table below, each figure beside its
+reference measured in the same run on the same machine; the JSON (with every trial, the
+py-spy profile of the API under load and the raw samples' location) goes to
+`bench/results/` (git-ignored):
+
+```bash
+apt-get install wrk   # optional: without it an asyncio load generator (own process) is used
+.venv/bin/pip install -e '.[test,bench]'
+.venv/bin/python -m bench            # full: store grown to 10^6 events (~30 min here)
+.venv/bin/python -m bench --quick    # < 2 min: shorter trials, store grown to 3x10^4
+.venv/bin/python -m bench --update-readme   # also rewrites this section
+```
+
+References: *stock* is the eventsourcing library's Postgres recorder and *raw* is psycopg
+INSERT + COMMIT of one row per call, both on the same database, same row shape (a 0.66 kB
+`Project.Created`), writers being threads of one process like the API's thread pool, trials
+interleaved. The HTTP reference is a bare FastAPI endpoint parsing the same body with the
+same pydantic model, served by uvicorn exactly as `signalyard api` is (one worker); the
+load generator is wrk (2 threads) in its own process. The API runs inside `signalyard dev`
+(API + projection runners) with its default settings."""
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -224,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         top += " (--quick: the full run grows it to 1,000,000)"
     text = "\n".join(
         [
+            HOW_TO_RUN,
+            "",
             f"Measured {stamp} with `{result['command']}` in {result['seconds']:.0f} s: "
             f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, Python "
             f"{m['python']}; {result['postgres']}. Store grown to {top} events. Load average "

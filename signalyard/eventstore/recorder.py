@@ -79,9 +79,14 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 " members int4[], lock_timeout text)"
                 " RETURNS TABLE (n_id int8, o_id {id_type}, o_version int8)"
                 " LANGUAGE plpgsql"
-                # Plans are cached once per session: planning these statements anew on
-                # every call would cost more than running them.
+                # Plans are cached once per session (planning anew on every call would
+                # cost more than running them), so they must not depend on the table's
+                # size when first planned: a plan made while the table was small joins it
+                # by a full scan, which then grows with the log. Without seq scans, hash
+                # or merge joins, the check is one primary-key probe per row, always.
                 " SET plan_cache_mode = force_generic_plan"
+                " SET enable_seqscan = off SET enable_hashjoin = off"
+                " SET enable_mergejoin = off"
                 " AS $$"
                 " DECLARE taken int4[];"
                 " BEGIN"

@@ -80,6 +80,35 @@ class TestGroupCommitApplicationRecorderTextIds(_OnFreshDatabase, ApplicationRec
     test_performance = None  # type: ignore[assignment]
 
 
+class TestGroupCommitOneGroupInFlight(_OnFreshDatabase, ApplicationRecorderTestCase):
+    """The same cases with one group at a time (GROUP_COMMIT_MAX_INFLIGHT=1)."""
+
+    def create_recorder(self) -> GroupCommitApplicationRecorder:
+        recorder = super().create_recorder()
+        recorder.committer.max_inflight = 1
+        return recorder
+
+    test_performance = None  # type: ignore[assignment]
+    test_concurrent_throughput = None  # type: ignore[assignment]
+
+
+def test_append_function_plans_never_scan_the_table(fresh_db_url: str):
+    """Its plans are cached per session: they must probe the primary key whatever the
+    table's size was when they were made (a plan from a small table scans it)."""
+    datastore = datastore_for(fresh_db_url)
+    try:
+        recorder = GroupCommitApplicationRecorder(datastore, events_table_name="es_events")
+        recorder.create_table()
+        with datastore.get_connection() as conn:
+            row = conn.execute(
+                "SELECT proconfig FROM pg_proc WHERE proname = 'es_events_group_append'"
+            ).fetchone()
+        config = set(row["proconfig"])
+        assert {"enable_seqscan=off", "enable_hashjoin=off", "enable_mergejoin=off"} <= config
+    finally:
+        datastore.close()
+
+
 class TestGroupCommitNonInterleavingNotificationIDs(
     _OnFreshDatabase, NonInterleavingNotificationIDsBaseCase
 ):

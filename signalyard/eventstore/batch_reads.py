@@ -1,0 +1,42 @@
+"""Many aggregates brought up to date in one query (the domain's `EventStore.prefetch`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder
+from psycopg.sql import SQL, Identifier
+
+
+def batch_reader_for(recorder: Any):  # -> BatchReader | None
+    if not isinstance(recorder, PostgresAggregateRecorder):
+        return None
+    statement = SQL(
+        "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+        "FROM unnest(%s::uuid[], %s::int8[]) AS k(id, known) "
+        "JOIN {schema}.{table} e ON e.originator_id = k.id AND e.originator_version > k.known "
+        "ORDER BY e.originator_id, e.originator_version"
+    ).format(
+        schema=Identifier(recorder.datastore.schema),
+        table=Identifier(recorder.events_table_name),
+    )
+
+    def read(known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        ids = [i for i, _ in known]
+        versions = [v for _, v in known]
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+            cur.execute(statement, (ids, versions), prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in cur.fetchall()
+            ]
+
+    return read
