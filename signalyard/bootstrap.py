@@ -64,7 +64,11 @@ def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dic
 
 
 def build_store(settings: Settings, url: str, *, create_tables: bool = False) -> EventStore:
-    return EventStore(env=event_store_env(settings, url, create_tables=create_tables))
+    from signalyard.eventstore.batch_reads import batch_reader_for
+
+    store = EventStore(env=event_store_env(settings, url, create_tables=create_tables))
+    store.batch_reader = batch_reader_for(store.recorder)
+    return store
 
 
 def prepare(settings: Settings) -> str | None:

@@ -7,11 +7,13 @@ from domain.catalog.json_schemas import check_schema
 from domain.catalog.scope import CatalogScope, validate_category
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import NotFound, VersionRequired
+from domain.core.reading import with_read_sessions
 from domain.core.values import validate_description
 from domain.store import EventStore
 from domain.tenancy.roles import Action
 
 
+@with_read_sessions
 class CategoryService:
     def __init__(self, store: EventStore) -> None:
         self.store = store

@@ -11,6 +11,7 @@ from domain.catalog.json_schemas import require_valid
 from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
 from domain.core.context import CommandContext, CommandResult
+from domain.core.reading import with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.store import EventStore
 from domain.tenancy.organization import Organization
@@ -20,6 +21,7 @@ SLUG_KIND = "config"
 RULES = {**BASE_RULES, "category": validate_category}
 
 
+@with_read_sessions
 class ConfigService:
     def __init__(self, store: EventStore) -> None:
         self.store = store

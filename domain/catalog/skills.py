@@ -11,6 +11,7 @@ from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
 from domain.catalog.skill import Skill
 from domain.core.context import CommandContext, CommandResult
+from domain.core.reading import with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.store import EventStore
 from domain.tenancy.roles import Action
@@ -19,6 +20,7 @@ SLUG_KIND = "skill"
 RULES = {**BASE_RULES, "category": validate_category}
 
 
+@with_read_sessions
 class SkillService:
     def __init__(self, store: EventStore, blobs: BlobStore, max_bundle_bytes: int) -> None:
         self.store = store

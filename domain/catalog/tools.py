@@ -10,6 +10,7 @@ from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes
 from domain.catalog.tooldef import ToolDef, validate_ref
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import PermissionDenied
+from domain.core.reading import with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.store import EventStore
 from domain.tenancy.organization import Organization
@@ -24,6 +25,7 @@ RULES = {
 }
 
 
+@with_read_sessions
 class ToolService:
     """`org_ref=None` means the platform-wide catalog."""
 

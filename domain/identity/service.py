@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain.core.context import CommandContext, CommandResult, system_context
 from domain.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from domain.core.reading import with_read_sessions
 from domain.core.slugs import looks_like_uuid
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.token import ApiToken, new_token_secret, token_id_for
@@ -39,12 +40,16 @@ class IssuedToken:
     expires_at: datetime | None
 
 
+@with_read_sessions
 class IdentityService:
     def __init__(self, store: EventStore) -> None:
         self.store = store
 
     def authenticate(self, secret: str) -> Principal:
-        token = self.store.find(token_id_for(secret), ApiToken)
+        token_id = token_id_for(secret)
+        known = self.store.cache.peek(token_id)  # a token's user never changes
+        self.store.prefetch([token_id, known.user_id if known is not None else None])
+        token = self.store.find(token_id, ApiToken)
         if token is None or not token.is_valid():
             raise Unauthenticated("invalid, expired or revoked token")
         user = self.store.find(token.user_id, User)

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.core.aggregate import CoreAggregate
 from domain.core.errors import NotFound
-from domain.core.slugs import looks_like_uuid
+from domain.core.slugs import SlugClaim, looks_like_uuid
 from domain.identity.user import User
 from domain.store import EventStore
 from domain.tenancy.hierarchy import Project, Team, Workspace
@@ -27,6 +27,9 @@ SLUG_KINDS: dict[type[CoreAggregate], str] = {
     Project: "project",
     User: "user",
 }
+
+
+_CHAIN_KINDS = ("org", "team", "workspace", "project")
 
 
 def slug_scope(entity: CoreAggregate) -> str:
@@ -76,6 +79,29 @@ class Resolver:
         if entity.is_deleted and not include_deleted:
             raise NotFound(f"{what} {ref!r} not found")
         return entity
+
+    def guess(self, *refs: str | None) -> tuple[list[UUID], list[UUID]]:
+        """Ids the chain will read, from the cache alone (no query): (entity ids, all ids).
+
+        A guess may be stale; resolution still reads every claim and entity fresh, so a
+        wrong guess costs a query, never a wrong answer.
+        """
+        scope, entities, wanted = "", [], []
+        for kind, ref in zip(_CHAIN_KINDS, refs, strict=False):
+            if ref is None:
+                break
+            guid = looks_like_uuid(ref)
+            if guid is None:
+                claim_id = SlugClaim.create_id(kind, scope, ref)
+                wanted.append(claim_id)
+                claim = self.store.cache.peek(claim_id)
+                guid = claim.owner_id if claim is not None else None
+            if guid is None:
+                break
+            entities.append(guid)
+            wanted.append(guid)
+            scope = str(guid)
+        return entities, wanted
 
     def user(self, ref: str, include_deleted: bool = False) -> User:
         return self._by_ref(User, ref, "", None, None, include_deleted)

@@ -8,9 +8,11 @@ from uuid import uuid4
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import (
     Conflict,
+    DomainError,
     InvalidInput,
     Unauthenticated,
 )
+from domain.core.reading import with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.user import User
 from domain.tenancy.entities import delete_entity, undelete_entity, update_entity
@@ -35,6 +37,15 @@ _DELETE_ACTION = {
 }
 
 
+def _claim_hint(kind: str, name: object, slug: str | None) -> tuple[str, str] | None:
+    """The slug a create will claim, to read its claim with the path (validated later)."""
+    try:
+        return kind, slug_for(validate_name(name), slug)
+    except DomainError:
+        return None
+
+
+@with_read_sessions
 class TenancyService(MembershipUseCases, GroupUseCases):
     """The tenancy hierarchy: organizations, teams, workspaces, projects."""
 
@@ -82,7 +93,8 @@ class TenancyService(MembershipUseCases, GroupUseCases):
         slug: str | None = None,
         description: str = "",
     ) -> CommandResult:
-        org = self.locate(ctx, Action.TEAM_CREATE, org_ref).org
+        claiming = _claim_hint("team", name, slug)
+        org = self.locate(ctx, Action.TEAM_CREATE, org_ref, claiming=claiming).org
         name = validate_name(name)
         slug = slug_for(name, slug)
         team = Team(
@@ -105,7 +117,8 @@ class TenancyService(MembershipUseCases, GroupUseCases):
         description: str = "",
         is_active: bool = True,
     ) -> CommandResult:
-        chain = self.locate(ctx, Action.WORKSPACE_WRITE, org_ref, team_ref)
+        claiming = _claim_hint("workspace", name, slug)
+        chain = self.locate(ctx, Action.WORKSPACE_WRITE, org_ref, team_ref, claiming=claiming)
         assert chain.team is not None
         name = validate_name(name)
         slug = slug_for(name, slug)
@@ -134,7 +147,8 @@ class TenancyService(MembershipUseCases, GroupUseCases):
         description: str = "",
         settings: dict | None = None,
     ) -> CommandResult:
-        chain = self.locate(ctx, Action.PROJECT_WRITE, org_ref, team_ref, ws_ref)
+        claiming = _claim_hint("project", name, slug)
+        chain = self.locate(ctx, Action.PROJECT_WRITE, org_ref, team_ref, ws_ref, claiming=claiming)
         assert chain.team is not None and chain.workspace is not None
         if not chain.workspace.is_active:
             raise Conflict("workspace is not active", field="workspace")
@@ -163,6 +177,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
         changes: dict[str, Any],
         expected_version: int | None,
     ) -> CommandResult:
+        self.prefetch_chain(ctx, refs)
         chain = self.resolve.chain(*refs)
         self.access.require(ctx, _UPDATE_ACTION[type(chain.leaf)], chain.org, chain.team)
         return update_entity(self.store, ctx, chain.leaf, changes, expected_version)
@@ -170,6 +185,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
     def delete(
         self, ctx: CommandContext, refs: tuple[str | None, ...], expected_version: int | None
     ) -> CommandResult:
+        self.prefetch_chain(ctx, refs)
         chain = self.resolve.chain(*refs)
         self.access.require(ctx, _DELETE_ACTION[type(chain.leaf)], chain.org, chain.team)
         return delete_entity(self.store, ctx, chain.leaf, expected_version)
@@ -177,11 +193,13 @@ class TenancyService(MembershipUseCases, GroupUseCases):
     def undelete(
         self, ctx: CommandContext, refs: tuple[str | None, ...], expected_version: int | None
     ) -> CommandResult:
+        self.prefetch_chain(ctx, refs)
         chain = self.resolve.chain(*refs, include_deleted_leaf=True)
         self.access.require(ctx, _DELETE_ACTION[type(chain.leaf)], chain.org, chain.team)
         return undelete_entity(self.store, ctx, chain.leaf, expected_version)
 
     def history(self, ctx: CommandContext, refs: tuple[str | None, ...]) -> tuple[Any, list[Any]]:
+        self.prefetch_chain(ctx, refs)
         chain = self.resolve.chain(*refs, include_deleted_leaf=True)
         self.access.require(ctx, Action.READ, chain.org, chain.team)
         return chain.leaf, self.store.history(chain.leaf.id)
