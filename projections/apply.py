@@ -77,6 +77,33 @@ def record_dead_letter(
     )
 
 
+def apply_all_at_once(
+    conn: psycopg.Connection,
+    cur: psycopg.Cursor,
+    projection: Projection,
+    schema: str,
+    events: list[tuple[int, object]],
+) -> bool:
+    """The fast path: the whole batch pipelined under one savepoint (a round trip per
+    batch, not several per event). On any error it is rolled back and the caller applies
+    the events one by one, isolating the poison one."""
+    if not events or any(isinstance(event, Undecodable) for _, event in events):
+        return False
+    cur.execute("SAVEPOINT apply_batch")
+    try:
+        with conn.pipeline():
+            for position, event in events:
+                projection.handle(cur, schema, event, position)
+    except Exception:
+        if conn.broken or conn.closed:
+            raise
+        cur.execute("ROLLBACK TO SAVEPOINT apply_batch")
+        cur.execute("RELEASE SAVEPOINT apply_batch")
+        return False
+    cur.execute("RELEASE SAVEPOINT apply_batch")
+    return True
+
+
 @dataclass
 class Batch:
     count: int  # notifications read (handled, ignored or quarantined)
@@ -97,7 +124,8 @@ def apply_batch(
     with conn.cursor() as cur:
         batch = Batch(0, read_tracking(cur, schema))
         events = log.read(batch.position, batch_size)
-        for event_position, event in events:
+        applied = apply_all_at_once(conn, cur, projection, schema, events)
+        for event_position, event in [] if applied else events:
             attempts, error = try_apply(
                 conn, cur, projection, schema, event, event_position, max_attempts
             )

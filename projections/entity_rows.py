@@ -6,6 +6,7 @@ it, so pagination is stable and survives a rebuild.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,40 @@ def _adapt(value: Any) -> Any:
     return Jsonb(value) if isinstance(value, (dict, list)) else value
 
 
+# Statements are composed once per shape: composing them per event cost more than running
+# them (a rebuild replays every event).
+@functools.lru_cache(maxsize=512)
+def _insert_sql(schema: str, table: str, columns: tuple[str, ...]) -> bytes:
+    return (
+        sql.SQL("INSERT INTO {}.{} ({}) VALUES ({}) ON CONFLICT (guid) DO NOTHING")
+        .format(
+            sql.Identifier(schema),
+            sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        )
+        .as_bytes(None)
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _update_sql(schema: str, table: str, columns: tuple[str, ...]) -> bytes:
+    return (
+        sql.SQL("UPDATE {}.{} SET {} WHERE guid = %s")
+        .format(
+            sql.Identifier(schema),
+            sql.Identifier(table),
+            sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in columns),
+        )
+        .as_bytes(None)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _schema_sql(template: str, schema: str) -> bytes:
+    return sql.SQL(template).format(sql.Identifier(schema)).as_bytes(None)
+
+
 @dataclass(frozen=True)
 class EntityTable:
     table: str
@@ -69,15 +104,7 @@ class EntityTable:
             "updated_by": actor,
         }
         values.update({c: _adapt(getattr(event, c)) for c in self.columns})
-        cur.execute(
-            sql.SQL("INSERT INTO {}.{} ({}) VALUES ({}) ON CONFLICT (guid) DO NOTHING").format(
-                sql.Identifier(schema),
-                sql.Identifier(self.table),
-                sql.SQL(", ").join(map(sql.Identifier, values)),
-                sql.SQL(", ").join(sql.Placeholder() * len(values)),
-            ),
-            list(values.values()),
-        )
+        cur.execute(_insert_sql(schema, self.table, tuple(values)), list(values.values()))
 
     def apply_change(self, cur: Cursor, schema: str, event: Any, changes: dict[str, Any]) -> None:
         allowed = {
@@ -96,12 +123,7 @@ class EntityTable:
             updated_by=event.meta.get("actor"),
         )
         cur.execute(
-            sql.SQL("UPDATE {}.{} SET {} WHERE guid = %s").format(
-                sql.Identifier(schema),
-                sql.Identifier(self.table),
-                sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in values),
-            ),
-            [*values.values(), event.originator_id],
+            _update_sql(schema, self.table, tuple(values)), [*values.values(), event.originator_id]
         )
 
 
@@ -125,9 +147,7 @@ ENTITY_TABLES_DDL = (
 
 def remember_table(cur: Cursor, schema: str, guid: Any, table: str) -> None:
     cur.execute(
-        sql.SQL("INSERT INTO {}.entity_tables VALUES (%s, %s) ON CONFLICT DO NOTHING").format(
-            sql.Identifier(schema)
-        ),
+        _schema_sql("INSERT INTO {}.entity_tables VALUES (%s, %s) ON CONFLICT DO NOTHING", schema),
         (guid, table),
     )
 
@@ -135,10 +155,7 @@ def remember_table(cur: Cursor, schema: str, guid: Any, table: str) -> None:
 def table_of(
     cur: Cursor, schema: str, guid: Any, tables: dict[str, EntityTable]
 ) -> EntityTable | None:
-    cur.execute(
-        sql.SQL("SELECT tbl FROM {}.entity_tables WHERE guid = %s").format(sql.Identifier(schema)),
-        (guid,),
-    )
+    cur.execute(_schema_sql("SELECT tbl FROM {}.entity_tables WHERE guid = %s", schema), (guid,))
     row = cur.fetchone()
     if row is None:
         return None

@@ -36,7 +36,7 @@ def rebuild(
     projection: Projection,
     log: EventLog,
     *,
-    batch_size: int = 500,
+    batch_size: int = 2000,
     max_attempts: int = 3,
 ) -> int:
     """Returns the position of the new live model."""
