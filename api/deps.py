@@ -19,7 +19,7 @@ from projections.paging import MAX_PAGE_SIZE, Page
 from projections.viewer import Viewer
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
@@ -40,7 +40,7 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_context(
+async def get_context(
     request: Request,
     principal: PrincipalDep,
     x_causation_id: Annotated[str | None, Header(max_length=200)] = None,
@@ -51,7 +51,7 @@ def get_context(
 ContextDep = Annotated[CommandContext, Depends(get_context)]
 
 
-def get_viewer(principal: PrincipalDep) -> Viewer:
+async def get_viewer(principal: PrincipalDep) -> Viewer:
     return Viewer(principal.user_id, principal.is_platform_admin)
 
 
@@ -78,13 +78,13 @@ def parse_if_match(if_match: str | None, *, required: bool) -> int | None:
     return int(match.group(1))
 
 
-def required_version(if_match: Annotated[str | None, Header()] = None) -> int:
+async def required_version(if_match: Annotated[str | None, Header()] = None) -> int:
     version = parse_if_match(if_match, required=True)
     assert version is not None
     return version
 
 
-def optional_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def optional_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
     return parse_if_match(if_match, required=False)
 
 
@@ -114,7 +114,7 @@ async def read_connection(
 ReadConnDep = Annotated[AsyncConnection, Depends(read_connection)]
 
 
-def page_params(
+async def page_params(
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     page_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page:
