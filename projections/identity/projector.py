@@ -23,6 +23,7 @@ _DDL = [
         expires_at timestamptz, revoked_at timestamptz, created_position bigint NOT NULL,
         created_at timestamptz NOT NULL, created_by text)""",
     "CREATE INDEX IF NOT EXISTS tokens_user ON {s}.tokens (user_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS users_slug ON {s}.users (slug)",
 ]
 
 

@@ -42,6 +42,13 @@ _DDL = [
     "CREATE INDEX IF NOT EXISTS om_org ON {s}.org_members (organization_id, created_position)",
     "CREATE INDEX IF NOT EXISTS tm_team ON {s}.team_members (team_id, created_position)",
     "CREATE INDEX IF NOT EXISTS gm_user ON {s}.group_members (user_id)",
+    # Path segments resolve by slug within the parent, memberships by (scope, user).
+    "CREATE INDEX IF NOT EXISTS orgs_slug ON {s}.organizations (slug)",
+    "CREATE INDEX IF NOT EXISTS teams_slug ON {s}.teams (organization_id, slug)",
+    "CREATE INDEX IF NOT EXISTS ws_slug ON {s}.workspaces (team_id, slug)",
+    "CREATE INDEX IF NOT EXISTS projects_slug ON {s}.projects (workspace_id, slug)",
+    "CREATE INDEX IF NOT EXISTS om_org_user ON {s}.org_members (organization_id, user_id)",
+    "CREATE INDEX IF NOT EXISTS tm_team_user ON {s}.team_members (team_id, user_id)",
 ]
 
 

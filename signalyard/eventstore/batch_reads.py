@@ -14,11 +14,15 @@ from psycopg.sql import SQL, Identifier
 def batch_reader_for(recorder: Any):  # -> BatchReader | None
     if not isinstance(recorder, PostgresAggregateRecorder):
         return None
+    # LATERAL keeps an index lookup per id: with a plain join the prepared statement's
+    # generic plan hashes the array and scans the whole events table.
     statement = SQL(
         "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-        "FROM unnest(%s::uuid[], %s::int8[]) AS k(id, known) "
-        "JOIN {schema}.{table} e ON e.originator_id = k.id AND e.originator_version > k.known "
-        "ORDER BY e.originator_id, e.originator_version"
+        "FROM unnest(%s::uuid[], %s::int8[]) WITH ORDINALITY AS k(id, known, n) "
+        "CROSS JOIN LATERAL (SELECT s.originator_id, s.originator_version, s.topic, s.state "
+        " FROM {schema}.{table} s WHERE s.originator_id = k.id AND s.originator_version > k.known"
+        " ORDER BY s.originator_version) e "
+        "ORDER BY k.n, e.originator_version"
     ).format(
         schema=Identifier(recorder.datastore.schema),
         table=Identifier(recorder.events_table_name),
