@@ -23,6 +23,7 @@ import psutil
 from bench.stats import fmt, table
 
 ROOT = Path(__file__).resolve().parent.parent
+ANALYSIS_MARKER = "<!-- analysis: kept by --update-readme -->"
 HOW_TO_RUN = """\
 One command runs the suite on the embedded stack (a throw-away embedded Postgres; set
 `DATABASE_URL` to use another server) and prints the table below, each figure beside its
@@ -198,7 +199,11 @@ def update_readme(text: str) -> None:
     rest = content[match.end() :]
     nxt = re.search(r"^## ", rest, flags=re.M)
     tail = rest[nxt.start() :] if nxt else ""
-    readme.write_text(content[: match.end()] + "\n" + text.strip() + "\n\n" + tail)
+    section = rest[: nxt.start()] if nxt else rest
+    # Hand-written analysis below the marker survives a regenerated table.
+    kept = section[section.index(ANALYSIS_MARKER) :] if ANALYSIS_MARKER in section else ""
+    body = text.strip() + "\n\n" + (kept.strip() + "\n\n" if kept else "")
+    readme.write_text(content[: match.end()] + "\n" + body + tail)
 
 
 def main(argv: list[str] | None = None) -> int:
