@@ -143,3 +143,54 @@ class RssSampler:
                 pass
             self.peak_tree = max(self.peak_tree, tree_rss(self.tree_root))
             self._stop.wait(0.1)
+
+
+class CpuSplit:
+    """Where the machine's CPU went during a load: CPU seconds of the API process, the
+    rest of the `signalyard dev` tree, all Postgres processes, wrk, and everything else
+    (other work on a shared machine), as shares of cores x wall time."""
+
+    def __init__(self, api: psutil.Process, dev_root: psutil.Process) -> None:
+        self.api, self.dev_root = api, dev_root
+
+    def _snapshot(self) -> dict[str, float]:
+        out = {
+            "api": 0.0,
+            "dev tree (projections, supervisor)": 0.0,
+            "postgres": 0.0,
+            "load generator": 0.0,
+        }
+        tree = {p.pid for p in self.dev_root.children(recursive=True)} | {self.dev_root.pid}
+        for proc in psutil.process_iter(["name", "cpu_times"]):
+            try:
+                times = proc.info["cpu_times"]
+                used = times.user + times.system
+            except (psutil.Error, TypeError):
+                continue
+            if proc.pid == self.api.pid:
+                out["api"] += used
+            elif proc.pid in tree:
+                out["dev tree (projections, supervisor)"] += used
+            elif proc.info["name"] == "postgres":
+                out["postgres"] += used
+            elif proc.info["name"] in ("wrk", "python3") and proc.pid != os.getpid():
+                out["load generator"] += used if proc.info["name"] == "wrk" else 0.0
+        return out
+
+    def __enter__(self) -> CpuSplit:
+        self._t0 = time.monotonic()
+        self._before = self._snapshot()
+        self._total0 = sum(psutil.cpu_times()[:3])  # user, nice, system
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.monotonic() - self._t0
+        after = self._snapshot()
+        cores = psutil.cpu_count() or 1
+        capacity = wall * cores
+        self.shares = {k: round(100 * (after[k] - self._before[k]) / capacity, 1) for k in after}
+        busy = sum(psutil.cpu_times()[:3]) - self._total0
+        self.shares["other processes"] = round(
+            max(0.0, 100 * busy / capacity - sum(self.shares.values())), 1
+        )
+        self.shares["idle"] = round(max(0.0, 100 - 100 * busy / capacity), 1)

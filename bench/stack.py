@@ -19,7 +19,14 @@ import psycopg
 
 from bench import load
 from bench.populate import Tenant, head, populate, wait_for_projections
-from bench.servers import BOOTSTRAP_TOKEN, RssSampler, api_child, start_bare, start_dev
+from bench.servers import (
+    BOOTSTRAP_TOKEN,
+    CpuSplit,
+    RssSampler,
+    api_child,
+    start_bare,
+    start_dev,
+)
 from bench.stats import median, percentile
 from signalyard import bootstrap
 from signalyard.settings import Settings
@@ -143,12 +150,16 @@ def _profile_summary(handle: dict | None) -> dict | None:
     if proc.returncode or not raw.exists():
         return {"error": err.strip()[-500:]}
     buckets = {
-        "event store: reads (select_events)": "select_events (eventsourcing/postgres.py)",
-        "event store: append (insert_events)": "insert_events (",
-        "waiting on Postgres (psycopg wait)": "wait (psycopg/",
-        "pydantic validation/serialization": "pydantic",
-        "domain decode (mapper.to_domain_event)": "to_domain_event",
-        "idempotency/read pool (psycopg async)": "psycopg/_connection_base",
+        "event store reads (prefetch, select_events)": (
+            "select_events (",
+            "batch_reader_for",
+            "EventStore.prefetch",
+        ),
+        "event store append (group commit)": ("insert_events (",),
+        "blocked on Postgres (psycopg Connection.wait)": ("Connection.wait (",),
+        "idle worker threads (Queue.get)": ("Queue.get (",),
+        "event loop thread (uvicorn Server.run)": ("Server.run (",),
+        "pydantic": ("pydantic",),
     }
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
@@ -165,7 +176,7 @@ def _profile_summary(handle: dict | None) -> dict | None:
         for frame in set(frames):
             inclusive[frame] += n
         for label, key in buckets.items():
-            if any(key in f for f in frames):
+            if any(k in f for f in frames for k in key):
                 shares[label] += n
     if not total:
         return {"error": "no samples"}
@@ -206,7 +217,11 @@ def http_compare(
     dev_proc = psutil.Process(dev.pid)
     for connections in (16, 64):
         bare_result = load.run_load(bare_url, connections=connections, seconds=seconds)
-        with RssSampler(api_proc, dev_proc) as rss, LagSampler(url) as lag:
+        with (
+            RssSampler(api_proc, dev_proc) as rss,
+            LagSampler(url) as lag,
+            CpuSplit(api_proc, dev_proc) as cpu,
+        ):
             api_result = load.run_load(
                 api_url, connections=connections, seconds=seconds, token=tenant.token
             )
@@ -219,6 +234,7 @@ def http_compare(
             "lag_ms_p50": percentile(lags, 50),
             "lag_ms_p99": percentile(lags, 99),
             "lag_samples": len(lags),
+            "cpu_share_pct": cpu.shares,
         }
     # A profile of the API under the 64-connection load (a separate run: py-spy costs).
     handle = _profile(api_proc.pid, 5 if quick else 10, profile_dir / "api-profile")
