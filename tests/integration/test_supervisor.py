@@ -18,7 +18,8 @@ from signalyard.supervisor import Supervisor, supervise
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 # A child that also starts a grandchild, as uvicorn or a worker pool would.
 PARENT_OF_SLEEPER = [
-    sys.executable, "-c",
+    sys.executable,
+    "-c",
     "import subprocess, sys, time; "
     "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
     "print(p.pid, flush=True); time.sleep(60)",
@@ -99,9 +100,13 @@ def test_a_child_that_exits_stops_the_others() -> None:
 
 def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
-    stubborn = [sys.executable, "-c",
-                "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)", str(ready)]
+    stubborn = [
+        sys.executable,
+        "-c",
+        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)",
+        str(ready),
+    ]
     supervisor = Supervisor(grace_seconds=0.5)
     child = supervisor.spawn("stubborn", stubborn)
     deadline = time.monotonic() + 10
