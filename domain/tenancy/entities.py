@@ -13,7 +13,7 @@ from domain.core.values import validate_description, validate_name
 from domain.identity.user import validate_email
 from domain.store import EventStore
 from domain.tenancy.hierarchy import validate_settings
-from domain.tenancy.organization import validate_website
+from domain.tenancy.organization import Organization, validate_website
 from domain.tenancy.resolver import SLUG_KINDS, slug_scope
 
 
@@ -43,9 +43,9 @@ def validated_changes(entity: CoreAggregate, requested: dict[str, Any]) -> dict[
 
 
 def tenant_of(entity: CoreAggregate) -> UUID | None:
-    return getattr(entity, "organization_id", None) or (
-        entity.id if SLUG_KINDS.get(type(entity)) == "org" else None
-    )
+    if isinstance(entity, Organization):
+        return entity.id
+    return getattr(entity, "organization_id", None)
 
 
 def update_entity(
