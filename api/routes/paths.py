@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.views import aggregate_row
 from domain.core.aggregate import CoreAggregate
 from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.organization import Organization
@@ -32,12 +33,10 @@ def path_of(entity: Any) -> str:
 
 
 def groups_of(org: Organization) -> list[dict[str, Any]]:
-    return [{"guid": gid, **{k: v for k, v in g.items()}} for gid, g in org.groups.items()]
+    return [{"guid": gid, **g} for gid, g in org.groups.items()]
 
 
 def describe(entity: CoreAggregate) -> dict[str, Any]:
-    from api.views import aggregate_row
-
     row = aggregate_row(entity, *EXTRA_FIELDS[type(entity)])
     if isinstance(entity, Organization):
         row["groups"] = groups_of(entity)

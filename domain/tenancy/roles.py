@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from domain.core.errors import InvalidInput
+
 
 class OrgRole(StrEnum):
     OWNER = "owner"
@@ -70,8 +72,6 @@ def is_allowed(action: Action, org_role: OrgRole | None, team_role: TeamRole | N
 
 
 def parse_org_role(value: str, field: str = "role") -> OrgRole:
-    from domain.core.errors import InvalidInput
-
     try:
         return OrgRole(value)
     except ValueError:
@@ -81,8 +81,6 @@ def parse_org_role(value: str, field: str = "role") -> OrgRole:
 
 
 def parse_team_role(value: str, field: str = "role") -> TeamRole:
-    from domain.core.errors import InvalidInput
-
     try:
         return TeamRole(value)
     except ValueError:
