@@ -1,6 +1,7 @@
 """Everything measured against a running `signalyard dev` tree: the command API against
-the bare endpoint, projection lag under load, catch-up, latencies as the store grows, RSS,
-and a py-spy profile of the API process under the 64-connection load."""
+the bare endpoint, projection lag under load, catch-up, latencies as the store grows (in
+turns with a second tree on a store kept small, bench/growth.py), RSS, and a py-spy
+profile of the API process under the 64-connection load."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import httpx
 import psutil
 import psycopg
 
-from bench import load
+from bench import growth, load
 from bench.populate import Tenant, head, populate, wait_for_projections
 from bench.servers import (
     BOOTSTRAP_TOKEN,
@@ -247,32 +248,6 @@ def http_compare(
     return out
 
 
-def measure_at_size(dev, tenant: Tenant, *, seconds: float) -> dict:
-    base = dev.base_url
-    command = load.run_load(
-        base + tenant.projects_path, connections=16, seconds=seconds, token=tenant.token
-    )
-    read_one = load.run_load(
-        base + tenant.projects_path + "/" + tenant.project,
-        connections=16,
-        seconds=seconds,
-        token=tenant.token,
-        method="GET",
-    )
-    read_list = load.run_load(
-        base + tenant.projects_path + "?page_size=50",
-        connections=16,
-        seconds=seconds,
-        token=tenant.token,
-        method="GET",
-    )
-    return {
-        "command": command.as_dict(),
-        "read_one": read_one.as_dict(),
-        "read_list": read_list.as_dict(),
-    }
-
-
 def settle(url: str) -> None:
     """Before measuring at a size: flush the bulk load's dirty pages (CHECKPOINT) and
     refresh planner statistics, as a store that grew over days would have; otherwise the
@@ -327,8 +302,21 @@ def catch_up(url: str, limit: int) -> dict:
         store.close()
 
 
+def fill_reference(url: str, tenant: Tenant, size: int) -> dict:
+    """The reference store grown to `size` like the main one (own store object, closed)."""
+    store = bootstrap.build_store(Settings(database_url=url), url)
+    try:
+        filled = populate(store, tenant, url, size)
+    finally:
+        store.close()
+    caught = wait_for_projections(url, filled["head"], PROJECTIONS, timeout=1800)
+    settle(url)
+    return {"populate": filled, "projections_caught_up_after_s": caught}
+
+
 def run(db, *, quick: bool, results_dir: Path) -> dict:
     url = db.new_database("stack")
+    ref_url = db.new_database("reference")
     dev = start_dev(url)
     bare = start_bare()
     store = None
@@ -339,25 +327,42 @@ def run(db, *, quick: bool, results_dir: Path) -> dict:
         settings = Settings(database_url=url)
         store = bootstrap.build_store(settings, url)
         sizes = QUICK_SIZES if quick else FULL_SIZES
-        seconds = 2.0 if quick else 6.0
-        growth = {}
+        # Per load, size and store: 2 (quick) or 5 trials of 1 s (wrk takes whole seconds).
+        trials, trial_seconds = (2, 1.0) if quick else (5, 1.0)
+        reference: Tenant | None = None
+        by_size = {}
         for index, size in enumerate(sizes):
             filled = populate(store, tenant, url, size)
             caught = wait_for_projections(url, filled["head"], PROJECTIONS, timeout=1800)
             settle(url)
-            at = {
+            at: dict = {
                 "target": size,
                 "events": head(url),
                 "populate": filled,
                 "projections_caught_up_after_s": caught,
             }
-            at.update(measure_at_size(dev, tenant, seconds=seconds))
-            growth[str(size)] = at
+            # The reference tree runs only in this window: nothing else measures beside it.
+            with growth.running(ref_url) as ref_dev:
+                if reference is None:
+                    reference = setup_tenant(ref_dev.base_url)
+                    at["reference_fill"] = fill_reference(ref_url, reference, sizes[0])
+                at["reference_events"] = head(ref_url)
+                growth.warm(ref_dev, reference)
+                growth.warm(dev, tenant)
+                at.update(
+                    growth.alternate(
+                        (ref_dev, reference),
+                        (dev, tenant),
+                        trials=trials,
+                        seconds=trial_seconds,
+                    )
+                )
+            by_size[str(size)] = at
             if index == 0:
                 out["http"] = http_compare(
                     dev, api_proc, bare, tenant, url, quick=quick, profile_dir=results_dir
                 )
-        out["growth"] = growth
+        out["growth"] = by_size
         out["catch_up"] = catch_up(url, 5_000 if quick else 100_000)
         from bench import reconstruct
 
@@ -369,6 +374,7 @@ def run(db, *, quick: bool, results_dir: Path) -> dict:
         bare.stop()
         dev.stop()
         db.drop(url)
+        db.drop(ref_url)
     return out
 
 
