@@ -224,7 +224,7 @@ def update_readme(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short runs, store up to 10^5")
+    parser.add_argument("--quick", action="store_true", help="short trials, store to 3x10^4")
     parser.add_argument("--only", choices=["append", "stack"], help="run one section")
     parser.add_argument(
         "--update-readme",
