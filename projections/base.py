@@ -12,6 +12,8 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
+from projections.log import LogBatch
+
 META_SCHEMA = "projection_meta"
 PROGRESS_CHANNEL = "signalyard_projection_progress"
 TRACKING_TABLE = "_tracking"
@@ -23,8 +25,21 @@ class Projection(Protocol):
     def create_tables(self, cur: psycopg.Cursor, schema: str) -> None:
         """CREATE TABLE IF NOT EXISTS … in `schema` (never a hard-coded schema name)."""
 
+    def apply(self, cur: psycopg.Cursor, schema: str, batch: LogBatch) -> None:
+        """Apply a batch of the log (in log order) to the tables of `schema`, decoding only
+        the events it uses; unknown events are ignored. Every batch, of one event or of
+        thousands, leaves the tables as applying its events one by one would."""
+
+
+class HandlesEachEvent:
+    """For a simple read model: every event decoded and given to `handle`, in log order."""
+
     def handle(self, cur: psycopg.Cursor, schema: str, event: object, position: int) -> None:
-        """Apply one domain event to the tables of `schema`; ignore unknown events."""
+        raise NotImplementedError
+
+    def apply(self, cur: psycopg.Cursor, schema: str, batch: LogBatch) -> None:
+        for notification in batch.notifications:
+            self.handle(cur, schema, batch.decode(notification), notification.id)
 
 
 def live_schema(name: str) -> str:

@@ -7,7 +7,7 @@ from psycopg.rows import dict_row
 
 from projections.apply import try_apply
 from projections.base import META_SCHEMA, Projection, batch_key, live_schema
-from projections.log import EventLog
+from projections.log import EventLog, LogBatch
 from projections.runner import connect
 
 TABLE = sql.Identifier(META_SCHEMA, "dead_letters")
@@ -60,12 +60,13 @@ def redrive(
             if current != "quarantined":
                 raise ValueError(f"dead letter {dead_letter_id} is {current}, not quarantined")
             position = row["position"]
-            event = log.get(position)
-            if event is None:
+            notification = log.get(position)
+            if notification is None:
                 error: str | None = f"no event at position {position} in the log"
             else:
                 schema = live_schema(projection.name)
-                _, error = try_apply(conn, cur, projection, schema, event, position, 1)
+                one = LogBatch([notification], log)
+                _, error = try_apply(conn, cur, projection, schema, one, 1)
             if error is None:
                 cur.execute(
                     sql.SQL(

@@ -13,6 +13,7 @@ from domain.catalog.skill import Skill
 from domain.catalog.tooldef import ToolDef
 from domain.catalog.versioned import VersionedAggregate
 from domain.core.aggregate import CoreAggregate
+from projections.base import HandlesEachEvent
 from projections.catalog import tables
 from projections.entity_rows import EntityTable, lifecycle_changes, remember_table, table_of
 
@@ -33,7 +34,7 @@ _BY_ORIGINATOR = (
 )
 
 
-class CatalogProjection:
+class CatalogProjection(HandlesEachEvent):
     name = "catalog"
 
     def create_tables(self, cur: Cursor, schema: str) -> None:

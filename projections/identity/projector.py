@@ -8,6 +8,7 @@ from psycopg import Cursor, sql
 
 from domain.identity.token import ApiToken
 from domain.identity.user import User
+from projections.base import HandlesEachEvent
 from projections.entity_rows import BASE_COLUMNS_DDL, EntityTable, lifecycle_changes
 
 USERS = EntityTable(
@@ -27,7 +28,7 @@ _DDL = [
 ]
 
 
-class IdentityProjection:
+class IdentityProjection(HandlesEachEvent):
     name = "identity"
 
     def create_tables(self, cur: Cursor, schema: str) -> None:

@@ -9,6 +9,7 @@ from psycopg import Cursor, sql
 from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.membership import OrganizationMember, TeamMembership
 from domain.tenancy.organization import Organization
+from projections.base import HandlesEachEvent
 from projections.entity_rows import EntityTable, lifecycle_changes, remember_table, table_of
 from projections.tenancy import tables
 
@@ -23,7 +24,7 @@ _CREATED: dict[type, EntityTable] = {
 _BY_NAME = {t.table: t for t in _CREATED.values()}
 
 
-class TenancyProjection:
+class TenancyProjection(HandlesEachEvent):
     name = "tenancy"
 
     def create_tables(self, cur: Cursor, schema: str) -> None:

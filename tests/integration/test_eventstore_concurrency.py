@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
 from domain.store import EventStore
-from projections.base import live_schema, read_tracking
+from projections.base import HandlesEachEvent, live_schema, read_tracking
 from projections.log import EventLog
 from projections.runner import ProjectionRunner
 from signalyard.bootstrap import event_store_env
@@ -43,7 +43,7 @@ class Counter(Aggregate):
         self.count += by
 
 
-class SeenOnce:
+class SeenOnce(HandlesEachEvent):
     """A read model that records each position it is given; a second delivery of the
     same position violates the primary key (the runner would quarantine it)."""
 

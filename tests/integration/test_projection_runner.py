@@ -15,7 +15,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
-from projections.base import leader_key, live_schema
+from projections.base import HandlesEachEvent, leader_key, live_schema
 from projections.log import EventLog
 from projections.operations import ensure_schema, status
 from projections.runner import ProjectionRunner
@@ -37,7 +37,7 @@ class Counters(Application):
     name = "counters"
 
 
-class CounterRows:
+class CounterRows(HandlesEachEvent):
     """Handles only Incremented (Created is ignored, as unknown events must be)."""
 
     def __init__(self, name: str = NAME, poison_amount: int | None = None) -> None:
