@@ -1,4 +1,4 @@
-"""Writing BaseCoreModel rows from events: shared by every entity read model.
+"""BaseCoreModel rows from events: shared by every entity read model.
 
 Each row keeps `created_position` (the log position of its Created event): lists order by
 it, so pagination is stable and survives a rebuild.
@@ -7,11 +7,11 @@ it, so pagination is stable and survives a rebuild.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import Cursor, sql
-from psycopg.types.json import Jsonb
 
 from domain.core.aggregate import CoreAggregate
 
@@ -45,51 +45,13 @@ BASE_FIELDS = (
 )
 
 
-def _adapt(value: Any) -> Any:
-    return Jsonb(value) if isinstance(value, (dict, list)) else value
-
-
-# Statements are composed once per shape: composing them per event cost more than running
-# them (a rebuild replays every event).
-@functools.lru_cache(maxsize=512)
-def _insert_sql(schema: str, table: str, columns: tuple[str, ...]) -> bytes:
-    return (
-        sql.SQL("INSERT INTO {}.{} ({}) VALUES ({}) ON CONFLICT (guid) DO NOTHING")
-        .format(
-            sql.Identifier(schema),
-            sql.Identifier(table),
-            sql.SQL(", ").join(map(sql.Identifier, columns)),
-            sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-        )
-        .as_bytes(None)
-    )
-
-
-@functools.lru_cache(maxsize=512)
-def _update_sql(schema: str, table: str, columns: tuple[str, ...]) -> bytes:
-    return (
-        sql.SQL("UPDATE {}.{} SET {} WHERE guid = %s")
-        .format(
-            sql.Identifier(schema),
-            sql.Identifier(table),
-            sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in columns),
-        )
-        .as_bytes(None)
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _schema_sql(template: str, schema: str) -> bytes:
-    return sql.SQL(template).format(sql.Identifier(schema)).as_bytes(None)
-
-
 @dataclass(frozen=True)
 class EntityTable:
     table: str
     columns: tuple[str, ...]  # entity-specific columns, named as the event fields
     mutable_only: tuple[str, ...] = ()  # columns set by later events, not by Created
 
-    def insert_created(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
+    def created_values(self, event: Any, position: int) -> dict[str, Any]:
         actor = event.meta.get("actor")
         values = {
             "guid": event.originator_id,
@@ -103,28 +65,29 @@ class EntityTable:
             "updated_at": event.timestamp,
             "updated_by": actor,
         }
-        values.update({c: _adapt(getattr(event, c)) for c in self.columns})
-        cur.execute(_insert_sql(schema, self.table, tuple(values)), list(values.values()))
+        values.update({c: getattr(event, c) for c in self.columns})
+        return values
 
-    def apply_change(self, cur: Cursor, schema: str, event: Any, changes: dict[str, Any]) -> None:
-        allowed = {
-            "slug",
-            "name",
-            "description",
-            "deleted_at",
-            "deleted_by",
-            *self.columns,
-            *self.mutable_only,
-        }
-        values = {k: _adapt(v) for k, v in changes.items() if k in allowed}
+    def changed_values(self, event: Any, changes: dict[str, Any]) -> dict[str, Any]:
+        """The columns an event changes; every event sets the version and updated_*."""
+        values = {k: v for k, v in changes.items() if k in self.changeable}
         values.update(
             version=event.originator_version,
             updated_at=event.timestamp,
             updated_by=event.meta.get("actor"),
         )
-        cur.execute(
-            _update_sql(schema, self.table, tuple(values)), [*values.values(), event.originator_id]
+        return values
+
+    @functools.cached_property
+    def changeable(self) -> frozenset[str]:
+        return frozenset(
+            {"slug", "name", "description", "deleted_at", "deleted_by"}
+            | set(self.columns)
+            | set(self.mutable_only)
         )
+
+
+LIFECYCLE_EVENTS = (CoreAggregate.Updated, CoreAggregate.Deleted, CoreAggregate.Undeleted)
 
 
 def lifecycle_changes(event: Any) -> dict[str, Any] | None:
@@ -138,25 +101,75 @@ def lifecycle_changes(event: Any) -> dict[str, Any] | None:
     return None
 
 
-# The base events (Updated, Deleted...) name only the entity id: each read model keeps an
-# `entity_tables` index from id to the table that holds the row.
+class EntityIndex(Protocol):
+    """Which table holds each of a read model's entities: the base events (Updated,
+    Deleted...) name only the entity id."""
+
+    def tables_of(self, cur: Cursor, schema: str, ids: Collection[Any]) -> dict[Any, EntityTable]:
+        """The ids among `ids` that are this model's entities, with their tables."""
+
+    def remember(
+        self, cur: Cursor, schema: str, created: Iterable[tuple[Any, EntityTable]]
+    ) -> None:
+        """Record the tables of entities created by a batch."""
+
+
+@functools.lru_cache(maxsize=64)
+def _schema_sql(template: str, schema: str) -> bytes:
+    return sql.SQL(template).format(sql.Identifier(schema)).as_bytes(None)
+
+
+# Read models with several entity tables keep an `entity_tables` index from id to table.
 ENTITY_TABLES_DDL = (
     "CREATE TABLE IF NOT EXISTS {s}.entity_tables (guid uuid PRIMARY KEY, tbl text NOT NULL)"
 )
 
 
-def remember_table(cur: Cursor, schema: str, guid: Any, table: str) -> None:
-    cur.execute(
-        _schema_sql("INSERT INTO {}.entity_tables VALUES (%s, %s) ON CONFLICT DO NOTHING", schema),
-        (guid, table),
-    )
+class EntityTablesIndex:
+    def __init__(self, tables: Iterable[EntityTable]) -> None:
+        self._by_name = {t.table: t for t in tables}
+
+    def tables_of(self, cur: Cursor, schema: str, ids: Collection[Any]) -> dict[Any, EntityTable]:
+        cur.execute(
+            _schema_sql("SELECT guid, tbl FROM {}.entity_tables WHERE guid = ANY(%s)", schema),
+            (list(ids),),
+        )
+        return {guid: self._by_name[table] for guid, table in cur.fetchall()}
+
+    def remember(
+        self, cur: Cursor, schema: str, created: Iterable[tuple[Any, EntityTable]]
+    ) -> None:
+        ids, names = [], []
+        for guid, table in created:
+            ids.append(guid)
+            names.append(table.table)
+        if ids:
+            cur.execute(
+                _schema_sql(
+                    "INSERT INTO {}.entity_tables (guid, tbl)"
+                    " SELECT * FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING",
+                    schema,
+                ),
+                (ids, names),
+            )
 
 
-def table_of(
-    cur: Cursor, schema: str, guid: Any, tables: dict[str, EntityTable]
-) -> EntityTable | None:
-    cur.execute(_schema_sql("SELECT tbl FROM {}.entity_tables WHERE guid = %s", schema), (guid,))
-    row = cur.fetchone()
-    if row is None:
-        return None
-    return tables[row["tbl"] if isinstance(row, dict) else row[0]]
+class OneTableIndex:
+    """A read model with a single entity table: its rows are the index."""
+
+    def __init__(self, table: EntityTable) -> None:
+        self._table = table
+
+    def tables_of(self, cur: Cursor, schema: str, ids: Collection[Any]) -> dict[Any, EntityTable]:
+        cur.execute(
+            sql.SQL("SELECT guid FROM {} WHERE guid = ANY(%s)").format(
+                sql.Identifier(schema, self._table.table)
+            ),
+            (list(ids),),
+        )
+        return {guid: self._table for (guid,) in cur.fetchall()}
+
+    def remember(
+        self, cur: Cursor, schema: str, created: Iterable[tuple[Any, EntityTable]]
+    ) -> None:
+        pass

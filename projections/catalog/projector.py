@@ -12,52 +12,68 @@ from domain.catalog.config_category import ConfigCategory
 from domain.catalog.skill import Skill
 from domain.catalog.tooldef import ToolDef
 from domain.catalog.versioned import VersionedAggregate
-from domain.core.aggregate import CoreAggregate
-from projections.base import HandlesEachEvent
 from projections.catalog import tables
-from projections.entity_rows import EntityTable, lifecycle_changes, remember_table, table_of
-
-_CREATED: dict[type, EntityTable] = {
-    Skill.Created: tables.SKILLS,
-    Config.Created: tables.CONFIGS,
-    ConfigCategory.Created: tables.CATEGORIES,
-    ToolDef.Created: tables.TOOLS,
-}
-_BY_NAME = {t.table: t for t in _CREATED.values()}
-# Events defined on base classes (CoreAggregate.Updated, VersionedAggregate.RolledBack...)
-# name only the originator: which table holds it is remembered at creation.
-_BY_ORIGINATOR = (
-    CoreAggregate.Updated,
-    CoreAggregate.Deleted,
-    CoreAggregate.Undeleted,
-    VersionedAggregate.RolledBack,
+from projections.entity_rows import (
+    LIFECYCLE_EVENTS,
+    EntityTable,
+    EntityTablesIndex,
+    lifecycle_changes,
 )
+from projections.log import LogBatch
+from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
+from projections.row_writes import RowWrites
+
+_CREATED = {
+    Skill.Created: Creates(tables.SKILLS),
+    Config.Created: Creates(tables.CONFIGS),
+    ConfigCategory.Created: Creates(tables.CATEGORIES),
+    ToolDef.Created: Creates(tables.TOOLS),
+}
+_INDEX = EntityTablesIndex(c.table for c in _CREATED.values())
+SKILL_VERSION = "skill version"
+CONFIG_VERSION = "config version"
 
 
-class CatalogProjection(HandlesEachEvent):
+def _route(cls: type) -> object:
+    if cls in _CREATED:
+        return _CREATED[cls]
+    if issubclass(cls, Skill.VersionPublished):
+        return SKILL_VERSION
+    if issubclass(cls, Config.VersionPublished):
+        return CONFIG_VERSION
+    # Events defined on base classes (CoreAggregate.Updated, VersionedAggregate.RolledBack...)
+    # name only the originator: which table holds it is remembered at creation.
+    if issubclass(cls, (*LIFECYCLE_EVENTS, VersionedAggregate.RolledBack)):
+        return BY_ORIGINATOR
+    return None
+
+
+_ROUTES = Routes(_route)
+
+
+class CatalogProjection:
     name = "catalog"
 
     def create_tables(self, cur: Cursor, schema: str) -> None:
         tables.create_tables(cur, schema)
 
-    def handle(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
-        created = _CREATED.get(type(event))
-        if created is not None:
-            created.insert_created(cur, schema, event, position)
-            remember_table(cur, schema, event.originator_id, created.table)
-        elif isinstance(event, Skill.VersionPublished):
-            self._skill_version(cur, schema, event, position)
-        elif isinstance(event, Config.VersionPublished):
-            self._config_version(cur, schema, event, position)
-        elif isinstance(event, _BY_ORIGINATOR):
-            table = table_of(cur, schema, event.originator_id, _BY_NAME)
-            if table is None:
-                return  # not a catalog entity
-            changes = lifecycle_changes(event)
-            if changes is not None:
-                table.apply_change(cur, schema, event, changes)
+    def apply(self, cur: Cursor, schema: str, batch: LogBatch) -> None:
+        rows = RowWrites(schema, _INDEX)
+        for each in events_to_apply(cur, schema, batch, _ROUTES, _INDEX):
+            event, position = each.event, each.position
+            if isinstance(each.route, Creates):
+                rows.create(each.table, event, position)
+            elif each.route is SKILL_VERSION:
+                self._skill_version(cur, schema, rows, event, position)
+            elif each.route is CONFIG_VERSION:
+                self._config_version(cur, schema, rows, event, position)
             else:
-                self._rolled_back(cur, schema, table, event)
+                assert each.table is not None
+                changes = lifecycle_changes(event)
+                if changes is None:
+                    changes = self._rolled_back(cur, schema, each.table, event)
+                rows.change(each.table, event, changes)
+        rows.flush(cur)
 
     def _insert_version(self, cur: Cursor, schema: str, table: str, values: dict[str, Any]) -> None:
         cur.execute(
@@ -80,7 +96,9 @@ class CatalogProjection(HandlesEachEvent):
             "created_position": position,
         }
 
-    def _skill_version(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
+    def _skill_version(
+        self, cur: Cursor, schema: str, rows: RowWrites, event: Any, position: int
+    ) -> None:
         values = {
             "skill_id": event.originator_id,
             **self._version_values(event, position),
@@ -96,9 +114,11 @@ class CatalogProjection(HandlesEachEvent):
             "storage_ref": event.storage_ref,
             "front_matter": event.front_matter,
         }
-        tables.SKILLS.apply_change(cur, schema, event, current)
+        rows.change(tables.SKILLS, event, current)
 
-    def _config_version(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
+    def _config_version(
+        self, cur: Cursor, schema: str, rows: RowWrites, event: Any, position: int
+    ) -> None:
         values = {
             "config_id": event.originator_id,
             **self._version_values(event, position),
@@ -111,9 +131,14 @@ class CatalogProjection(HandlesEachEvent):
             "content_hash": event.content_hash,
             "content": event.content,
         }
-        tables.CONFIGS.apply_change(cur, schema, event, current)
+        rows.change(tables.CONFIGS, event, current)
 
-    def _rolled_back(self, cur: Cursor, schema: str, table: EntityTable, event: Any) -> None:
+    def _rolled_back(
+        self, cur: Cursor, schema: str, table: EntityTable, event: Any
+    ) -> dict[str, Any]:
+        """The current pointer moves back and the row carries that version's content; the
+        version row may have been inserted earlier in this batch (its insert is not
+        folded, so this read sees it)."""
         is_skill = table is tables.SKILLS
         versions, key = (
             ("skill_versions", "skill_id") if is_skill else ("config_versions", "config_id")
@@ -135,7 +160,5 @@ class CatalogProjection(HandlesEachEvent):
         row = cur.fetchone()
         changes: dict[str, Any] = {"current_version": event.to_version}
         if row is not None:
-            # A re-drive may hand us a dict-row cursor.
-            values = row.values() if isinstance(row, dict) else row
-            changes.update(zip(carried, values, strict=True))
-        table.apply_change(cur, schema, event, changes)
+            changes.update(zip(carried, row, strict=True))
+        return changes

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from psycopg import Cursor, sql
 
 from domain.identity.token import ApiToken
 from domain.identity.user import User
-from projections.base import HandlesEachEvent
-from projections.entity_rows import BASE_COLUMNS_DDL, EntityTable, lifecycle_changes
+from projections.entity_rows import (
+    BASE_COLUMNS_DDL,
+    LIFECYCLE_EVENTS,
+    EntityTable,
+    OneTableIndex,
+    lifecycle_changes,
+)
+from projections.log import LogBatch
+from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
+from projections.row_writes import RowWrites
 
 USERS = EntityTable(
     "users", ("email", "is_service_account", "is_platform_admin"), mutable_only=("is_active",)
 )
+_INDEX = OneTableIndex(USERS)
 
 _DDL = [
     f"""CREATE TABLE IF NOT EXISTS {{s}}.users ({BASE_COLUMNS_DDL}, email text,
@@ -27,8 +34,26 @@ _DDL = [
     "CREATE INDEX IF NOT EXISTS users_slug ON {s}.users (slug)",
 ]
 
+TOKEN_ISSUED = "token issued"
+TOKEN_REVOKED = "token revoked"
 
-class IdentityProjection(HandlesEachEvent):
+
+def _route(cls: type) -> object:
+    if issubclass(cls, User.Registered):
+        return Creates(USERS)
+    if issubclass(cls, ApiToken.Issued):
+        return TOKEN_ISSUED
+    if issubclass(cls, ApiToken.Revoked):
+        return TOKEN_REVOKED
+    if issubclass(cls, LIFECYCLE_EVENTS):
+        return BY_ORIGINATOR  # only users' own: other entities live in other models
+    return None
+
+
+_ROUTES = Routes(_route)
+
+
+class IdentityProjection:
     name = "identity"
 
     def create_tables(self, cur: Cursor, schema: str) -> None:
@@ -37,33 +62,35 @@ class IdentityProjection(HandlesEachEvent):
                 sql.SQL(statement.replace("{s}", "{schema}")).format(schema=sql.Identifier(schema))
             )
 
-    def handle(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
-        s = sql.Identifier(schema)
-        if isinstance(event, User.Registered):
-            USERS.insert_created(cur, schema, event, position)
-        elif isinstance(event, ApiToken.Issued):
-            cur.execute(
-                sql.SQL(
-                    "INSERT INTO {}.tokens VALUES (%s,%s,%s,%s,NULL,%s,%s,%s) "
-                    "ON CONFLICT DO NOTHING"
-                ).format(s),
-                (
-                    event.originator_id,
-                    event.user_id,
-                    event.name,
-                    event.expires_at,
-                    position,
-                    event.timestamp,
-                    event.meta.get("actor"),
-                ),
-            )
-        elif isinstance(event, ApiToken.Revoked):
-            cur.execute(
-                sql.SQL("UPDATE {}.tokens SET revoked_at = %s WHERE guid = %s").format(s),
-                (event.revoked_at, event.originator_id),
-            )
-        else:
-            changes = lifecycle_changes(event)
-            if changes is not None:
-                # A no-op unless the id is a user's: other entities live in other models.
-                USERS.apply_change(cur, schema, event, changes)
+    def apply(self, cur: Cursor, schema: str, batch: LogBatch) -> None:
+        rows = RowWrites(schema, _INDEX)
+        for each in events_to_apply(cur, schema, batch, _ROUTES, _INDEX):
+            event = each.event
+            if isinstance(each.route, Creates):
+                rows.create(USERS, event, each.position)
+            elif each.route is BY_ORIGINATOR:
+                rows.change(USERS, event, lifecycle_changes(event))
+            elif each.route is TOKEN_ISSUED:
+                cur.execute(
+                    sql.SQL(
+                        "INSERT INTO {}.tokens VALUES (%s,%s,%s,%s,NULL,%s,%s,%s) "
+                        "ON CONFLICT DO NOTHING"
+                    ).format(sql.Identifier(schema)),
+                    (
+                        event.originator_id,
+                        event.user_id,
+                        event.name,
+                        event.expires_at,
+                        each.position,
+                        event.timestamp,
+                        event.meta.get("actor"),
+                    ),
+                )
+            else:
+                cur.execute(
+                    sql.SQL("UPDATE {}.tokens SET revoked_at = %s WHERE guid = %s").format(
+                        sql.Identifier(schema)
+                    ),
+                    (event.revoked_at, event.originator_id),
+                )
+        rows.flush(cur)

@@ -9,43 +9,56 @@ from psycopg import Cursor, sql
 from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.membership import OrganizationMember, TeamMembership
 from domain.tenancy.organization import Organization
-from projections.base import HandlesEachEvent
-from projections.entity_rows import EntityTable, lifecycle_changes, remember_table, table_of
+from projections.entity_rows import LIFECYCLE_EVENTS, EntityTablesIndex, lifecycle_changes
+from projections.log import LogBatch
+from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
+from projections.row_writes import RowWrites
 from projections.tenancy import tables
 
-_CREATED: dict[type, EntityTable] = {
-    Organization.Created: tables.ORGANIZATIONS,
-    Team.Created: tables.TEAMS,
-    Workspace.Created: tables.WORKSPACES,
-    Project.Created: tables.PROJECTS,
-    OrganizationMember.Granted: tables.ORG_MEMBERS,
-    TeamMembership.Granted: tables.TEAM_MEMBERS,
+_CREATED = {
+    Organization.Created: Creates(tables.ORGANIZATIONS),
+    Team.Created: Creates(tables.TEAMS),
+    Workspace.Created: Creates(tables.WORKSPACES),
+    Project.Created: Creates(tables.PROJECTS),
+    OrganizationMember.Granted: Creates(tables.ORG_MEMBERS),
+    TeamMembership.Granted: Creates(tables.TEAM_MEMBERS),
 }
-_BY_NAME = {t.table: t for t in _CREATED.values()}
+_INDEX = EntityTablesIndex(c.table for c in _CREATED.values())
+GROUP_EVENT = "group event"
 
 
-class TenancyProjection(HandlesEachEvent):
+def _route(cls: type) -> object:
+    if cls in _CREATED:
+        return _CREATED[cls]
+    if issubclass(cls, LIFECYCLE_EVENTS):
+        return BY_ORIGINATOR
+    if issubclass(cls, Organization.Event):
+        return GROUP_EVENT
+    return None
+
+
+_ROUTES = Routes(_route)
+
+
+class TenancyProjection:
     name = "tenancy"
 
     def create_tables(self, cur: Cursor, schema: str) -> None:
         tables.create_tables(cur, schema)
 
-    def handle(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
-        created = _CREATED.get(type(event))
-        if created is not None:
-            created.insert_created(cur, schema, event, position)
-            remember_table(cur, schema, event.originator_id, created.table)
-            return
-        changes = lifecycle_changes(event)
-        if changes is not None:
-            table = table_of(cur, schema, event.originator_id, _BY_NAME)
-            if table is not None:
-                table.apply_change(cur, schema, event, changes)
-            return
-        if isinstance(event, Organization.Event):
-            self._handle_group_event(cur, schema, event, position)
-            # Group events are organization events: the row's version (its ETag) follows.
-            tables.ORGANIZATIONS.apply_change(cur, schema, event, {})
+    def apply(self, cur: Cursor, schema: str, batch: LogBatch) -> None:
+        rows = RowWrites(schema, _INDEX)
+        for each in events_to_apply(cur, schema, batch, _ROUTES, _INDEX):
+            event, table = each.event, each.table
+            if isinstance(each.route, Creates):
+                rows.create(table, event, each.position)
+            elif each.route is BY_ORIGINATOR:
+                rows.change(table, event, lifecycle_changes(event))
+            else:
+                self._handle_group_event(cur, schema, event, each.position)
+                # Group events are organization events: the row's version (its ETag) follows.
+                rows.change(tables.ORGANIZATIONS, event, {})
+        rows.flush(cur)
 
     def _handle_group_event(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
         s = sql.Identifier(schema)

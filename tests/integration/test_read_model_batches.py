@@ -10,12 +10,14 @@ import pytest
 from psycopg import sql
 from support.mixed_log import write_mixed_log
 
+from domain.identity.service import IdentityService
 from domain.store import EventStore
+from domain.tenancy.service import TenancyService
 from projections.apply import apply_batch
 from projections.base import Projection, ensure_meta, ensure_projection_schema
 from projections.catalog.projector import CatalogProjection
 from projections.identity.projector import IdentityProjection
-from projections.log import EventLog
+from projections.log import EventLog, LogBatch
 from projections.operations import list_dead_letters
 from projections.runner import connect
 from projections.tenancy.projector import TenancyProjection
@@ -126,3 +128,90 @@ def test_the_log_lands_in_the_rows_the_use_cases_describe(module_db_url, mixed_l
             "SELECT slug, current_version, latest_version, content, description,"
             " deleted_at IS NOT NULL FROM rm_catalog.configs"
         ) == {"agent": (1, 3, {"model": "a"}, "Rolled back", True)}
+
+
+class FailsAt:
+    """A read model whose batches fail whenever they hold one position: after writing."""
+
+    def __init__(self, projection: Projection, position: int) -> None:
+        self.inner, self.position = projection, position
+        self.name = f"{projection.name}_poisoned"
+
+    def create_tables(self, cur: psycopg.Cursor, schema: str) -> None:
+        self.inner.create_tables(cur, schema)
+
+    def apply(self, cur: psycopg.Cursor, schema: str, batch: LogBatch) -> None:
+        self.inner.apply(cur, schema, batch)
+        if any(n.id == self.position for n in batch.notifications):
+            raise RuntimeError(f"poison at {self.position}")
+
+
+# An event each model applies that later events of the log build on.
+POISON = {
+    "tenancy": ("domain.tenancy.hierarchy:Project.Created", 0),
+    "identity": ("domain.identity.user:User.Registered", 1),
+    "catalog": ("domain.catalog.config:Config.Created", 0),
+}
+
+
+@pytest.mark.parametrize("projection", READ_MODELS, ids=lambda p: p.name)
+def test_a_poison_event_in_a_batch_costs_only_itself(module_db_url, mixed_log, projection):
+    """The failing batch is rolled back and applied event by event: the others land."""
+    topic, nth = POISON[projection.name]
+    poison = [n.id for n in mixed_log.read(0, 10_000) if n.topic == topic][nth]
+    failing = FailsAt(projection, poison)
+    one_by_one = build(module_db_url, failing, mixed_log, f"p1_{projection.name}", 1)
+    batched = build(module_db_url, failing, mixed_log, f"p50_{projection.name}", 50)
+    assert batched == one_by_one
+    assert batched != build(module_db_url, projection, mixed_log, f"ok_{projection.name}", 50)
+    letters = list_dead_letters(module_db_url, failing.name)
+    assert [(d["position"], d["status"], d["topic"]) for d in letters] == [
+        (poison, "quarantined", topic)
+    ]
+
+
+def store_unreadable(url: str, topic: str) -> int:
+    """An event as a broken deploy could leave it: state that is not even JSON."""
+    with psycopg.connect(url) as conn:
+        conn.execute("LOCK TABLE eventstore.signalyard_events IN EXCLUSIVE MODE")
+        return conn.execute(
+            "INSERT INTO eventstore.signalyard_events"
+            " (originator_id, originator_version, topic, state)"
+            " VALUES (gen_random_uuid(), 1, %s, 'not json') RETURNING notification_id",
+            (topic,),
+        ).fetchone()[0]
+
+
+def test_undecodable_events_cost_only_the_models_that_use_them(fresh_db_url):
+    """A topic no class answers to is quarantined by every model; an event whose state
+    cannot be read, only by the models that apply its kind (the others never decode it)."""
+    settings = Settings(database_url=fresh_db_url)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
+    store = EventStore(env=event_store_env(settings, fresh_db_url, create_tables=True))
+    try:
+        identity = IdentityService(store)
+        admin = identity.authenticate(identity.bootstrap_admin("Admin", None).secret)
+        ctx = admin.context("u")
+        tenancy = TenancyService(store)
+        tenancy.create_organization(ctx, "Acme")
+        missing = store_unreadable(fresh_db_url, "nowhere:Missing")
+        bad_team = store_unreadable(fresh_db_url, "domain.tenancy.hierarchy:Team.Created")
+        tenancy.create_team(ctx, "acme", "Core")
+        identity.register_user(ctx, "Ann", "ann")
+        log = EventLog(store)
+        built = {p.name: build(fresh_db_url, p, log, f"u_{p.name}", 1000) for p in READ_MODELS}
+    finally:
+        store.close()
+
+    assert [row[1] for row in built["tenancy"]["teams"]] == ["core"]  # the slug
+    assert sorted(row[1] for row in built["identity"]["users"]) == ["admin", "ann"]
+    quarantined = {
+        name: [(d["position"], d["error"][:14]) for d in list_dead_letters(fresh_db_url, name)]
+        for name in built
+    }
+    assert quarantined == {
+        "tenancy": [(missing, "cannot decode:"), (bad_team, "cannot decode:")],
+        "identity": [(missing, "cannot decode:")],
+        "catalog": [(missing, "cannot decode:")],
+    }
