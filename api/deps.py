@@ -26,15 +26,24 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_principal(
-    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
+def _bearer_secret(authorization: str | None) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthenticated("missing bearer token")
     secret = authorization[7:].strip()
     if not secret or len(secret) > 512:
         raise Unauthenticated("invalid, expired or revoked token")
-    return await run_in_threadpool(services.identity.authenticate, secret)
+    return secret
+
+
+# These dependencies take the request itself rather than ServicesDep/PrincipalDep
+# sub-dependencies: FastAPI solves every node of the tree on every request, and on a
+# command that solving cost more than the bare endpoint's whole request.
+async def get_principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    """Reads: the token and its user are read (brought up to date) before anything else."""
+    services: Services = request.app.state.services
+    return await run_in_threadpool(services.identity.authenticate, _bearer_secret(authorization))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -42,9 +51,17 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 async def get_context(
     request: Request,
-    principal: PrincipalDep,
+    authorization: Annotated[str | None, Header()] = None,
     x_causation_id: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CommandContext:
+    """Commands: a token this process knows is taken from its cache without I/O, and the
+    command's own first read checks it again (domain Credential); an unknown one is read
+    here."""
+    services: Services = request.app.state.services
+    secret = _bearer_secret(authorization)
+    principal = services.identity.cached_principal(secret)
+    if principal is None:
+        principal = await run_in_threadpool(services.identity.authenticate, secret)
     return principal.context(request.scope["state"]["request_id"], x_causation_id)
 
 

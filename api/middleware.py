@@ -178,7 +178,10 @@ class BodyAndIdempotencyMiddleware:
             await send({"type": "http.response.start", "status": stored.status, "headers": headers})
             await send({"type": "http.response.body", "body": stored.body})
             return
+        # The response is held back until its outcome is stored: a client that sends the
+        # same key again as soon as it has the answer must get the replay, not a 409.
         captured: dict[str, Any] = {"status": 500, "headers": {}, "body": []}
+        messages: list[Message] = []
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -190,7 +193,7 @@ class BodyAndIdempotencyMiddleware:
                 }
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
-            await send(message)
+            messages.append(message)
 
         try:
             await self.app(scope, receive, capture)
@@ -203,3 +206,5 @@ class BodyAndIdempotencyMiddleware:
             await self.store.complete(
                 credential, key, captured["status"], captured["headers"], b"".join(captured["body"])
             )
+        for message in messages:
+            await send(message)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 
+from api.responses import FastJSONResponse
 from domain.core.aggregate import CoreAggregate
 from domain.core.context import CommandResult
 
@@ -48,18 +48,18 @@ def written(
     location: str | None = None,
     status: int = 200,
     etag_version: int | None = None,
-) -> JSONResponse:
+) -> FastJSONResponse:
     headers = {
         POSITION_HEADER: str(result.position),
         "ETag": etag(etag_version if etag_version is not None else result.version),
     }
     if location:
         headers["Location"] = location
-    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+    return FastJSONResponse(body, status_code=status, headers=headers)
 
 
-def found(body: Any, version: int) -> JSONResponse:
-    return JSONResponse(jsonable_encoder(body), headers={"ETag": etag(version)})
+def found(body: Any, version: int) -> FastJSONResponse:
+    return FastJSONResponse(body, headers={"ETag": etag(version)})
 
 
 def history_entries(entity_type: str, events: list[Any]) -> list[dict[str, Any]]:

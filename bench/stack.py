@@ -268,9 +268,11 @@ def catch_up(url: str, limit: int) -> dict:
     from projections.base import ensure_meta, ensure_projection_schema
     from projections.log import EventLog
     from projections.runner import connect
+    from signalyard.runtime import settle_gc
 
     settings = Settings(database_url=url)
     store = bootstrap.build_store(settings, url)
+    settle_gc()  # as `signalyard projections rebuild` does after start-up
     try:
         log = EventLog(store)
         total = min(log.head(), limit)

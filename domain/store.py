@@ -6,8 +6,8 @@ to one `record` call are committed in one transaction (an entity and its slug cl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -17,8 +17,8 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.catalog.config import Config
 from domain.catalog.skill import Skill
-from domain.core.context import CommandContext
-from domain.core.errors import Conflict, NotFound, StaleVersion
+from domain.core.context import CommandContext, Credential
+from domain.core.errors import Conflict, NotFound, StaleVersion, Unauthenticated
 from domain.core.reading import (
     AggregateCache,
     BatchReader,
@@ -27,6 +27,7 @@ from domain.core.reading import (
     fast_forward,
 )
 from domain.core.slugs import SlugClaim
+from domain.identity.credentials import still_holds
 from domain.identity.user import User
 from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.organization import Organization
@@ -54,15 +55,46 @@ class EventStore(Application):
         self.batch_reader: BatchReader | None = None
 
     # -- reading ----------------------------------------------------------------------
-    def reading(self) -> AbstractContextManager[ReadSession]:
-        """One command's reads: each aggregate is read once, `prefetch` batches them."""
-        return self.sessions.open()
+    @contextmanager
+    def reading(self, credential: Credential | None = None) -> Iterator[ReadSession]:
+        """One command's reads: each aggregate is read once, `prefetch` batches them.
+
+        A `credential` taken from the cache is checked by the session's first read (its
+        token and user join that query), or at the latest before a write or before the
+        session ends, whatever the command's outcome: a revoked token or a disabled user
+        gets Unauthenticated, never the command's result or its other errors.
+        """
+        with self.sessions.open() as session:
+            owns_check = credential is not None and session.unchecked_credential is None
+            if owns_check:
+                session.unchecked_credential = credential
+            try:
+                yield session
+            except Unauthenticated:
+                raise
+            except BaseException:
+                if owns_check:
+                    self._check_credential(session)
+                raise
+            if owns_check:
+                self._check_credential(session)
+
+    def _check_credential(self, session: ReadSession) -> None:
+        if session.unchecked_credential is not None:
+            self.prefetch(())  # the credential's ids join (here: are) the read
 
     def prefetch(self, aggregate_ids: Iterable[UUID | None]) -> None:
         """Bring these aggregates up to date in one query (inside `reading()` only)."""
         session = self.sessions.current
         if session is None:
             return
+        credential: Credential | None = session.unchecked_credential
+        if credential is not None:
+            aggregate_ids = [*aggregate_ids, credential.token_id, credential.user_id]
+            # Read again even if this session already holds them: only a read now counts.
+            for stale in (credential.token_id, credential.user_id):
+                session.loaded.pop(stale, None)
+                session.missing.discard(stale)
         wanted = [
             i
             for i in dict.fromkeys(aggregate_ids)
@@ -72,9 +104,17 @@ class EventStore(Application):
             found = self._read_fresh(wanted)
             session.loaded.update(found)
             session.missing.update(i for i in wanted if i not in found)
+        if credential is not None:
+            session.unchecked_credential = None
+            token = session.loaded.get(credential.token_id)
+            user = session.loaded.get(credential.user_id)
+            if not still_holds(credential, token, user):
+                raise Unauthenticated("invalid, expired or revoked token")
 
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         session = self.sessions.current
+        if session is not None and session.unchecked_credential is not None:
+            self.prefetch([aggregate_id])  # the first read also checks the credential
         if session is not None and aggregate_id in session.missing:
             return None
         if session is not None and aggregate_id in session.loaded:
@@ -120,6 +160,9 @@ class EventStore(Application):
 
     def record(self, *aggregates: Aggregate) -> int:
         """Commit the aggregates' pending events atomically; return the last position."""
+        session = self.sessions.current
+        if session is not None and session.unchecked_credential is not None:
+            self._check_credential(session)  # never write for a credential not checked
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
@@ -127,7 +170,6 @@ class EventStore(Application):
                 self.cache.discard(aggregate.id)
             self._explain_conflict(aggregates)
             raise
-        session = self.sessions.current
         for aggregate in aggregates:
             self.cache.put(aggregate)
             if session is not None:

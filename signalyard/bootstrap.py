@@ -24,6 +24,7 @@ from projections.catalog.projector import CatalogProjection
 from projections.identity.projector import IdentityProjection
 from projections.log import EventLog
 from projections.tenancy.projector import TenancyProjection
+from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
 
 log = logging.getLogger("signalyard")
@@ -135,6 +136,7 @@ def build_api(settings: Settings):  # -> FastAPI
     async def lifespan(_app):
         await read_pool.open()
         await services.waiter.start()
+        settle_gc()
         try:
             yield
         finally:
@@ -172,6 +174,7 @@ def run_projections(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     store, event_log = _event_log(settings)
+    settle_gc()
     try:
         run_all(database_url(settings), read_models(), event_log, stop)
     finally:
@@ -197,6 +200,7 @@ def rebuild_projections(settings: Settings, name: str | None) -> list[tuple[str,
             f"unknown projection {name!r}; known: " + ", ".join(p.name for p in read_models())
         )
     store, event_log = _event_log(settings)
+    settle_gc()
     try:
         return [(p.name, rebuild(database_url(settings), p, event_log)) for p in chosen]
     finally:

@@ -11,11 +11,27 @@ SYSTEM_ACTOR = "system"
 
 
 @dataclass(frozen=True)
+class Credential:
+    """The API token a command arrived with, as this process's cache last saw it.
+
+    A command carrying one was authenticated without a read of its own: its first read
+    (or, at the latest, its write or its end) also brings the token and the token's user
+    up to date and refuses the command if either no longer matches (revoked, expired,
+    disabled, admin flag changed). See `EventStore.reading`.
+    """
+
+    token_id: UUID
+    user_id: UUID
+    is_platform_admin: bool
+
+
+@dataclass(frozen=True)
 class CommandContext:
     actor_id: UUID | None
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     causation_id: str | None = None
     is_platform_admin: bool = False
+    credential: Credential | None = field(default=None, compare=False, repr=False)
 
     @property
     def actor(self) -> str:

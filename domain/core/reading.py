@@ -81,6 +81,8 @@ class ReadSession:
     def __init__(self) -> None:
         self.loaded: dict[UUID, Any] = {}
         self.missing: set[UUID] = set()
+        # A Credential still to be checked by this command's next read (EventStore).
+        self.unchecked_credential: Any = None
 
 
 class SessionScope:
@@ -142,7 +144,10 @@ def _in_session(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with self.store.reading():
+        # Use cases take the CommandContext first; its credential, if any, is checked
+        # by the session's first read.
+        ctx = args[0] if args else kwargs.get("ctx")
+        with self.store.reading(getattr(ctx, "credential", None)):
             return method(self, *args, **kwargs)
 
     wrapper._in_read_session = True  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ Uniqueness is enforced by the event store itself: a SlugClaim aggregate's id is 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -48,6 +49,7 @@ class SlugClaim(AuditedAggregate):
     """Holds one slug in one scope for one owner."""
 
     @staticmethod
+    @functools.lru_cache(maxsize=65536)  # a pure function, asked several times per command
     def create_id(kind: str, scope_id: str, slug: str) -> UUID:
         return uuid5(_NAMESPACE, f"{kind}/{scope_id}/{slug}")
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from domain.core.context import CommandContext, CommandResult, system_context
+from domain.core.context import CommandContext, CommandResult, Credential, system_context
 from domain.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from domain.core.reading import with_read_sessions
 from domain.core.slugs import looks_like_uuid
 from domain.core.values import slug_for, validate_description, validate_name
+from domain.identity.credentials import may_act
 from domain.identity.token import ApiToken, new_token_secret, token_id_for
 from domain.identity.user import User, validate_email
 from domain.store import EventStore
@@ -23,13 +24,19 @@ class Principal:
     user_id: UUID
     token_id: UUID
     is_platform_admin: bool
+    # False: taken from the cache without a read; the command's first read checks it.
+    checked: bool = True
 
     def context(self, correlation_id: str, causation_id: str | None = None) -> CommandContext:
+        credential = None
+        if not self.checked:
+            credential = Credential(self.token_id, self.user_id, self.is_platform_admin)
         return CommandContext(
             actor_id=self.user_id,
             correlation_id=correlation_id,
             causation_id=causation_id,
             is_platform_admin=self.is_platform_admin,
+            credential=credential,
         )
 
 
@@ -53,9 +60,21 @@ class IdentityService:
         if token is None or not token.is_valid():
             raise Unauthenticated("invalid, expired or revoked token")
         user = self.store.find(token.user_id, User)
-        if user is None or user.is_deleted or not user.is_active:
+        if not may_act(token, user):
             raise Unauthenticated("user is disabled")
         return Principal(user.id, token.id, user.is_platform_admin)
+
+    def cached_principal(self, secret: str) -> Principal | None:
+        """The principal as this process last saw it, without I/O; None when the token or
+        its user is not cached or may not act. Only for commands: their first read checks
+        it again (see `Credential`)."""
+        token = self.store.cache.peek(token_id_for(secret))
+        if token is None:
+            return None
+        user = self.store.cache.peek(token.user_id)
+        if not may_act(token, user):
+            return None
+        return Principal(user.id, token.id, user.is_platform_admin, checked=False)
 
     def register_user(
         self,

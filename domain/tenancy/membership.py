@@ -6,6 +6,7 @@ enforced by the event store. Removal is a soft delete; adding again restores it.
 
 from __future__ import annotations
 
+import functools
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -15,6 +16,7 @@ from domain.core.aggregate import CoreAggregate
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://signalyard.dev/memberships")
 
 
+@functools.lru_cache(maxsize=65536)  # a pure function, asked several times per command
 def membership_id(scope_id: UUID, user_id: UUID) -> UUID:
     return uuid5(_NAMESPACE, f"{scope_id}/{user_id}")
 

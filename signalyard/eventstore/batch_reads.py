@@ -27,6 +27,8 @@ def batch_reader_for(recorder: Any):  # -> BatchReader | None
         schema=Identifier(recorder.datastore.schema),
         table=Identifier(recorder.events_table_name),
     )
+    # Rendered once: a Composed statement is rendered again on every execute.
+    statement = statement.as_bytes(None)
 
     def read(known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
         ids = [i for i, _ in known]

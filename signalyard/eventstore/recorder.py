@@ -122,15 +122,19 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 channel=Identifier(self.channel_name),
             )
         )
-        self._group_insert = SQL(
-            "SELECT n_id, o_id, o_version FROM {schema}.{function}("
-            "%b::{id_type}[], %b::int8[], %b::text[], %b::bytea[], %b::int4[], {timeout})"
-        ).format(
-            schema=schema,
-            function=function,
-            id_type=id_type,
-            timeout=Literal(f"{int(self.datastore.lock_timeout)}s"),
-        )
+        self._group_insert = (
+            SQL(
+                "SELECT n_id, o_id, o_version FROM {schema}.{function}("
+                "%b::{id_type}[], %b::int8[], %b::text[], %b::bytea[], %b::int4[], {timeout})"
+            )
+            .format(
+                schema=schema,
+                function=function,
+                id_type=id_type,
+                timeout=Literal(f"{int(self.datastore.lock_timeout)}s"),
+            )
+            .as_bytes(None)
+        )  # rendered once, not on every append
         self.committer = GroupCommitter(self._commit_group, max_events=max_group_events)
 
     # -- the append ---------------------------------------------------------------------

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from support.api import assert_problem, new_user, read_after, unique, writes_nothing
 
+from domain.core.context import system_context
+from domain.identity.service import IdentityService
 from domain.identity.token import ApiToken, new_token_secret, token_id_for
 from signalyard.bootstrap import build_store
 
@@ -113,6 +115,24 @@ def test_token_expiry_options(admin, stack):
         assert_problem(zero, 422, "expires_in_days")
         assert_problem(admin.post(f"/v1/users/{user}/tokens", json={}), 422, "name")
         assert_problem(admin.post(f"/v1/users/{unique('nobody')}/tokens", json={"name": "t"}), 404)
+
+
+def test_a_token_revoked_through_another_replica_is_refused_by_the_next_command(admin, stack):
+    """Commands take a known token from the server's cache; their first read checks it."""
+    user, token = new_user(admin)
+    with stack.client(token) as client:
+        org = client.post("/v1/orgs", json={"name": unique("org")})
+        assert org.status_code == 201, org.text  # the server has the token cached now
+        replica = build_store(stack.settings, stack.settings.database_url)
+        try:  # another API process, with a cache of its own, revokes it
+            IdentityService(replica).revoke_token(system_context(), user, token_id_for(token))
+        finally:
+            replica.close()
+        with writes_nothing(stack):
+            teams = f"/v1/orgs/{org.json()['slug']}/teams"
+            assert_problem(client.post(teams, json={"name": unique("team")}), 401)
+            assert_problem(client.post("/v1/orgs/no-such-org/teams", json={"name": "t"}), 401)
+            assert_problem(client.post("/v1/orgs", json={"name": unique("org")}), 401)
 
 
 def test_a_revoked_token_is_refused_on_the_very_next_request(admin, stack):
