@@ -55,6 +55,7 @@ class ProjectionRunner:
         max_attempts: int = 3,
         poll_interval: float = 1.0,
         standby_retry: float = 1.0,
+        min_batch_interval: float = 0.0,
     ) -> None:
         self.conninfo = conninfo
         self.projection = projection
@@ -63,6 +64,12 @@ class ProjectionRunner:
         self.max_attempts = max_attempts
         self.poll_interval = poll_interval
         self.standby_retry = standby_retry
+        # Under a steady write load a NOTIFY arrives every few milliseconds; applying each
+        # as its own batch costs a transaction of several round trips in every read model.
+        # A batch starts at most this often while events keep coming (an idle model still
+        # applies the next event as soon as it is notified).
+        self.min_batch_interval = min_batch_interval
+        self._batch_started = float("-inf")
         self.name = projection.name
         self.schema = live_schema(projection.name)
         self._conn: psycopg.Connection | None = None
@@ -81,6 +88,8 @@ class ProjectionRunner:
                         stop.wait(self.standby_retry)
                     elif processed < self.batch_size:
                         self._await_log(self.poll_interval, stop)
+                        too_soon = self._batch_started + self.min_batch_interval
+                        stop.wait(max(0.0, too_soon - time.monotonic()))
                 except Exception:
                     # Lost connection or database trouble: give up leadership (closing the
                     # session frees the lock for a standby) and come back as a standby.
@@ -106,6 +115,7 @@ class ProjectionRunner:
                     time.sleep(min(remaining, 0.05))
 
     def process_batch(self) -> int:
+        self._batch_started = time.monotonic()
         if not self._lead():
             return 0
         conn = self._conn  # the session holding the lock; if it broke, the batch fails
@@ -186,12 +196,19 @@ class ProjectionRunner:
 
 
 def run_projections(
-    conninfo: str, projections: list[Projection], log: EventLog, stop: threading.Event
+    conninfo: str,
+    projections: list[Projection],
+    log: EventLog,
+    stop: threading.Event,
+    *,
+    min_batch_interval: float = 0.0,
 ) -> None:
     """Run each projection in its own thread (one connection each) until `stop` is set."""
     threads = [
         threading.Thread(
-            target=ProjectionRunner(conninfo, projection, log).run_forever,
+            target=ProjectionRunner(
+                conninfo, projection, log, min_batch_interval=min_batch_interval
+            ).run_forever,
             args=(stop,),
             name=f"projection-{projection.name}",
             daemon=True,

@@ -187,6 +187,29 @@ def test_runner_wakes_on_notify_not_on_poll(fresh_db_url, app, log):
         thread.join(5)
 
 
+def test_batches_start_at_most_once_per_interval_but_an_idle_model_applies_at_once(
+    fresh_db_url, app, log
+):
+    runner = ProjectionRunner(
+        fresh_db_url, CounterRows(), log, poll_interval=30, min_batch_interval=2.0
+    )
+    thread, stop = start(runner)
+    try:
+        wait_until(lambda: runner.is_leader, 3, "leadership")
+        time.sleep(2.2)  # idle for longer than the interval
+        first = write(app, 1, 1)
+        assert wait_until(lambda: tracking(fresh_db_url) >= first, 3, "the first event") < 1.0
+        second = write(app, 1, 1)  # right after a batch: waits for the interval
+        time.sleep(0.8)
+        assert tracking(fresh_db_url) < second
+        wait_until(lambda: tracking(fresh_db_url) >= second, 5, "the second event")
+        assert len(rows(fresh_db_url)) == 2
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()  # stop is honoured during the interval too
+
+
 def test_one_leader_at_a_time_and_standby_takes_over(fresh_db_url, app, log):
     runners = [ProjectionRunner(fresh_db_url, CounterRows(), log) for _ in range(2)]
     started = [start(r) for r in runners]
