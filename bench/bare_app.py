@@ -1,6 +1,6 @@
 """The HTTP limit: a bare FastAPI endpoint on the create-project path that parses the same
 body with the same pydantic model and answers 201 with a body of the same shape, served
-by uvicorn exactly as `signalyard api` serves the real app (one worker, same options)."""
+by uvicorn exactly as `signalyard api` serves the real app (same workers, same options)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from schemas import tenancy as wire
+from signalyard.settings import Settings
 
 app = FastAPI()
 PATH = "/v1/orgs/{org}/teams/{team}/workspaces/{ws}/projects"
@@ -53,11 +54,13 @@ async def create_project(org: str, team: str, ws: str, body: wire.ProjectCreate)
 
 
 if __name__ == "__main__":
-    # Same call as signalyard.bootstrap.run_api (host, port, log level, no access log).
+    # Same call as signalyard.bootstrap.run_api (host, port, log level, no access log) with
+    # as many worker processes as the API gets.
     uvicorn.run(
-        app,
+        "bench.bare_app:app",
         host="127.0.0.1",
         port=int(os.environ["BENCH_PORT"]),
         log_level="warning",
         access_log=False,
+        workers=Settings.from_env().api_workers,
     )

@@ -93,6 +93,14 @@ def start_bare() -> Server:
     return server
 
 
+def family(proc: psutil.Process) -> list[psutil.Process]:
+    """A process and its children: the API is uvicorn's parent and its worker processes."""
+    try:
+        return [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return [proc]
+
+
 def api_child(dev: Server) -> psutil.Process:
     for child in psutil.Process(dev.pid).children(recursive=True):
         try:
@@ -114,17 +122,19 @@ def tree_rss(root: psutil.Process) -> float:
 
 
 class RssSampler:
-    """Peak RSS (MB) of a process and of a process tree, sampled every 100 ms."""
+    """Peak RSS (MB), sampled every 100 ms: of the largest process of the API (its parent or
+    one of its workers), of the API's processes together, and of the whole dev tree."""
 
     def __init__(self, process: psutil.Process, tree_root: psutil.Process) -> None:
         self.process, self.tree_root = process, tree_root
         self.peak_process = 0.0
+        self.peak_api_total = 0.0
         self.peak_tree = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> RssSampler:
-        self.peak_process = self.peak_tree = 0.0
+        self.peak_process = self.peak_api_total = self.peak_tree = 0.0
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -137,10 +147,15 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                self.peak_process = max(self.peak_process, self.process.memory_info().rss / 2**20)
-            except psutil.Error:
-                pass
+            sizes = []
+            for proc in family(self.process):
+                try:
+                    sizes.append(proc.memory_info().rss / 2**20)
+                except psutil.Error:
+                    pass
+            if sizes:
+                self.peak_process = max(self.peak_process, max(sizes))
+                self.peak_api_total = max(self.peak_api_total, sum(sizes))
             self.peak_tree = max(self.peak_tree, tree_rss(self.tree_root))
             self._stop.wait(0.1)
 
@@ -161,13 +176,14 @@ class CpuSplit:
             "load generator": 0.0,
         }
         tree = {p.pid for p in self.dev_root.children(recursive=True)} | {self.dev_root.pid}
+        api = {p.pid for p in family(self.api)}
         for proc in psutil.process_iter(["name", "cpu_times"]):
             try:
                 times = proc.info["cpu_times"]
                 used = times.user + times.system
             except (psutil.Error, TypeError):
                 continue
-            if proc.pid == self.api.pid:
+            if proc.pid in api:
                 out["api"] += used
             elif proc.pid in tree:
                 out["dev tree (projections, supervisor)"] += used

@@ -125,6 +125,7 @@ def _profile(pid: int, seconds: float, out: Path) -> dict | None:
             "record",
             "--pid",
             str(pid),
+            "--subprocesses",  # the API's uvicorn workers
             "--duration",
             str(int(seconds)),
             "--rate",
@@ -231,6 +232,7 @@ def http_compare(
             "bare": bare_result.as_dict(),
             "api": api_result.as_dict(),
             "api_peak_rss_mb": rss.peak_process,
+            "api_processes_peak_rss_mb": rss.peak_api_total,
             "dev_tree_peak_rss_mb": rss.peak_tree,
             "lag_ms_p50": percentile(lags, 50),
             "lag_ms_p99": percentile(lags, 99),

@@ -149,16 +149,28 @@ def build_api(settings: Settings):  # -> FastAPI
 
 
 def run_api(settings: Settings) -> None:
+    import os
+
     import uvicorn
 
     logging.basicConfig(level=settings.log_level.upper())
-    uvicorn.run(
-        build_api(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+    }
+    if settings.api_workers == 1:
+        uvicorn.run(build_api(settings), **options)
+        return
+    # Worker processes import the app themselves (signalyard.asgi) and read their settings
+    # from the environment: hand them the database this process resolved (embedded or not).
+    os.environ["DATABASE_URL"] = database_url(settings)
+    uvicorn.run("signalyard.asgi:create_app", factory=True, workers=settings.api_workers, **options)
+
+
+def build_api_from_env():  # -> FastAPI; an API worker process's entry point
+    return build_api(Settings.from_env())
 
 
 def _event_log(settings: Settings) -> tuple[EventStore, EventLog]:
@@ -176,7 +188,13 @@ def run_projections(settings: Settings) -> None:
     store, event_log = _event_log(settings)
     settle_gc()
     try:
-        run_all(database_url(settings), read_models(), event_log, stop)
+        run_all(
+            database_url(settings),
+            read_models(),
+            event_log,
+            stop,
+            min_batch_interval=settings.projection_batch_interval_ms / 1000,
+        )
     finally:
         store.close()
 

@@ -17,6 +17,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _at_least(env: dict[str, str], name: str, default: int, minimum: int) -> int:
+    value = _int(env, name, default)
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 EVENT_RECORDERS = ("grouped", "stock")
 
 
@@ -50,6 +57,10 @@ class Settings:
     max_bundle_bytes: int = 10 * 1024 * 1024
     read_your_writes_timeout_seconds: float = 5.0
     log_level: str = "info"
+    # API worker processes (uvicorn workers sharing the port).
+    api_workers: int = 2
+    # While events keep coming, a read model starts a batch at most this often.
+    projection_batch_interval_ms: int = 25
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,6 +79,10 @@ class Settings:
             blob_dir=Path(env["SIGNALYARD_BLOB_DIR"]) if env.get("SIGNALYARD_BLOB_DIR") else None,
             max_bundle_bytes=_int(env, "SIGNALYARD_MAX_BUNDLE_BYTES", 10 * 1024 * 1024),
             log_level=env.get("SIGNALYARD_LOG_LEVEL") or "info",
+            api_workers=_at_least(env, "SIGNALYARD_API_WORKERS", 2, 1),
+            projection_batch_interval_ms=_at_least(
+                env, "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", 25, 0
+            ),
         )
 
     @property

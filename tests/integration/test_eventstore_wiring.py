@@ -35,3 +35,19 @@ def test_stock_on_request():
 def test_unknown_recorder_is_refused():
     with pytest.raises(SystemExit, match="SIGNALYARD_EVENT_RECORDER"):
         Settings.from_env({"SIGNALYARD_EVENT_RECORDER": "fast"})
+
+
+def test_api_workers_and_batch_interval_are_validated():
+    settings = Settings.from_env({})
+    assert settings.api_workers == 2 and settings.projection_batch_interval_ms == 25
+    tuned = Settings.from_env(
+        {"SIGNALYARD_API_WORKERS": "1", "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS": "0"}
+    )
+    assert tuned.api_workers == 1 and tuned.projection_batch_interval_ms == 0
+    for name, bad in (
+        ("SIGNALYARD_API_WORKERS", "0"),
+        ("SIGNALYARD_API_WORKERS", "two"),
+        ("SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", "-1"),
+    ):
+        with pytest.raises(SystemExit, match=name):
+            Settings.from_env({name: bad})
