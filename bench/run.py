@@ -34,7 +34,7 @@ py-spy profile of the API under load and the raw samples' location) goes to
 ```bash
 apt-get install wrk   # optional: without it an asyncio load generator (own process) is used
 .venv/bin/pip install -e '.[test,bench]'
-.venv/bin/python -m bench            # full: store grown to 10^6 events (~10 min here)
+.venv/bin/python -m bench            # full: store grown to 10^6 events (~6 min here)
 .venv/bin/python -m bench --quick    # < 2 min: shorter trials, store grown to 3x10^4
 .venv/bin/python -m bench --update-readme   # also rewrites this section
 ```
