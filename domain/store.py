@@ -65,7 +65,11 @@ class EventStore(Application):
         gets Unauthenticated, never the command's result or its other errors.
         """
         with self.sessions.open() as session:
-            owns_check = credential is not None and session.unchecked_credential is None
+            owns_check = (
+                credential is not None
+                and session.unchecked_credential is None
+                and session.checked_credential != credential
+            )
             if owns_check:
                 session.unchecked_credential = credential
             try:
@@ -110,6 +114,7 @@ class EventStore(Application):
             user = session.loaded.get(credential.user_id)
             if not still_holds(credential, token, user):
                 raise Unauthenticated("invalid, expired or revoked token")
+            session.checked_credential = credential
 
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         session = self.sessions.current

@@ -81,8 +81,10 @@ class ReadSession:
     def __init__(self) -> None:
         self.loaded: dict[UUID, Any] = {}
         self.missing: set[UUID] = set()
-        # A Credential still to be checked by this command's next read (EventStore).
+        # A Credential still to be checked by this command's next read (EventStore), and
+        # the one already checked (a nested use case does not check it again).
         self.unchecked_credential: Any = None
+        self.checked_credential: Any = None
 
 
 class SessionScope:

@@ -108,6 +108,18 @@ def test_a_valid_cached_credential_joins_the_commands_read(server, monkeypatch):
     assert {principal.token_id, principal.user_id} <= set(reads[0])
 
 
+def test_nested_use_cases_check_the_credential_once(server, monkeypatch):
+    credential = cached(server).context("r").credential
+    reads: list[list] = []
+    original = server._read_fresh
+    monkeypatch.setattr(server, "_read_fresh", lambda ids: reads.append(ids) or original(ids))
+    with server.reading(credential):
+        server.prefetch([])
+        with server.reading(credential):  # a use case called by another one
+            pass
+    assert len(reads) == 1
+
+
 def test_an_unknown_token_is_not_taken_from_the_cache():
     store = EventStore()
     assert IdentityService(store).cached_principal("syd_never_issued") is None
