@@ -36,8 +36,8 @@ def _bearer_secret(authorization: str | None) -> str:
 
 
 # These dependencies take the request itself rather than ServicesDep/PrincipalDep
-# sub-dependencies: FastAPI solves every node of the tree on every request, and on a
-# command that solving cost more than the bare endpoint's whole request.
+# sub-dependencies: FastAPI solves every node of the tree on every request; the caller's
+# nested tree cost ~0.1 ms per request, more than half of a bare endpoint's whole request.
 async def get_principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
