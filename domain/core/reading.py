@@ -24,10 +24,11 @@ BatchReader = Callable[[Sequence[tuple[UUID, int]]], Sequence[Any]]
 
 
 _IMMUTABLE = (str, int, float, bool, bytes, type(None), UUID, datetime, frozenset, tuple)
+_IMMUTABLE_EXACT = frozenset(_IMMUTABLE)  # a set lookup by exact type: the common case
 
 
 def _copy_value(value: Any) -> Any:
-    if isinstance(value, _IMMUTABLE):
+    if type(value) in _IMMUTABLE_EXACT or isinstance(value, _IMMUTABLE):  # + enums...
         return value
     if isinstance(value, dict):
         return {k: _copy_value(v) for k, v in value.items()}

@@ -18,7 +18,8 @@ def batch_reader_for(recorder: Any):  # -> BatchReader | None
     # generic plan hashes the array and scans the whole events table.
     statement = SQL(
         "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-        "FROM unnest(%s::uuid[], %s::int8[]) WITH ORDINALITY AS k(id, known, n) "
+        "FROM unnest(string_to_array(%s, ',')::uuid[], string_to_array(%s, ',')::int8[])"
+        " WITH ORDINALITY AS k(id, known, n) "
         "CROSS JOIN LATERAL (SELECT s.originator_id, s.originator_version, s.topic, s.state "
         " FROM {schema}.{table} s WHERE s.originator_id = k.id AND s.originator_version > k.known"
         " ORDER BY s.originator_version) e "
@@ -31,8 +32,10 @@ def batch_reader_for(recorder: Any):  # -> BatchReader | None
     statement = statement.as_bytes(None)
 
     def read(known: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
-        ids = [i for i, _ in known]
-        versions = [v for _, v in known]
+        # Two comma-separated strings, not two lists: psycopg adapts a list element by
+        # element after scanning it for a type, which cost more than the query itself.
+        ids = ",".join([str(i) for i, _ in known])
+        versions = ",".join([str(v) for _, v in known])
         with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
             cur.execute(statement, (ids, versions), prepare=True)
             return [
