@@ -46,7 +46,9 @@ interleaved. The HTTP reference is a bare FastAPI endpoint parsing the same body
 same pydantic model, served by uvicorn exactly as `signalyard api` is (same number of
 worker processes, `SIGNALYARD_API_WORKERS`, default 2); the
 load generator is wrk (2 threads) in its own process. The API runs inside `signalyard dev`
-(API + projection runners) with its default settings. Latency vs store size: at each size
+(API + projection runners) with its default settings; the projection lag is sampled in a
+separate trial of the same load (its 5 ms polling would load the machine only during the
+API's latency trial). Latency vs store size: at each size
 the grown store and a reference store kept at 10^4 events (a second `signalyard dev` on a
 second database) take turns, 1 s trials A B A B (5 each; 2 with `--quick`), and the ratio
 is of the medians over trials of p50 and of p99; at 10^4 both stores are 10^4, a check of
