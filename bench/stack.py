@@ -29,10 +29,13 @@ from bench.servers import (
     start_dev,
 )
 from bench.stats import median, percentile
+from projections import rebuild
 from signalyard import bootstrap
 from signalyard.settings import Settings
 
 QUICK_SIZES = [10_000, 30_000]
+# `signalyard projections rebuild` applies the log in transactions of this many events.
+REBUILD_BATCH = rebuild.BATCH_SIZE
 FULL_SIZES = [10_000, 100_000, 1_000_000]
 PROJECTIONS = [p.name for p in bootstrap.read_models()]
 
@@ -265,8 +268,9 @@ def settle(url: str) -> None:
 
 def catch_up(url: str, limit: int) -> dict:
     """Each read model rebuilt from the start of the log into a scratch schema, with the
-    rebuild's own batch loop (projections.apply.apply_batch, 1,000 events per transaction),
-    over the first `limit` events (or the whole log if shorter); the scratch is dropped."""
+    rebuild's own batch loop (projections.apply.apply_batch, in transactions of the
+    rebuild's batch size), over the first `limit` events (or the whole log if shorter);
+    the scratch is dropped."""
     from projections.apply import apply_batch
     from projections.base import ensure_meta, ensure_projection_schema
     from projections.log import EventLog
@@ -291,9 +295,9 @@ def catch_up(url: str, limit: int) -> dict:
                 t0 = time.perf_counter()
                 while done < total:
                     with conn.transaction():
-                        batch = apply_batch(conn, projection, scratch, log, 1000, 3)
+                        batch = apply_batch(conn, projection, scratch, log, REBUILD_BATCH, 3)
                     done += batch.count
-                    if batch.count < 1000:
+                    if batch.count < REBUILD_BATCH:
                         break
                 seconds = time.perf_counter() - t0
                 conn.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')

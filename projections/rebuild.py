@@ -26,6 +26,9 @@ from projections.base import (
 from projections.log import EventLog
 from projections.runner import connect
 
+# Events per transaction while the shadow schema is built.
+BATCH_SIZE = 2000
+
 
 class RebuildInProgress(RuntimeError):
     pass
@@ -36,7 +39,7 @@ def rebuild(
     projection: Projection,
     log: EventLog,
     *,
-    batch_size: int = 2000,
+    batch_size: int = BATCH_SIZE,
     max_attempts: int = 3,
 ) -> int:
     """Returns the position of the new live model."""
