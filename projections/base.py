@@ -7,6 +7,7 @@ there, so a rebuild can build a whole new schema beside it and swap the two by r
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 import psycopg
@@ -31,11 +32,12 @@ class Projection(Protocol):
         thousands, leaves the tables as applying its events one by one would."""
 
 
-class HandlesEachEvent:
+class HandlesEachEvent(ABC):
     """For a simple read model: every event decoded and given to `handle`, in log order."""
 
+    @abstractmethod
     def handle(self, cur: psycopg.Cursor, schema: str, event: object, position: int) -> None:
-        raise NotImplementedError
+        """Apply one decoded event to the tables of `schema`."""
 
     def apply(self, cur: psycopg.Cursor, schema: str, batch: LogBatch) -> None:
         for notification in batch.notifications:
