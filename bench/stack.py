@@ -34,8 +34,6 @@ from signalyard import bootstrap
 from signalyard.settings import Settings
 
 QUICK_SIZES = [10_000, 30_000]
-# `signalyard projections rebuild` applies the log in transactions of this many events.
-REBUILD_BATCH = rebuild.BATCH_SIZE
 FULL_SIZES = [10_000, 100_000, 1_000_000]
 PROJECTIONS = [p.name for p in bootstrap.read_models()]
 
@@ -271,8 +269,6 @@ def catch_up(url: str, limit: int) -> dict:
     rebuild's own batch loop (projections.apply.apply_batch, in transactions of the
     rebuild's batch size), over the first `limit` events (or the whole log if shorter);
     the scratch is dropped."""
-    from projections.apply import apply_batch
-    from projections.base import ensure_meta, ensure_projection_schema
     from projections.log import EventLog
     from projections.runner import connect
     from signalyard.runtime import settle_gc
@@ -287,18 +283,9 @@ def catch_up(url: str, limit: int) -> dict:
         for projection in bootstrap.read_models():
             scratch = f"bench_catchup_{projection.name}"
             with connect(url, "bench-catch-up") as conn:
-                with conn.transaction(), conn.cursor() as cur:
-                    ensure_meta(cur)
-                    cur.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')
-                    ensure_projection_schema(cur, projection, scratch)
-                done = 0
+                rebuild.start_fresh(conn, projection, scratch)
                 t0 = time.perf_counter()
-                while done < total:
-                    with conn.transaction():
-                        batch = apply_batch(conn, projection, scratch, log, REBUILD_BATCH, 3)
-                    done += batch.count
-                    if batch.count < REBUILD_BATCH:
-                        break
+                done = rebuild.build_from_log(conn, projection, scratch, log, until=total).count
                 seconds = time.perf_counter() - t0
                 conn.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')
             out[projection.name] = {

@@ -8,6 +8,9 @@ old model until the commit and the complete new one after it, never anything in 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import psycopg
 from psycopg import sql
 
 from projections.apply import apply_batch
@@ -34,6 +37,45 @@ class RebuildInProgress(RuntimeError):
     pass
 
 
+@dataclass
+class Built:
+    count: int = 0  # notifications read
+    position: int = 0  # tracking position reached
+    quarantined: list[int] = field(default_factory=list)
+
+
+def start_fresh(conn: psycopg.Connection, projection: Projection, schema: str) -> None:
+    """`schema` emptied and made again: tables and a tracking row at 0."""
+    with conn.transaction(), conn.cursor() as cur:
+        ensure_meta(cur)
+        cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        ensure_projection_schema(cur, projection, schema)
+
+
+def build_from_log(
+    conn: psycopg.Connection,
+    projection: Projection,
+    schema: str,
+    log: EventLog,
+    *,
+    batch_size: int = BATCH_SIZE,
+    max_attempts: int = 3,
+    until: int | None = None,
+) -> Built:
+    """Apply the log after the schema's position in committed batches, to its head (or
+    until at least `until` notifications were read)."""
+    built = Built()
+    while until is None or built.count < until:
+        with conn.transaction():
+            batch = apply_batch(conn, projection, schema, log, batch_size, max_attempts)
+        built.count += batch.count
+        built.position = batch.position
+        built.quarantined += batch.quarantined
+        if batch.count < batch_size:
+            break
+    return built
+
+
 def rebuild(
     conninfo: str,
     projection: Projection,
@@ -50,18 +92,12 @@ def rebuild(
         locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (rebuild_key(name),)).fetchone()
         if not (locked and locked[0]):
             raise RebuildInProgress(f"a rebuild of {name} is already running")
-        with conn.transaction(), conn.cursor() as cur:
-            ensure_meta(cur)
-            # A leftover from an interrupted rebuild is not trusted: start from nothing.
-            cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow)))
-            ensure_projection_schema(cur, projection, shadow)
-
-        while True:
-            with conn.transaction():
-                batch = apply_batch(conn, projection, shadow, log, batch_size, max_attempts)
-            quarantined += batch.quarantined
-            if batch.count < batch_size:
-                break
+        # A leftover from an interrupted rebuild is not trusted: start from nothing.
+        start_fresh(conn, projection, shadow)
+        built = build_from_log(
+            conn, projection, shadow, log, batch_size=batch_size, max_attempts=max_attempts
+        )
+        quarantined += built.quarantined
 
         with conn.transaction(), conn.cursor() as cur:
             # Waits for the live runner's current batch, then keeps it out until the swap

@@ -13,12 +13,12 @@ from support.mixed_log import write_mixed_log
 from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
-from projections.apply import apply_batch
-from projections.base import Projection, ensure_meta, ensure_projection_schema
+from projections.base import Projection
 from projections.catalog.projector import CatalogProjection
 from projections.identity.projector import IdentityProjection
 from projections.log import EventLog, LogBatch
 from projections.operations import list_dead_letters
+from projections.rebuild import build_from_log, start_fresh
 from projections.runner import connect
 from projections.tenancy.projector import TenancyProjection
 from signalyard.bootstrap import event_store_env
@@ -42,16 +42,9 @@ def mixed_log(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 def build(url: str, projection: Projection, log: EventLog, schema: str, batch_size: int) -> Tables:
     """The tables of a fresh schema after applying the whole log in batches of batch_size."""
     with connect(url, "test-batches") as conn:
-        with conn.transaction(), conn.cursor() as cur:
-            ensure_meta(cur)
-            cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-            ensure_projection_schema(cur, projection, schema)
-        while True:
-            with conn.transaction():
-                batch = apply_batch(conn, projection, schema, log, batch_size, 3)
-            if batch.count < batch_size:
-                break
-        assert batch.position == log.head()
+        start_fresh(conn, projection, schema)
+        built = build_from_log(conn, projection, schema, log, batch_size=batch_size)
+        assert built.position == log.head()
         return tables_of(conn, schema)
 
 
