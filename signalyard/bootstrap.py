@@ -6,6 +6,7 @@ Nothing else in the project reads the environment or wires dependencies.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from contextlib import asynccontextmanager
@@ -149,8 +150,6 @@ def build_api(settings: Settings):  # -> FastAPI
 
 
 def run_api(settings: Settings) -> None:
-    import os
-
     import uvicorn
 
     logging.basicConfig(level=settings.log_level.upper())
