@@ -6,7 +6,7 @@ to one `record` call are committed in one transaction (an entity and its slug cl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
@@ -24,6 +24,7 @@ from domain.core.reading import (
     BatchReader,
     ReadSession,
     SessionScope,
+    clone,
     fast_forward,
 )
 from domain.core.slugs import SlugClaim
@@ -33,6 +34,7 @@ from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.organization import Organization
 
 A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
 
 
 class EventStore(Application):
@@ -53,10 +55,43 @@ class EventStore(Application):
         self.sessions = SessionScope()
         # Set by the composition root where the recorder can answer many ids in one query.
         self.batch_reader: BatchReader | None = None
+        # Set by the composition root where the recorder refuses a write whose read set
+        # has changed, in the write's own transaction (signalyard.eventstore): commands
+        # then run first on the cache alone, with no read (see `run_in_session`).
+        self.validated_reads = False
+
+    def run_in_session(
+        self, credential: Credential | None, call: Callable[[], R], *, may_write: bool = True
+    ) -> R:
+        """Run a use case in one read session (nested use cases join the caller's).
+
+        With validated reads the command runs first on the cached aggregates as they are,
+        reading nothing; that run counts only if it ended in a write that was accepted,
+        i.e. nothing it read (its token and user included) had changed by then. Otherwise
+        (an error, a refused write, or no write at all) it is run again in an ordinary
+        session that reads everything fresh, and that run's outcome is the answer: errors,
+        401s and no-op results are always those of fresh reads. Nothing is written twice:
+        the first run either wrote (and is final) or wrote nothing.
+        """
+        if may_write and self.validated_reads and self.sessions.current is None:
+            attempt: ReadSession | None = None
+            try:
+                with self.reading(credential, optimistic=True) as attempt:
+                    result = call()
+            except Exception:
+                if attempt is not None and attempt.wrote:
+                    raise
+            else:
+                if attempt.wrote:
+                    return result
+        with self.reading(credential):
+            return call()
 
     # -- reading ----------------------------------------------------------------------
     @contextmanager
-    def reading(self, credential: Credential | None = None) -> Iterator[ReadSession]:
+    def reading(
+        self, credential: Credential | None = None, *, optimistic: bool = False
+    ) -> Iterator[ReadSession]:
         """One command's reads: each aggregate is read once, `prefetch` batches them.
 
         A `credential` taken from the cache is checked by the session's first read (its
@@ -64,7 +99,7 @@ class EventStore(Application):
         session ends, whatever the command's outcome: a revoked token or a disabled user
         gets Unauthenticated, never the command's result or its other errors.
         """
-        with self.sessions.open() as session:
+        with self.sessions.open(optimistic) as session:
             owns_check = (
                 credential is not None
                 and session.unchecked_credential is None
@@ -104,7 +139,9 @@ class EventStore(Application):
             for i in dict.fromkeys(aggregate_ids)
             if i is not None and i not in session.loaded and i not in session.missing
         ]
-        if wanted:
+        if wanted and session.optimistic:
+            self._take_cached(session, wanted)
+        elif wanted:
             found = self._read_fresh(wanted)
             session.loaded.update(found)
             session.missing.update(i for i in wanted if i not in found)
@@ -124,6 +161,9 @@ class EventStore(Application):
             return None
         if session is not None and aggregate_id in session.loaded:
             aggregate = session.loaded[aggregate_id]
+        elif session is not None and session.optimistic:
+            self._take_cached(session, [aggregate_id])
+            aggregate = session.loaded.get(aggregate_id)
         else:
             aggregate = self._read_fresh([aggregate_id]).get(aggregate_id)
             if session is not None:
@@ -132,6 +172,17 @@ class EventStore(Application):
                 else:
                     session.loaded[aggregate_id] = aggregate
         return aggregate if isinstance(aggregate, kind) else None
+
+    def _take_cached(self, session: ReadSession, aggregate_ids: list[UUID]) -> None:
+        """An optimistic session's read: the cache's copies as they are, versions noted."""
+        for aggregate_id in aggregate_ids:
+            master = self.cache.peek(aggregate_id)
+            if master is None:  # unknown here: taken as absent, and checked as such
+                session.read_set[aggregate_id] = 0
+                session.missing.add(aggregate_id)
+            else:
+                session.read_set[aggregate_id] = master.version
+                session.loaded[aggregate_id] = clone(master)
 
     def _read_fresh(self, aggregate_ids: list[UUID]) -> dict[UUID, Any]:
         masters = {i: self.cache.peek(i) for i in aggregate_ids}
@@ -168,13 +219,22 @@ class EventStore(Application):
         session = self.sessions.current
         if session is not None and session.unchecked_credential is not None:
             self._check_credential(session)  # never write for a credential not checked
+        optimistic = session is not None and session.optimistic
         try:
-            recordings = self.save(*aggregates)
+            if optimistic:
+                assert session is not None
+                recordings = self.save(*aggregates, read_set=list(session.read_set.items()))
+            else:
+                recordings = self.save(*aggregates)
         except IntegrityError:
             for aggregate in aggregates:
                 self.cache.discard(aggregate.id)
+            if optimistic:
+                raise  # something read has changed: the command runs again, reading
             self._explain_conflict(aggregates)
             raise
+        if session is not None:
+            session.wrote, session.optimistic = True, False
         for aggregate in aggregates:
             self.cache.put(aggregate)
             if session is not None:

@@ -70,6 +70,7 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 
     store = EventStore(env=event_store_env(settings, url, create_tables=create_tables))
     store.batch_reader = batch_reader_for(store.recorder)
+    store.validated_reads = getattr(store.recorder, "validates_read_sets", False)
     return store
 
 

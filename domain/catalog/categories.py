@@ -7,7 +7,7 @@ from domain.catalog.json_schemas import check_schema
 from domain.catalog.scope import CatalogScope, validate_category
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import NotFound, VersionRequired
-from domain.core.reading import with_read_sessions
+from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import validate_description
 from domain.store import EventStore
 from domain.tenancy.roles import Action
@@ -68,6 +68,7 @@ class CategoryService:
         defined = self._find(org.id, category)
         return self.scope.set_deleted(ctx, defined, True, expected_version)
 
+    @reads_only
     def history(
         self, ctx: CommandContext, org_ref: str, category: str
     ) -> tuple[ConfigCategory, list]:

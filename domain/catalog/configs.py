@@ -11,7 +11,7 @@ from domain.catalog.json_schemas import require_valid
 from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
 from domain.core.context import CommandContext, CommandResult
-from domain.core.reading import with_read_sessions
+from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.store import EventStore
 from domain.tenancy.organization import Organization
@@ -27,6 +27,7 @@ class ConfigService:
         self.store = store
         self.scope = CatalogScope(store)
 
+    @reads_only
     def check_against_category(self, org_id: Any, category: str, content: dict) -> None:
         defined = self.store.find(ConfigCategory.create_id(org_id, category), ConfigCategory)
         if defined is not None and not defined.is_deleted:
@@ -120,6 +121,7 @@ class ConfigService:
         )
         return self.scope.set_deleted(ctx, config, deleted, expected_version)
 
+    @reads_only
     def history(self, ctx: CommandContext, org_ref: str, config_ref: str) -> tuple[Config, list]:
         _, config = self._find(ctx, Action.READ, org_ref, config_ref, include_deleted=True)
         return config, self.store.history(config.id)

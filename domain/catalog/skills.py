@@ -11,7 +11,7 @@ from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
 from domain.catalog.skill import Skill
 from domain.core.context import CommandContext, CommandResult
-from domain.core.reading import with_read_sessions
+from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.store import EventStore
 from domain.tenancy.roles import Action
@@ -133,10 +133,12 @@ class SkillService:
         )
         return self.scope.set_deleted(ctx, skill, deleted, expected_version)
 
+    @reads_only
     def history(self, ctx: CommandContext, org_ref: str, skill_ref: str) -> tuple[Skill, list]:
         skill = self.find(ctx, Action.READ, org_ref, skill_ref, include_deleted=True)
         return skill, self.store.history(skill.id)
 
+    @reads_only
     def find(
         self,
         ctx: CommandContext,

@@ -10,7 +10,7 @@ from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes
 from domain.catalog.tooldef import ToolDef, validate_ref
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import PermissionDenied
-from domain.core.reading import with_read_sessions
+from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.store import EventStore
 from domain.tenancy.organization import Organization
@@ -93,18 +93,21 @@ class ToolService:
         tool = self.find(ctx, org_ref, tool_ref, write=True, include_deleted=not deleted)
         return self.scope.set_deleted(ctx, tool, deleted, expected_version)
 
+    @reads_only
     def history(
         self, ctx: CommandContext, org_ref: str | None, tool_ref: str
     ) -> tuple[ToolDef, list]:
         tool = self.find(ctx, org_ref, tool_ref, include_deleted=True)
         return tool, self.store.history(tool.id)
 
+    @reads_only
     def validate_input(
         self, ctx: CommandContext, org_ref: str | None, tool_ref: str, sample: Any
     ) -> list[dict[str, str]]:
         """Every way a sample input breaks the tool's input schema (empty when valid)."""
         return violations(self.find(ctx, org_ref, tool_ref).input_schema, sample)
 
+    @reads_only
     def find(
         self,
         ctx: CommandContext,

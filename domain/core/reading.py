@@ -1,10 +1,12 @@
 """Fewer round trips per command: a cache of aggregates brought up to date in batches, and
 a per-command identity map.
 
-A cached aggregate is never trusted as it is: before use it is fast-forwarded with the
-events recorded after its version, so every read is as fresh as a full load. What the
-cache saves is the replay and the snapshot lookup, and, with `prefetch`, the round trips:
-all the aggregates a command will read are brought up to date by one query.
+In an ordinary session a cached aggregate is never trusted as it is: before use it is
+fast-forwarded with the events recorded after its version, so every read is as fresh as a
+full load. What the cache saves is the replay and the snapshot lookup, and, with
+`prefetch`, the round trips: all the aggregates a command will read are brought up to date
+by one query. In an optimistic session (where the recorder validates read sets) the cached
+copies are used as they are, and the command's write is what checks them (ReadSession).
 """
 
 from __future__ import annotations
@@ -77,11 +79,21 @@ class AggregateCache:
 
 
 class ReadSession:
-    """One command's identity map: each aggregate is read at most once per command."""
+    """One command's identity map: each aggregate is read at most once per command.
 
-    def __init__(self) -> None:
+    An optimistic session reads nothing: it takes the cache's copies as they are and
+    remembers each version it used (0: absent) in `read_set`; its first write is refused
+    (IntegrityError) if any of them has changed since, checked in the write's own
+    transaction, and the command is then run again in an ordinary session
+    (`EventStore.run_in_session`). After its first write a session reads as usual.
+    """
+
+    def __init__(self, optimistic: bool = False) -> None:
         self.loaded: dict[UUID, Any] = {}
         self.missing: set[UUID] = set()
+        self.optimistic = optimistic
+        self.read_set: dict[UUID, int] = {}
+        self.wrote = False
         # A Credential still to be checked by this command's next read (EventStore), and
         # the one already checked (a nested use case does not check it again).
         self.unchecked_credential: Any = None
@@ -97,12 +109,12 @@ class SessionScope:
         return getattr(self._local, "session", None)
 
     @contextmanager
-    def open(self) -> Iterator[ReadSession]:
+    def open(self, optimistic: bool = False) -> Iterator[ReadSession]:
         outer = self.current
         if outer is not None:  # nested use cases share the outer command's session
             yield outer
             return
-        self._local.session = ReadSession()
+        self._local.session = ReadSession(optimistic)
         try:
             yield self._local.session
         finally:
@@ -141,17 +153,28 @@ def with_read_sessions(cls: type) -> type:
     return cls
 
 
+def reads_only(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a use-case method that never writes: it runs in an ordinary session straight
+    away (an optimistic run, counted only when it writes, would be wasted on it)."""
+    method._reads_only = True  # type: ignore[attr-defined]
+    return method
+
+
 def _in_session(method: Callable[..., Any]) -> Callable[..., Any]:
     if getattr(method, "_in_read_session", False):
         return method
+    may_write = not getattr(method, "_reads_only", False)
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         # Use cases take the CommandContext first; its credential, if any, is checked
         # by the session's first read.
         ctx = args[0] if args else kwargs.get("ctx")
-        with self.store.reading(getattr(ctx, "credential", None)):
-            return method(self, *args, **kwargs)
+        return self.store.run_in_session(
+            getattr(ctx, "credential", None),
+            functools.partial(method, self, *args, **kwargs),
+            may_write=may_write,
+        )
 
     wrapper._in_read_session = True  # type: ignore[attr-defined]
     return wrapper

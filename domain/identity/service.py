@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain.core.context import CommandContext, CommandResult, Credential, system_context
 from domain.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from domain.core.reading import with_read_sessions
+from domain.core.reading import reads_only, with_read_sessions
 from domain.core.slugs import looks_like_uuid
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.credentials import may_act
@@ -52,6 +52,7 @@ class IdentityService:
     def __init__(self, store: EventStore) -> None:
         self.store = store
 
+    @reads_only
     def authenticate(self, secret: str) -> Principal:
         token_id = token_id_for(secret)
         known = self.store.cache.peek(token_id)  # a token's user never changes
@@ -64,6 +65,7 @@ class IdentityService:
             raise Unauthenticated("user is disabled")
         return Principal(user.id, token.id, user.is_platform_admin)
 
+    @reads_only
     def cached_principal(self, secret: str) -> Principal | None:
         """The principal as this process last saw it, without I/O; None when the token or
         its user is not cached or may not act. Only for commands: their first read checks
@@ -102,6 +104,7 @@ class IdentityService:
         claim = self.store.claim_slug(ctx, None, "user", "", slug, user.id)
         return CommandResult.of(user, self.store.record(user, claim))
 
+    @reads_only
     def find_user(self, ref: str) -> User:
         guid = looks_like_uuid(ref) or self.store.slug_owner("user", "", ref)
         user = self.store.find(guid, User) if guid else None

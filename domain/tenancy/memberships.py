@@ -11,6 +11,7 @@ from domain.core.errors import (
     NotFound,
     VersionRequired,
 )
+from domain.core.reading import reads_only
 from domain.tenancy.entities import delete_entity
 from domain.tenancy.membership import OrganizationMember, TeamMembership, membership_id
 from domain.tenancy.roles import Action, OrgRole, parse_org_role, parse_team_role
@@ -98,6 +99,7 @@ class MembershipUseCases(TenancyUseCases):
         member = self._live_member(TeamMembership, membership_id(chain.team.id, user.id))
         return delete_entity(self.store, ctx, member, expected_version)
 
+    @reads_only
     def member_history(
         self, ctx: CommandContext, org_ref: str, team_ref: str | None, user_ref: str
     ) -> tuple[Any, list[Any]]:

@@ -12,7 +12,7 @@ from domain.core.errors import (
     InvalidInput,
     Unauthenticated,
 )
-from domain.core.reading import with_read_sessions
+from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.user import User
 from domain.tenancy.entities import delete_entity, undelete_entity, update_entity
@@ -198,6 +198,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
         self.access.require(ctx, _DELETE_ACTION[type(chain.leaf)], chain.org, chain.team)
         return undelete_entity(self.store, ctx, chain.leaf, expected_version)
 
+    @reads_only
     def history(self, ctx: CommandContext, refs: tuple[str | None, ...]) -> tuple[Any, list[Any]]:
         self.prefetch_chain(ctx, refs)
         chain = self.resolve.chain(*refs, include_deleted_leaf=True)

@@ -21,10 +21,11 @@ from typing import Any
 class Member:
     """One caller's append: all of its events commit together or none do."""
 
-    __slots__ = ("events", "ids", "error", "resolved", "promoted", "_wake")
+    __slots__ = ("events", "read_set", "ids", "error", "resolved", "promoted", "_wake")
 
-    def __init__(self, events: Sequence[Any]) -> None:
+    def __init__(self, events: Sequence[Any], read_set: Sequence[Any] = ()) -> None:
         self.events = events
+        self.read_set = read_set  # what the commit must find unchanged (commit's meaning)
         self.ids: list[int] | None = None
         self.error: BaseException | None = None
         self.resolved = False
@@ -59,8 +60,8 @@ class GroupCommitter:
         self.groups = 0
         self.members = 0
 
-    def submit(self, events: Sequence[Any]) -> list[int]:
-        me = Member(events)
+    def submit(self, events: Sequence[Any], read_set: Sequence[Any] = ()) -> list[int]:
+        me = Member(events, read_set)
         with self._lock:
             self._queue.append(me)
             lead = self._leaders < self.max_inflight

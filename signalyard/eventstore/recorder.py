@@ -16,7 +16,12 @@ two can write one table side by side); only the append differs:
   conflict: notification ids stay contiguous (the stock path leaves a hole per conflict);
 - lock, NOTIFY, check and insert run in one server-side function called as one statement
   in autocommit: one round trip and one implicit transaction per group, where the stock
-  path needs two round trips and holds the table lock across the first.
+  path needs two round trips and holds the table lock across the first;
+- a caller may give a read set, the (originator_id, version) of every aggregate its
+  command decided on (version 0: absent): the member also fails with IntegrityError if
+  any of them has a later version by now, checked under the same lock, so a command that
+  read from a cache writes only if what it read was still current at commit
+  (`EventStore.run_in_session` then runs it again with fresh reads).
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ def append_function_name(events_table_name: str) -> str:
 
 
 class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
+    validates_read_sets = True
+
     def __init__(
         self,
         datastore: PostgresDatastore,
@@ -76,7 +83,8 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}("
                 " ids {id_type}[], versions int8[], topics text[], states bytea[],"
-                " members int4[], lock_timeout text)"
+                " members int4[], read_ids {id_type}[], read_versions int8[],"
+                " read_members int4[], lock_timeout text)"
                 " RETURNS TABLE (n_id int8, o_id {id_type}, o_version int8)"
                 " LANGUAGE plpgsql"
                 # Plans are cached once per session (planning anew on every call would
@@ -93,12 +101,17 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 "  PERFORM set_config('lock_timeout', lock_timeout, true);"
                 "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
                 "  NOTIFY {channel};"
-                # Members with a version that is already stored (one primary-key probe
+                # Members with a version that is already stored, or with a read aggregate
+                # that has a later version than the one they read (one primary-key probe
                 # per row; race-free under the lock).
-                "  SELECT array_agg(DISTINCT b.m) INTO taken"
-                "   FROM unnest(ids, versions, members) AS b(i, v, m)"
+                "  SELECT array_agg(DISTINCT x.m) INTO taken FROM ("
+                "   SELECT b.m FROM unnest(ids, versions, members) AS b(i, v, m)"
                 "   WHERE EXISTS (SELECT 1 FROM {schema}.{table} t"
-                "    WHERE t.originator_id = b.i AND t.originator_version = b.v);"
+                "    WHERE t.originator_id = b.i AND t.originator_version = b.v)"
+                "   UNION ALL"
+                "   SELECT r.m FROM unnest(read_ids, read_versions, read_members) AS r(i, v, m)"
+                "   WHERE EXISTS (SELECT 1 FROM {schema}.{table} t"
+                "    WHERE t.originator_id = r.i AND t.originator_version > r.v)) x;"
                 "  IF taken IS NULL THEN"
                 "   RETURN QUERY INSERT INTO {schema}.{table} AS e"
                 "    (originator_id, originator_version, topic, state)"
@@ -125,7 +138,8 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
         self._group_insert = (
             SQL(
                 "SELECT n_id, o_id, o_version FROM {schema}.{function}("
-                "%b::{id_type}[], %b::int8[], %b::text[], %b::bytea[], %b::int4[], {timeout})"
+                "%b::{id_type}[], %b::int8[], %b::text[], %b::bytea[], %b::int4[],"
+                " %b::{id_type}[], %b::int8[], %b::int4[], {timeout})"
             )
             .format(
                 schema=schema,
@@ -139,14 +153,20 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
 
     # -- the append ---------------------------------------------------------------------
     def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        read_set: Sequence[tuple[Any, int]] = (),
+        **kwargs: Any,
     ) -> Sequence[int] | None:
         if kwargs.get("tracking") is not None:
             # Tracking belongs to process recorders; keep the library's semantics there.
+            if read_set:
+                raise ValueError("a read set is checked by the group append only")
             return super().insert_events(stored_events, **kwargs)
         if not stored_events:
             return None
-        return self.committer.submit(list(stored_events))
+        return self.committer.submit(list(stored_events), list(read_set))
 
     def _commit_group(self, group: list[Member]) -> list[Member]:
         """Resolve every member of the group except those returned (deferred)."""
@@ -171,6 +191,7 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
 
     def _insert_batch(self, batch: list[Member]) -> None:
         ids, versions, topics, states, members = [], [], [], [], []
+        read_ids, read_versions, read_members = [], [], []
         for index, member in enumerate(batch):
             for event in member.events:
                 ids.append(event.originator_id)
@@ -178,7 +199,20 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 topics.append(event.topic)
                 states.append(event.state)
                 members.append(index)
-        params = (ids, versions, topics, states, members)
+            for read_id, read_version in member.read_set:
+                read_ids.append(read_id)
+                read_versions.append(read_version)
+                read_members.append(index)
+        params = (
+            ids,
+            versions,
+            topics,
+            states,
+            members,
+            read_ids,
+            read_versions,
+            read_members,
+        )
         try:
             rows = self._run_group_transaction(params)
         except IntegrityError:
@@ -186,6 +220,9 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
             # POSTGRES_ENABLE_DB_FUNCTIONS path): fall back to one transaction per member.
             logger.warning("group insert hit a key conflict despite the lock; retrying singly")
             for member in batch:
+                if member.read_set:  # the per-member fallback cannot check a read set
+                    member.fail(IntegrityError("read set not checked"))
+                    continue
                 try:
                     member.succeed(list(super().insert_events(member.events) or []))
                 except Exception as exc:  # noqa: BLE001 - belongs to this member only
@@ -202,7 +239,10 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 member.fail(IntegrityError("partially recorded member"))
             else:
                 member.fail(
-                    IntegrityError("optimistic concurrency conflict: a version already exists")
+                    IntegrityError(
+                        "optimistic concurrency conflict: a version already exists,"
+                        " or an aggregate read has changed since"
+                    )
                 )
 
     def _run_group_transaction(self, params: tuple[list[Any], ...]) -> list[tuple[Any, ...]]:

@@ -6,13 +6,14 @@ import psycopg
 import pytest
 
 from domain.store import EventStore
-from signalyard.bootstrap import event_store_env
+from signalyard.bootstrap import build_store
 from signalyard.settings import Settings
 
 
 @pytest.fixture(params=["memory", "postgres"])
 def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
-    """The same application tests run on the in-memory store and on Postgres."""
+    """The same application tests run on the in-memory store (every read fresh) and on
+    Postgres as the processes wire it (batched reads, validated reads from the cache)."""
     if request.param == "memory":
         yield EventStore()
         return
@@ -20,7 +21,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
     settings = Settings(database_url=url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
-    app = EventStore(env=event_store_env(settings, url, create_tables=True))
+    app = build_store(settings, url, create_tables=True)  # as the processes wire it
     try:
         yield app
     finally:

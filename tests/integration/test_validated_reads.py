@@ -1,0 +1,162 @@
+"""Validated reads: on Postgres a command first runs on the cached aggregates with no read,
+and its write commits only if nothing it read has changed by then (checked in the write's
+own transaction); otherwise it runs again with fresh reads. Two stores on one database
+play two API processes, each with its own cache."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from domain.core.context import system_context
+from domain.core.errors import Conflict, NotFound, Unauthenticated
+from domain.identity.service import IdentityService, Principal
+from domain.store import EventStore
+from domain.tenancy.hierarchy import Project
+from domain.tenancy.service import TenancyService
+from signalyard.bootstrap import build_store
+from signalyard.settings import Settings
+
+SECRET = "syd_validated_reads_test_token_0001"
+
+
+@pytest.fixture
+def two_processes(fresh_db_url: str) -> Iterator[tuple[EventStore, EventStore]]:
+    settings = Settings(database_url=fresh_db_url)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
+    here = build_store(settings, fresh_db_url, create_tables=True)
+    there = build_store(settings, fresh_db_url)
+    try:
+        yield here, there
+    finally:
+        here.close()
+        there.close()
+
+
+def _owner(store: EventStore) -> Principal:
+    """Ada owns org acme / team core / workspace main; her token is in `store`'s cache."""
+    identity = IdentityService(store)
+    admin = identity.authenticate(identity.bootstrap_admin("Admin", None).secret)
+    identity.register_user(admin.context("setup"), name="Ada", slug="ada")
+    identity.issue_token(admin.context("setup"), "ada", "cli", None, secret=SECRET)
+    ctx = identity.authenticate(SECRET).context("setup")
+    tenancy = TenancyService(store)
+    tenancy.create_organization(ctx, "Acme", "acme")
+    tenancy.create_team(ctx, "acme", "Core", "core")
+    tenancy.create_workspace(ctx, "acme", "core", "Main", "main")
+    principal = identity.cached_principal(SECRET)
+    assert principal is not None
+    return principal
+
+
+def _count_reads(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[list]:
+    reads: list[list] = []
+    original = store._read_fresh
+    monkeypatch.setattr(store, "_read_fresh", lambda ids: reads.append(list(ids)) or original(ids))
+    return reads
+
+
+def _events(store: EventStore) -> int:
+    return store.recorder.max_notification_id() or 0
+
+
+def test_a_warm_command_reads_nothing_and_its_write_is_checked(two_processes, monkeypatch):
+    here, there = two_processes
+    assert here.validated_reads  # as the composition root wires the group-commit recorder
+    principal = _owner(here)
+    reads = _count_reads(here, monkeypatch)
+    result = TenancyService(here).create_project(
+        principal.context("r"), "acme", "core", "main", "Alpha"
+    )
+    assert reads == []  # path, memberships, slug claim and credential: all from the cache
+    stored = there.repository.get(result.entity.id)
+    assert isinstance(stored, Project) and stored.name == "Alpha"
+
+
+def test_a_change_made_elsewhere_refuses_the_write_and_the_fresh_run_decides(
+    two_processes, monkeypatch
+):
+    here, there = two_processes
+    principal = _owner(here)
+    # Another process deletes the workspace; this one's cache still has it active.
+    TenancyService(there).delete(principal.context("r"), ("acme", "core", "main"), None)
+    before = _events(here)
+    reads = _count_reads(here, monkeypatch)
+    with pytest.raises(NotFound, match="workspace .main. not found"):
+        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "X")
+    assert _events(here) == before  # the optimistic write was refused, nothing else written
+    assert reads  # the second run read the path fresh
+
+
+def test_a_token_revoked_elsewhere_is_refused_with_nothing_written(two_processes):
+    here, there = two_processes
+    principal = _owner(here)
+    IdentityService(there).revoke_token(system_context(), "ada", principal.token_id)
+    before = _events(here)
+    with pytest.raises(Unauthenticated):
+        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Y")
+    assert _events(here) == before
+    assert IdentityService(here).cached_principal(SECRET) is None  # the cache learned it
+
+
+def test_what_the_cache_does_not_know_is_read_on_the_second_run(two_processes):
+    here, there = two_processes
+    principal = _owner(here)
+    TenancyService(there).create_workspace(principal.context("r"), "acme", "core", "Lab", "lab")
+    result = TenancyService(here).create_project(
+        principal.context("r"), "acme", "core", "lab", "Beta"
+    )
+    assert result.version == 1 and result.entity.slug == "beta"
+
+
+def test_a_taken_slug_is_a_conflict_after_the_fresh_run(two_processes):
+    here, there = two_processes
+    principal = _owner(here)
+    TenancyService(there).create_project(principal.context("r"), "acme", "core", "main", "Gamma")
+    before = _events(here)
+    with pytest.raises(Conflict, match="already taken"):
+        TenancyService(here).create_project(
+            principal.context("r"), "acme", "core", "main", "Gamma"
+        )
+    assert _events(here) == before
+
+
+def test_a_run_that_wrote_is_never_run_again(two_processes):
+    here, _ = two_processes
+    principal = _owner(here)
+    calls: list[int] = []
+
+    def write_then_fail() -> None:
+        calls.append(1)
+        org = TenancyService(here).resolve.chain("acme").org
+        org.update(changes={"description": "once"}, meta=system_context().meta(org.id))
+        here.record(org)
+        raise RuntimeError("after the write")
+
+    before = _events(here)
+    with pytest.raises(RuntimeError, match="after the write"):
+        here.run_in_session(principal.context("r").credential, write_then_fail)
+    assert calls == [1] and _events(here) == before + 1
+
+
+def _stored(originator_id: uuid.UUID, version: int) -> StoredEvent:
+    return StoredEvent(originator_id, version, "tests:Event", b"{}")
+
+
+def test_the_recorder_refuses_a_member_whose_read_set_moved(two_processes):
+    here, _ = two_processes
+    recorder = here.recorder
+    read, absent, written = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    recorder.insert_events([_stored(read, 1)])
+    with pytest.raises(IntegrityError):  # read at version 0 (absent) but it has 1 now
+        recorder.insert_events([_stored(written, 1)], read_set=[(read, 0)])
+    assert recorder.select_events(written) == []
+    ids = recorder.insert_events([_stored(written, 1)], read_set=[(read, 1), (absent, 0)])
+    assert ids is not None and len(ids) == 1
+    with pytest.raises(ValueError):  # tracked (process) inserts take no read set
+        recorder.insert_events([], tracking=object(), read_set=[(read, 1)])
