@@ -120,9 +120,7 @@ def test_a_taken_slug_is_a_conflict_after_the_fresh_run(two_processes):
     TenancyService(there).create_project(principal.context("r"), "acme", "core", "main", "Gamma")
     before = _events(here)
     with pytest.raises(Conflict, match="already taken"):
-        TenancyService(here).create_project(
-            principal.context("r"), "acme", "core", "main", "Gamma"
-        )
+        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Gamma")
     assert _events(here) == before
 
 
