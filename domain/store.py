@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from domain.catalog.config import Config
 from domain.catalog.skill import Skill
@@ -78,6 +78,8 @@ class EventStore(Application):
             try:
                 with self.reading(credential, optimistic=True) as attempt:
                     result = call()
+            except (OperationalError, InterfaceError):
+                raise  # the database itself failed (a lock timeout...): running again would too
             except Exception:
                 if attempt is not None and attempt.wrote:
                     raise

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from domain.core.context import system_context
 from domain.core.errors import Conflict, NotFound, Unauthenticated
@@ -140,6 +140,21 @@ def test_a_run_that_wrote_is_never_run_again(two_processes):
     with pytest.raises(RuntimeError, match="after the write"):
         here.run_in_session(principal.context("r").credential, write_then_fail)
     assert calls == [1] and _events(here) == before + 1
+
+
+def test_a_database_failure_is_not_run_again(two_processes, monkeypatch):
+    here, _ = two_processes
+    principal = _owner(here)
+    appends: list[int] = []
+
+    def timing_out(*args, **kwargs):
+        appends.append(1)
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(here.recorder, "insert_events", timing_out)
+    with pytest.raises(OperationalError):
+        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Z")
+    assert appends == [1]  # a saturated database is not given the same work twice
 
 
 def _stored(originator_id: uuid.UUID, version: int) -> StoredEvent:
