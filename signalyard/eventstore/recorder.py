@@ -8,10 +8,16 @@ two can write one table side by side); only the append differs:
 - each caller is still its own unit of optimistic concurrency: the group's rows are
   inserted only for members none of whose (originator_id, originator_version) keys exist
   yet; a member with a taken key fails alone with IntegrityError, the others commit;
-- the events table is locked IN EXCLUSIVE MODE once per group, before any id is drawn,
-  exactly as the stock recorder does per call: commit order equals notification-id order,
-  so a follower reading `> position` never passes over an event that commits later. The
-  lock also makes the existence check race-free (no other writer inserts meanwhile);
+- appends are serialised once per group, before any id is drawn, as the stock recorder
+  does per call: commit order equals notification-id order, so a follower reading
+  `> position` never passes over an event that commits later; this also makes the
+  existence check race-free (no other writer inserts meanwhile). The stock recorder's
+  `LOCK TABLE ... IN EXCLUSIVE MODE` also conflicts with the SHARE UPDATE EXCLUSIVE lock
+  that VACUUM and ANALYZE hold: every autovacuum of a large events table stalled all
+  appends for up to `deadlock_timeout` (1 s) and was then cancelled, so it never
+  finished. A group instead takes ROW EXCLUSIVE on the table (which keeps out a stock
+  writer's EXCLUSIVE, not vacuum) and a transaction advisory lock keyed by the table's oid,
+  which serialises this recorder's groups in every process;
 - rows of failing members never reach the INSERT, so no sequence value is wasted on a
   conflict: notification ids stay contiguous (the stock path leaves a hole per conflict);
 - lock, NOTIFY, check and insert run in one server-side function called as one statement
@@ -47,6 +53,9 @@ from signalyard.eventstore.grouping import GroupCommitter, Member
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_GROUP_EVENTS = 2000
+# First key of the two-key advisory lock that serialises appends (second: the table's oid).
+# The two-key form never collides with the one-key (bigint) locks the projections take.
+APPEND_LOCK_SPACE = 0x5159
 CONNECT_ATTEMPTS = 3
 
 
@@ -99,7 +108,8 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 " DECLARE taken int4[];"
                 " BEGIN"
                 "  PERFORM set_config('lock_timeout', lock_timeout, true);"
-                "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
+                "  LOCK TABLE {schema}.{table} IN ROW EXCLUSIVE MODE;"
+                "  PERFORM pg_advisory_xact_lock({lock_space}, {table_name}::regclass::oid::int4);"
                 "  NOTIFY {channel};"
                 # Members with a version that is already stored, or with a read aggregate
                 # that has a later version than the one they read (one primary-key probe
@@ -133,6 +143,10 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 table=table,
                 id_type=id_type,
                 channel=Identifier(self.channel_name),
+                lock_space=Literal(APPEND_LOCK_SPACE),
+                table_name=Literal(
+                    Identifier(self.datastore.schema, self.events_table_name).as_string(None)
+                ),
             )
         )
         self._group_insert = (

@@ -218,3 +218,45 @@ def _wait_for_projection(url: str, head: int, timeout: float = 30.0) -> None:
                     pass
             time.sleep(0.05)
     raise AssertionError(f"projection did not reach {head}")
+
+
+def _counter_in(app: EventStore) -> Counter:
+    counter = Counter("c")
+    app.save(counter)
+    return counter
+
+
+def test_vacuum_and_analyze_do_not_block_appends(stores: list[EventStore], fresh_db_url: str):
+    """VACUUM and ANALYZE (and autovacuum) hold SHARE UPDATE EXCLUSIVE on the table; the
+    stock recorder's EXCLUSIVE lock waited for them (an autovacuum: up to deadlock_timeout,
+    then cancelled). A group append must go straight through."""
+    app = stores[0]
+    table = sql.Identifier(app.recorder.datastore.schema, app.recorder.events_table_name)
+    with psycopg.connect(fresh_db_url) as vacuum_like:
+        vacuum_like.execute(sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(table))
+        started = time.monotonic()
+        counter = _counter_in(app)  # lock_timeout is 5 s: blocked, this would raise
+        assert time.monotonic() - started < 2.0
+        vacuum_like.rollback()
+    assert [e.originator_version for e in app.events.get(counter.id)] == [1]
+
+
+def test_a_stock_writer_beside_the_group_append_keeps_ids_in_commit_order(
+    stores: list[EventStore], fresh_db_url: str
+):
+    """A stock writer's LOCK TABLE ... EXCLUSIVE and a group's ROW EXCLUSIVE exclude each
+    other: while the stock writer holds its lock (before drawing ids), no group draws one."""
+    app = stores[0]
+    table = sql.Identifier(app.recorder.datastore.schema, app.recorder.events_table_name)
+    before = app.recorder.max_notification_id() or 0
+    results: list[int] = []
+    with psycopg.connect(fresh_db_url) as stock_like:
+        stock_like.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+        writer = threading.Thread(target=lambda: results.append(_counter_in(app).version))
+        writer.start()
+        writer.join(timeout=1.0)
+        assert writer.is_alive()  # the group waits for the stock writer's commit
+        assert (app.recorder.max_notification_id() or 0) == before
+        stock_like.commit()
+    writer.join(timeout=10)
+    assert results == [1]
