@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from schemas.common import SLUG, Request, Resource
 
@@ -49,7 +49,7 @@ class SkillPatch(_Named):
 
 
 class Rollback(Request):
-    version: int = Field(ge=1, description="the version to make current again")
+    version: StrictInt = Field(ge=1, description="the version to make current again")
 
 
 class FileEntry(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from schemas.common import SLUG, Description, Name, Request, Resource
 
@@ -15,8 +15,8 @@ class UserCreate(Request):
     slug: str | None = Field(default=None, pattern=SLUG, description="the username")
     email: str | None = Field(default=None, max_length=254)
     description: str = Description
-    is_service_account: bool = False
-    is_platform_admin: bool = False
+    is_service_account: StrictBool = False
+    is_platform_admin: StrictBool = False
 
 
 class User(Resource):
@@ -29,7 +29,7 @@ class User(Resource):
 class TokenCreate(Request):
     name: str = Name
     expires_at: datetime | None = None
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: StrictInt | None = Field(default=None, ge=1, le=3650)
 
 
 class Token(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from schemas.common import SLUG, Description, Name, Request, Resource
 
@@ -49,11 +49,11 @@ class Team(Resource):
 
 
 class WorkspaceCreate(TeamCreate):
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class WorkspacePatch(TeamPatch):
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class Workspace(Resource):

@@ -55,6 +55,9 @@ CREATE_CASES = [
     ("org", {"name": "x", "website": 5}, "website"),
     ("ws", {"name": "x", "is_active": "maybe"}, "is_active"),
     ("ws", {"name": "x", "is_active": [True]}, "is_active"),
+    # A JSON API takes JSON types: no "true" strings or 1 for booleans.
+    ("ws", {"name": "x", "is_active": "true"}, "is_active"),
+    ("ws", {"name": "x", "is_active": 1}, "is_active"),
     ("project", {"name": "x", "settings": [1, 2]}, "settings"),
     ("project", {"name": "x", "settings": "{}"}, "settings"),
     ("project", {"name": "x", "settings": {"blob": "x" * 70_000}}, "settings"),
@@ -86,6 +89,8 @@ PATCH_CASES = [
     ("team", {"website": "https://x.example"}, "website"),
     ("ws", {"is_active": None}, "is_active"),
     ("ws", {"is_active": "sometimes"}, "is_active"),
+    ("ws", {"is_active": "false"}, "is_active"),
+    ("ws", {"is_active": 0}, "is_active"),
     ("ws", {"organization_id": "00000000-0000-0000-0000-000000000000"}, "organization_id"),
     ("project", {"settings": None}, "settings"),
     ("project", {"settings": 3}, "settings"),

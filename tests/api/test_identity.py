@@ -55,6 +55,10 @@ def test_user_registration_errors_write_nothing(admin, stack):
         assert_problem(bad_email, 422, "email")
         assert_problem(admin.post("/v1/users", json={"name": "x", "slug": "Bad Slug"}), 422, "slug")
         assert_problem(admin.post("/v1/users", json={}), 422, "name")
+        for flag in ("is_platform_admin", "is_service_account"):
+            for not_a_bool in ("yes", "true", 1):
+                typed = admin.post("/v1/users", json={"name": "x", flag: not_a_bool})
+                assert_problem(typed, 422, flag)
 
 
 def test_issue_token_shows_the_secret_once_and_it_authenticates(admin, stack):
@@ -113,6 +117,11 @@ def test_token_expiry_options(admin, stack):
         assert_problem(expired, 422, "expires_at")
         zero = admin.post(f"/v1/users/{user}/tokens", json={"name": "t", "expires_in_days": 0})
         assert_problem(zero, 422, "expires_in_days")
+        for not_an_int in ("30", 1.5, True):
+            typed = admin.post(
+                f"/v1/users/{user}/tokens", json={"name": "t", "expires_in_days": not_an_int}
+            )
+            assert_problem(typed, 422, "expires_in_days")
         assert_problem(admin.post(f"/v1/users/{user}/tokens", json={}), 422, "name")
         assert_problem(admin.post(f"/v1/users/{unique('nobody')}/tokens", json={"name": "t"}), 404)
 

@@ -177,6 +177,10 @@ def test_unknown_versions_are_404(skill, admin):
             f"{base}:rollback", json={"version": 0}, headers={"If-Match": etag_of(current)}
         )
         assert_problem(zero, 422, "version")
+        text = admin.post(
+            f"{base}:rollback", json={"version": "1"}, headers={"If-Match": etag_of(current)}
+        )
+        assert_problem(text, 422, "version")
 
 
 def test_unsupported_media_type_is_415(skill, admin):
