@@ -1,8 +1,9 @@
 """Leader/follower group commit, independent of the database.
 
-Concurrent callers enqueue their appends; whoever finds a free commit slot (two by default)
-becomes a leader, takes everything queued (up to a size limit) and commits it as one group
-in its own thread; callers that arrive while the slots are busy wait and form the next
+Concurrent callers enqueue their appends; whoever finds a free commit slot (two by default;
+the second only once `pipeline_at` appends wait) becomes a leader, takes everything queued
+(up to a size limit) and commits it as one group in its own thread; callers that arrive
+while the slots are busy wait and form the next
 group, whose first member is promoted to leader when a group is done. With two slots the
 next group already waits for the table lock in the server while the current one flushes
 its WAL, so the database never idles between groups (measured: about +15% at 16 writers).
@@ -46,13 +47,21 @@ CommitGroup = Callable[[list[Member]], list[Member]]
 
 class GroupCommitter:
     def __init__(
-        self, commit: CommitGroup, *, max_events: int = 2000, max_inflight: int = 2
+        self,
+        commit: CommitGroup,
+        *,
+        max_events: int = 2000,
+        max_inflight: int = 2,
+        pipeline_at: int = 1,
     ) -> None:
         self._commit = commit
         self.max_events = max(1, max_events)
         # Groups committing at once. With 2, the next group is already on its way (and
         # waiting for the table lock in the server) while the current one flushes.
         self.max_inflight = max(1, max_inflight)
+        # While a group commits, another starts only once this many appends wait: a lone
+        # follower would otherwise go ahead as a group of one and split the queue.
+        self.pipeline_at = max(1, pipeline_at)
         self._lock = threading.Lock()
         self._queue: deque[Member] = deque()
         self._leaders = 0
@@ -64,7 +73,9 @@ class GroupCommitter:
         me = Member(events, read_set)
         with self._lock:
             self._queue.append(me)
-            lead = self._leaders < self.max_inflight
+            lead = self._leaders == 0 or (
+                self._leaders < self.max_inflight and len(self._queue) >= self.pipeline_at
+            )
             if lead:
                 self._leaders += 1
         while True:

@@ -53,6 +53,11 @@ from signalyard.eventstore.grouping import GroupCommitter, Member
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_GROUP_EVENTS = 2000
+# A second group goes to the server while one commits only once this many appends wait:
+# under HTTP load a lone arrival otherwise became a group of one (mean group 1.6); measured
+# in alternating trials, +2-10% creates/s at less CPU each, and 16 raw writers 1.28-1.47x
+# raw single-row commits against 1.22-1.28x.
+PIPELINE_AT = 4
 # First key of the two-key advisory lock that serialises appends (second: the table's oid).
 # The two-key form never collides with the one-key (bigint) locks the projections take.
 APPEND_LOCK_SPACE = 0x5159
@@ -163,7 +168,9 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
             )
             .as_bytes(None)
         )  # rendered once, not on every append
-        self.committer = GroupCommitter(self._commit_group, max_events=max_group_events)
+        self.committer = GroupCommitter(
+            self._commit_group, max_events=max_group_events, pipeline_at=PIPELINE_AT
+        )
 
     # -- the append ---------------------------------------------------------------------
     def insert_events(
