@@ -3,12 +3,12 @@
 Concurrent callers enqueue their appends; whoever finds a free commit slot (two by default;
 the second only once `pipeline_at` appends wait) becomes a leader, takes everything queued
 (up to a size limit) and commits it as one group in its own thread; callers that arrive
-while the slots are busy wait and form the next
-group, whose first member is promoted to leader when a group is done. With two slots the
-next group already waits for the table lock in the server while the current one flushes
-its WAL, so the database never idles between groups (measured: about +15% at 16 writers).
-A lone writer commits straight away with no hand-off; under load each transaction (and
-each WAL flush) carries many callers' events.
+while the slots are busy wait and form the next group, whose first member is promoted to
+leader when a group is done. With two slots the next group already waits for the append
+lock in the server while the current one flushes its WAL, so the database never idles
+between groups (measured: about +15% at 16 writers). A lone writer commits straight away
+with no hand-off; under load each transaction (and each WAL flush) carries many callers'
+events.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Member:
 
     def __init__(self, events: Sequence[Any], read_set: Sequence[Any] = ()) -> None:
         self.events = events
-        self.read_set = read_set  # what the commit must find unchanged (commit's meaning)
+        self.read_set = read_set  # passed through to the commit, which checks it
         self.ids: list[int] | None = None
         self.error: BaseException | None = None
         self.resolved = False
