@@ -14,15 +14,20 @@ STATUS_COLUMNS = ["name", "position", "head", "lag", "active", "quarantined"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="signalyard", description="Signalyard: control plane for AI-agent tasks and workflows")
+        prog="signalyard", description="Signalyard: control plane for AI-agent tasks and workflows"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    dev = commands.add_parser("dev", help="run Postgres (embedded unless DATABASE_URL), "
-                                          "the API and the projections on this machine")
+    dev = commands.add_parser(
+        "dev",
+        help="run Postgres (embedded unless DATABASE_URL), "
+        "the API and the projections on this machine",
+    )
     dev.add_argument("--port", type=int, help="API port (SIGNALYARD_PORT, default 8000)")
     dev.add_argument("--host", help="API bind address (SIGNALYARD_HOST, default 127.0.0.1)")
-    dev.add_argument("--data-dir", type=Path,
-                     help="state directory (SIGNALYARD_DATA_DIR, default .signalyard)")
+    dev.add_argument(
+        "--data-dir", type=Path, help="state directory (SIGNALYARD_DATA_DIR, default .signalyard)"
+    )
 
     commands.add_parser("api", help="run the HTTP API (used by `dev`)")
     commands.add_parser("migrate", help="create or upgrade every table and the admin user")
@@ -48,8 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dev":
         from signalyard.dev import run_dev
 
-        return run_dev(settings.with_overrides(port=args.port, host=args.host,
-                                               data_dir=args.data_dir))
+        return run_dev(
+            settings.with_overrides(port=args.port, host=args.host, data_dir=args.data_dir)
+        )
     from signalyard.embedded import EmbeddedPostgresError, resolve_database_url
 
     try:

@@ -29,8 +29,7 @@ def run_dev(settings: Settings) -> int:
                     url = embedded.start()
                 except EmbeddedPostgresError as exc:
                     raise StartupError(f"embedded Postgres did not start: {exc}") from exc
-            print(f"signalyard: embedded Postgres at {url} (data in {embedded.pgdata})",
-                  flush=True)
+            print(f"signalyard: embedded Postgres at {url} (data in {embedded.pgdata})", flush=True)
         assert url is not None
         resolved = settings.with_overrides(database_url=url)
 
@@ -43,11 +42,14 @@ def run_dev(settings: Settings) -> int:
         env = child_env(resolved)
         with gate.deferred():  # never leave a half-spawned child behind
             supervisor.spawn("api", [sys.executable, "-m", "signalyard", "api"], env)
-            supervisor.spawn("projections",
-                             [sys.executable, "-m", "signalyard", "projections", "run"], env)
+            supervisor.spawn(
+                "projections", [sys.executable, "-m", "signalyard", "projections", "run"], env
+            )
         _wait_healthy(settings, supervisor)
-        print(f"signalyard: API ready at {_base_url(settings.host, settings.port)} "
-              f"(Ctrl-C to stop)", flush=True)
+        print(
+            f"signalyard: API ready at {_base_url(settings.host, settings.port)} (Ctrl-C to stop)",
+            flush=True,
+        )
 
     return supervise(setup, cleanup=embedded.stop if embedded else None, grace_seconds=10.0)
 
@@ -93,5 +95,6 @@ def _wait_healthy(settings: Settings, supervisor: Supervisor) -> None:
                 if response.status == 200:
                     return
         supervisor.wait(0.25)
-    raise StartupError(f"the API did not answer {url} with 200 "
-                       f"within {HEALTH_TIMEOUT_SECONDS:.0f} s")
+    raise StartupError(
+        f"the API did not answer {url} with 200 within {HEALTH_TIMEOUT_SECONDS:.0f} s"
+    )

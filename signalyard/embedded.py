@@ -83,8 +83,15 @@ class EmbeddedPostgres:
             self._fix_ownership()
             self._launch()
             _create_database(self._admin_url())
-            _write_json(self.state_path, {"running": True, "port": self._port, "url": self.url,
-                                          "pid": _postmaster_pid(self.pgdata)})
+            _write_json(
+                self.state_path,
+                {
+                    "running": True,
+                    "port": self._port,
+                    "url": self.url,
+                    "pid": _postmaster_pid(self.pgdata),
+                },
+            )
         except BaseException:
             with contextlib.suppress(Exception):
                 self._shutdown()
@@ -143,10 +150,24 @@ class EmbeddedPostgres:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(mode=0o700)
         self._give(staging)
-        args = ["-D", str(staging), "--auth=trust", "--encoding=UTF8", "--locale=C",
-                "-U", "postgres"]
-        _run(self._bin("initdb"), args, user=self._user, cwd=self.data_dir, timeout=300,
-             what="initdb", log=None)
+        args = [
+            "-D",
+            str(staging),
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "-U",
+            "postgres",
+        ]
+        _run(
+            self._bin("initdb"),
+            args,
+            user=self._user,
+            cwd=self.data_dir,
+            timeout=300,
+            what="initdb",
+            log=None,
+        )
         if self.pgdata.exists():
             shutil.rmtree(self.pgdata)  # an empty or half-made dir from an older layout
         staging.rename(self.pgdata)
@@ -167,13 +188,19 @@ class EmbeddedPostgres:
         attempts = 1 if self._requested_port is not None else 3
         for attempt in range(attempts):
             self._port = self._requested_port or _pick_port(self._previous_port(), attempt)
-            options = {"listen_addresses": "127.0.0.1", "port": str(self._port),
-                       "unix_socket_directories": str(socket_dir), **_SERVER_OPTIONS}
+            options = {
+                "listen_addresses": "127.0.0.1",
+                "port": str(self._port),
+                "unix_socket_directories": str(socket_dir),
+                **_SERVER_OPTIONS,
+            }
             opts = " ".join(f"-c {shlex.quote(f'{k}={v}')}" for k, v in options.items())
             log_offset = self.log_path.stat().st_size
             try:
-                self._pg_ctl(["start", "-w", "-t", "60", "-l", str(self.log_path), "-o", opts],
-                             log_offset=log_offset)
+                self._pg_ctl(
+                    ["start", "-w", "-t", "60", "-l", str(self.log_path), "-o", opts],
+                    log_offset=log_offset,
+                )
                 return
             except EmbeddedPostgresError as exc:
                 # A port picked for us can be taken between probing and binding; retry.
@@ -213,9 +240,15 @@ class EmbeddedPostgres:
                 self._lock = None
 
     def _pg_ctl(self, args: list[str], log_offset: int | None = None) -> None:
-        _run(self._bin("pg_ctl"), ["-D", str(self.pgdata), *args], user=self._user,
-             cwd=self.data_dir, timeout=120, what=f"pg_ctl {args[0]}",
-             log=(self.log_path, log_offset))
+        _run(
+            self._bin("pg_ctl"),
+            ["-D", str(self.pgdata), *args],
+            user=self._user,
+            cwd=self.data_dir,
+            timeout=120,
+            what=f"pg_ctl {args[0]}",
+            log=(self.log_path, log_offset),
+        )
 
     def _give(self, path: Path) -> None:
         if self._user is not None:
@@ -237,8 +270,7 @@ def resolve_database_url(settings: Settings) -> str:
     data_dir = Path(settings.data_dir).expanduser().absolute()
     state = _read_json(data_dir / STATE_FILE)
     port, url = state.get("port"), state.get("url")
-    if state.get("running") and isinstance(port, int) and isinstance(url, str) \
-            and _port_open(port):
+    if state.get("running") and isinstance(port, int) and isinstance(url, str) and _port_open(port):
         return url
     raise EmbeddedPostgresError(
         f"no database: DATABASE_URL is not set and no embedded Postgres is running for "
@@ -255,16 +287,32 @@ def _bin_path() -> Path:
     return POSTGRES_BIN_PATH
 
 
-def _run(exe: str, args: list[str], *, user: str | None, cwd: Path, timeout: float, what: str,
-         log: tuple[Path, int | None] | None) -> None:
+def _run(
+    exe: str,
+    args: list[str],
+    *,
+    user: str | None,
+    cwd: Path,
+    timeout: float,
+    what: str,
+    log: tuple[Path, int | None] | None,
+) -> None:
     # Output goes to temporary files, not pipes: pg_ctl's postmaster could otherwise keep
     # a pipe open and block us.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["LC_ALL"] = "C"  # English messages: _launch matches "already in use"
     with tempfile.TemporaryFile("w+") as out:
         try:
-            proc = subprocess.run([exe, *args], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                  cwd=cwd, user=user, timeout=timeout, text=True)
+            proc = subprocess.run(
+                [exe, *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                user=user,
+                timeout=timeout,
+                text=True,
+            )
             failed = f"exited with code {proc.returncode}" if proc.returncode else None
         except subprocess.TimeoutExpired:
             failed = f"timed out after {timeout:.0f} s"
@@ -347,8 +395,9 @@ def _ensure_user(name: str) -> None:
             return
         except subprocess.CalledProcessError as exc:
             if attempt == 19:
-                raise EmbeddedPostgresError(f"cannot create system user {name}: "
-                                            f"{exc.stderr or exc}") from exc
+                raise EmbeddedPostgresError(
+                    f"cannot create system user {name}: {exc.stderr or exc}"
+                ) from exc
             time.sleep(0.25)
 
 

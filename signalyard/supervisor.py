@@ -34,8 +34,11 @@ class ShutdownRequested(BaseException):
 
 class ChildExited(Exception):
     def __init__(self, name: str, returncode: int):
-        how = (f"was killed by {signal.Signals(-returncode).name}" if returncode < 0
-               else f"exited with code {returncode}")
+        how = (
+            f"was killed by {signal.Signals(-returncode).name}"
+            if returncode < 0
+            else f"exited with code {returncode}"
+        )
         super().__init__(f"{name} {how}")
         self.name, self.returncode = name, returncode
 
@@ -104,8 +107,9 @@ class Supervisor:
         self.children: list[Child] = []
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
-        process = subprocess.Popen(argv, env=env, process_group=0,
-                                   preexec_fn=_die_with_parent(os.getpid()))
+        process = subprocess.Popen(
+            argv, env=env, process_group=0, preexec_fn=_die_with_parent(os.getpid())
+        )
         child = Child(name, process)
         self.children.append(child)
         return child
@@ -142,8 +146,11 @@ class Supervisor:
         self.children.clear()
 
 
-def supervise(setup: Callable[[Supervisor, SignalGate], None],
-              cleanup: Callable[[], None] | None = None, grace_seconds: float = 10.0) -> int:
+def supervise(
+    setup: Callable[[Supervisor, SignalGate], None],
+    cleanup: Callable[[], None] | None = None,
+    grace_seconds: float = 10.0,
+) -> int:
     """Run setup (which spawns the children), then watch them until a shutdown signal
     (exit code 0) or until a child ends (1). Children are always stopped, then cleanup runs.
     """
