@@ -88,6 +88,15 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
+def _cpu_split(per_request: dict) -> str:
+    parts = [
+        per_request.get("api", 0.0),
+        per_request.get("dev tree (projections, supervisor)", 0.0),
+        per_request.get("postgres", 0.0),
+    ]
+    return " / ".join(f"{p:.2f}" for p in parts) + f" = {sum(parts):.2f} ms"
+
+
 def rows(result: dict) -> list[dict]:
     out: list[dict] = []
     ap = result.get("append")
@@ -112,6 +121,7 @@ def rows(result: dict) -> list[dict]:
         http = st["http"]
         for c in (16, 64):
             api, bare = http[f"c{c}"]["api"], http[f"c{c}"]["bare"]
+            floor = http[f"c{c}"].get("floor")
             row = {
                 "figure": f"create project over HTTP, {c} connections (req/s, p50/p99)",
                 "value": f"{fmt(api['rps'])} req/s, {fmt(api['p50_ms'], 'ms')} / "
@@ -120,6 +130,12 @@ def rows(result: dict) -> list[dict]:
                 "reference": f"bare FastAPI endpoint {fmt(bare['rps'])} req/s, "
                 f"{fmt(bare['p50_ms'], 'ms')} / {fmt(bare['p99_ms'], 'ms')}",
             }
+            if floor:
+                row["reference"] += (
+                    f"; storage floor {fmt(floor['rps'])} req/s "
+                    f"({100 * _ratio(floor['rps'], bare['rps']):.0f}% of bare), "
+                    f"{fmt(floor['p50_ms'], 'ms')} / {fmt(floor['p99_ms'], 'ms')}"
+                )
             share = 100 * _ratio(api["rps"], bare["rps"])
             if c == 16:
                 row["target"] = "p99 <= 50 ms"
@@ -129,6 +145,16 @@ def rows(result: dict) -> list[dict]:
                 row["target"] = ">= 40% of bare"
                 row["met"] = share >= 40
             out.append(row)
+        c16 = http["c16"]
+        if "floor_cpu_ms_per_request" in c16:
+            out.append(
+                {
+                    "figure": "CPU per create at 16 connections (ms, both cores' time): API / "
+                    "projection runners / Postgres",
+                    "value": _cpu_split(c16["api_cpu_ms_per_request"]),
+                    "reference": "storage floor " + _cpu_split(c16["floor_cpu_ms_per_request"]),
+                }
+            )
         c64 = http["c64"]
         out.append(
             {

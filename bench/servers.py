@@ -94,6 +94,23 @@ def start_bare() -> Server:
     return server
 
 
+def start_floor(database_url: str, org_id: str, team_id: str, ws_id: str) -> Server:
+    """The storage floor (bench/floor_app.py) on the database `signalyard dev` follows."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "BENCH_PORT": str(port),
+        "DATABASE_URL": database_url,
+        "BENCH_ORG_ID": org_id,
+        "BENCH_TEAM_ID": team_id,
+        "BENCH_WS_ID": ws_id,
+    }
+    proc, log = _spawn([sys.executable, "-m", "bench.floor_app"], env, "floor")
+    server = Server(proc, f"http://127.0.0.1:{port}", log)
+    wait_healthy(server.base_url, proc)
+    return server
+
+
 def family(proc: psutil.Process) -> list[psutil.Process]:
     """A process and its children: the API is uvicorn's parent and its worker processes."""
     try:

@@ -27,6 +27,7 @@ from bench.servers import (
     api_child,
     start_bare,
     start_dev,
+    start_floor,
 )
 from bench.stats import median, percentile
 from projections import rebuild
@@ -213,34 +214,22 @@ def http_compare(
     seconds = 3.0 if quick else 10.0
     api_url = dev.base_url + tenant.projects_path
     bare_url = bare.base_url + tenant.projects_path
-    # Warm both (imports, pools, prepared statements).
+    floor = start_floor(url, str(tenant.org_id), str(tenant.team_id), str(tenant.ws_id))
+    floor_url = floor.base_url + tenant.projects_path
+    # Warm all three (imports, pools, prepared statements).
     load.run_load(api_url, connections=8, seconds=1.0, token=tenant.token)
     load.run_load(bare_url, connections=8, seconds=1.0)
+    load.run_load(floor_url, connections=8, seconds=1.0)
     out: dict = {}
     dev_proc = psutil.Process(dev.pid)
-    for connections in (16, 64):
-        bare_result = load.run_load(bare_url, connections=connections, seconds=seconds)
-        with RssSampler(api_proc, dev_proc) as rss, CpuSplit(api_proc, dev_proc) as cpu:
-            api_result = load.run_load(
-                api_url, connections=connections, seconds=seconds, token=tenant.token
+    try:
+        for connections in (16, 64):
+            urls = {"api": api_url, "bare": bare_url, "floor": floor_url}
+            out[f"c{connections}"] = _http_trials(
+                connections, seconds, urls, tenant.token, api_proc, floor, dev_proc, url
             )
-        # The live lag under the same load, in a trial of its own: the sampler's queries
-        # (every 5 ms) would otherwise load the machine during the API's latency trial and
-        # not during the bare endpoint's.
-        with LagSampler(url) as lag:
-            load.run_load(api_url, connections=connections, seconds=seconds, token=tenant.token)
-        lags = lag.lags_ms()
-        out[f"c{connections}"] = {
-            "bare": bare_result.as_dict(),
-            "api": api_result.as_dict(),
-            "api_peak_rss_mb": rss.peak_process,
-            "api_processes_peak_rss_mb": rss.peak_api_total,
-            "dev_tree_peak_rss_mb": rss.peak_tree,
-            "lag_ms_p50": percentile(lags, 50),
-            "lag_ms_p99": percentile(lags, 99),
-            "lag_samples": len(lags),
-            "cpu_share_pct": cpu.shares,
-        }
+    finally:
+        floor.stop()
     # A profile of the API under the 64-connection load (a separate run: py-spy costs).
     handle = _profile(api_proc.pid, 5 if quick else 10, profile_dir / "api-profile")
     if handle is not None:
@@ -250,6 +239,57 @@ def http_compare(
         )
     out["profile"] = _profile_summary(handle)
     return out
+
+
+def _http_trials(
+    connections: int,
+    seconds: float,
+    urls: dict[str, str],
+    token: str,
+    api_proc: psutil.Process,
+    floor,
+    dev_proc: psutil.Process,
+    url: str,
+) -> dict:
+    """One connection count: the bare endpoint, the storage floor (its CPU split too: its
+    own processes, the dev tree's projection runners, Postgres), the API (latency, RSS,
+    CPU split), then the API again for the live projection lag."""
+    api_url = urls["api"]
+    bare_result = load.run_load(urls["bare"], connections=connections, seconds=seconds)
+    with CpuSplit(psutil.Process(floor.pid), dev_proc) as floor_cpu:
+        floor_result = load.run_load(urls["floor"], connections=connections, seconds=seconds)
+    with RssSampler(api_proc, dev_proc) as rss, CpuSplit(api_proc, dev_proc) as cpu:
+        api_result = load.run_load(api_url, connections=connections, seconds=seconds, token=token)
+    # The live lag under the same load, in a trial of its own: the sampler's queries
+    # (every 5 ms) would otherwise load the machine during the API's latency trial and
+    # not during the bare endpoint's.
+    with LagSampler(url) as lag:
+        load.run_load(api_url, connections=connections, seconds=seconds, token=token)
+    lags = lag.lags_ms()
+    cores = psutil.cpu_count() or 1
+    return {
+        "api_cpu_ms_per_request": _per_request(cpu.shares, api_result, cores),
+        "floor_cpu_ms_per_request": _per_request(floor_cpu.shares, floor_result, cores),
+        "bare": bare_result.as_dict(),
+        "floor": floor_result.as_dict(),
+        "floor_cpu_share_pct": floor_cpu.shares,
+        "api": api_result.as_dict(),
+        "api_peak_rss_mb": rss.peak_process,
+        "api_processes_peak_rss_mb": rss.peak_api_total,
+        "dev_tree_peak_rss_mb": rss.peak_tree,
+        "lag_ms_p50": percentile(lags, 50),
+        "lag_ms_p99": percentile(lags, 99),
+        "lag_samples": len(lags),
+        "cpu_share_pct": cpu.shares,
+    }
+
+
+def _per_request(shares: dict[str, float], result: load.LoadResult, cores: int) -> dict:
+    """CPU shares (% of cores x wall) as ms of CPU per request, for the named processes."""
+    wall_ms = result.seconds * 1000 * cores
+    n = max(result.requests, 1)
+    keep = ("api", "dev tree (projections, supervisor)", "postgres", "load generator")
+    return {k: round(shares[k] / 100 * wall_ms / n, 3) for k in keep if k in shares}
 
 
 def settle(url: str) -> None:
