@@ -91,6 +91,14 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
         table = Identifier(self.events_table_name)
         function = Identifier(append_function_name(self.events_table_name))
         id_type = SQL(self.datastore.originator_id_type)  # "uuid" or "text", validated
+        # The append function before read sets (6 arguments): a database created then
+        # would keep it beside the new one as an unused overload.
+        self.sql_create_statements.append(
+            SQL(
+                "DROP FUNCTION IF EXISTS {schema}.{function}("
+                "{id_type}[], int8[], text[], bytea[], int4[], text)"
+            ).format(schema=schema, function=function, id_type=id_type)
+        )
         # Members are numbered 0..n-1 within the group. Rows go in in array order, which
         # is also the order their notification ids are drawn in.
         self.sql_create_statements.append(

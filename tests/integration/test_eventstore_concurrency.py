@@ -25,7 +25,7 @@ from projections.base import HandlesEachEvent, live_schema, read_tracking
 from projections.log import EventLog
 from projections.runner import ProjectionRunner
 from signalyard.bootstrap import event_store_env
-from signalyard.eventstore.recorder import GroupCommitApplicationRecorder
+from signalyard.eventstore.recorder import GroupCommitApplicationRecorder, append_function_name
 from signalyard.settings import Settings
 
 WRITERS = 16
@@ -260,3 +260,35 @@ def test_a_stock_writer_beside_the_group_append_keeps_ids_in_commit_order(
         stock_like.commit()
     writer.join(timeout=10)
     assert results == [1]
+
+
+def test_creating_tables_drops_the_append_function_from_before_read_sets(fresh_db_url: str):
+    """A database created before read sets had a 6-argument append function; creating the
+    tables again leaves only the current one (no unused overload)."""
+    settings = Settings(database_url=fresh_db_url, event_recorder="grouped")
+    schema = settings.event_schema
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    app = EventStore(env=event_store_env(settings, fresh_db_url, create_tables=True))
+    name = append_function_name(app.recorder.events_table_name)
+    app.close()
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE FUNCTION {}.{}(ids uuid[], versions int8[], topics text[],"
+                " states bytea[], members int4[], lock_timeout text)"
+                " RETURNS int LANGUAGE sql AS 'SELECT 1'"
+            ).format(sql.Identifier(schema), sql.Identifier(name))
+        )
+    app = EventStore(env=event_store_env(settings, fresh_db_url, create_tables=True))
+    try:
+        app.save(Counter(label="after"))
+    finally:
+        app.close()
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        arities = conn.execute(
+            "SELECT p.pronargs FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = %s AND p.proname = %s",
+            (schema, name),
+        ).fetchall()
+    assert arities == [(9,)]
