@@ -44,7 +44,12 @@ INSERT + COMMIT of one row per call, both on the same database, same row shape (
 `Project.Created`), writers being threads of one process like the API's thread pool, trials
 interleaved. The HTTP reference is a bare FastAPI endpoint parsing the same body with the
 same pydantic model, served by uvicorn exactly as `signalyard api` is (same number of
-worker processes, `SIGNALYARD_API_WORKERS`, default 2); the
+worker processes, `SIGNALYARD_API_WORKERS`, default 2). The *storage floor*
+(`bench/floor_app.py`) is the same server with a sync route, like the real one, that
+builds the same two aggregates a create makes (Project and SlugClaim) and appends them
+through the same group commit on the database `signalyard dev` is projecting, with no
+authentication, reads, permission checks or middleware: what this storage design costs
+per create before any command logic (a test checks its writes are real creates). The
 load generator is wrk (2 threads) in its own process. The API runs inside `signalyard dev`
 (API + projection runners) with its default settings; the projection lag is sampled in a
 separate trial of the same load (its 5 ms polling would load the machine only during the
