@@ -251,13 +251,11 @@ def _http_trials(
     dev_proc: psutil.Process,
     url: str,
 ) -> dict:
-    """One connection count: the bare endpoint, the storage floor (its CPU split too: its
-    own processes, the dev tree's projection runners, Postgres), the API (latency, RSS,
-    CPU split), then the API again for the live projection lag."""
+    """One connection count: the bare endpoint, the API (latency, RSS, CPU split), the API
+    again for the live projection lag, then the storage floor (its CPU split too: its own
+    processes, the dev tree's projection runners, Postgres)."""
     api_url = urls["api"]
     bare_result = load.run_load(urls["bare"], connections=connections, seconds=seconds)
-    with CpuSplit(psutil.Process(floor.pid), dev_proc) as floor_cpu:
-        floor_result = load.run_load(urls["floor"], connections=connections, seconds=seconds)
     with RssSampler(api_proc, dev_proc) as rss, CpuSplit(api_proc, dev_proc) as cpu:
         api_result = load.run_load(api_url, connections=connections, seconds=seconds, token=token)
     # The live lag under the same load, in a trial of its own: the sampler's queries
@@ -266,6 +264,11 @@ def _http_trials(
     with LagSampler(url) as lag:
         load.run_load(api_url, connections=connections, seconds=seconds, token=token)
     lags = lag.lags_ms()
+    # The floor last, and the projections caught up after it: its writes are projected by
+    # the same runners, whose backlog must not land in the next API trial.
+    with CpuSplit(psutil.Process(floor.pid), dev_proc) as floor_cpu:
+        floor_result = load.run_load(urls["floor"], connections=connections, seconds=seconds)
+    wait_for_projections(url, head(url), PROJECTIONS, timeout=600)
     cores = psutil.cpu_count() or 1
     return {
         "api_cpu_ms_per_request": _per_request(cpu.shares, api_result, cores),
