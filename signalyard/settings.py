@@ -60,7 +60,7 @@ class Settings:
     # API worker processes (uvicorn workers sharing the port).
     api_workers: int = 2
     # While events keep coming, a read model starts a batch at most this often.
-    projection_batch_interval_ms: int = 25
+    projection_batch_interval_ms: int = 50
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -81,7 +81,7 @@ class Settings:
             log_level=env.get("SIGNALYARD_LOG_LEVEL") or "info",
             api_workers=_at_least(env, "SIGNALYARD_API_WORKERS", 2, 1),
             projection_batch_interval_ms=_at_least(
-                env, "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", 25, 0
+                env, "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", 50, 0
             ),
         )
 

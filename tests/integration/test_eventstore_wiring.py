@@ -39,7 +39,7 @@ def test_unknown_recorder_is_refused():
 
 def test_api_workers_and_batch_interval_are_validated():
     settings = Settings.from_env({})
-    assert settings.api_workers == 2 and settings.projection_batch_interval_ms == 25
+    assert settings.api_workers == 2 and settings.projection_batch_interval_ms == 50
     tuned = Settings.from_env(
         {"SIGNALYARD_API_WORKERS": "1", "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS": "0"}
     )
