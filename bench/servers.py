@@ -224,6 +224,7 @@ class CpuSplit:
         after = self._snapshot()
         cores = psutil.cpu_count() or 1
         capacity = wall * cores
+        self.capacity_ms = capacity * 1000  # cores x wall time of the window
         self.shares = {k: round(100 * (after[k] - self._before[k]) / capacity, 1) for k in after}
         busy = sum(psutil.cpu_times()[:3]) - self._total0
         self.shares["other processes"] = round(

@@ -269,10 +269,9 @@ def _http_trials(
     with CpuSplit(psutil.Process(floor.pid), dev_proc) as floor_cpu:
         floor_result = load.run_load(urls["floor"], connections=connections, seconds=seconds)
     wait_for_projections(url, head(url), PROJECTIONS, timeout=600)
-    cores = psutil.cpu_count() or 1
     return {
-        "api_cpu_ms_per_request": _per_request(cpu.shares, api_result, cores),
-        "floor_cpu_ms_per_request": _per_request(floor_cpu.shares, floor_result, cores),
+        "api_cpu_ms_per_request": _per_request(cpu, api_result),
+        "floor_cpu_ms_per_request": _per_request(floor_cpu, floor_result),
         "bare": bare_result.as_dict(),
         "floor": floor_result.as_dict(),
         "floor_cpu_share_pct": floor_cpu.shares,
@@ -287,12 +286,12 @@ def _http_trials(
     }
 
 
-def _per_request(shares: dict[str, float], result: load.LoadResult, cores: int) -> dict:
-    """CPU shares (% of cores x wall) as ms of CPU per request, for the named processes."""
-    wall_ms = result.seconds * 1000 * cores
+def _per_request(cpu: CpuSplit, result: load.LoadResult) -> dict:
+    """The window's CPU shares (% of cores x wall) as ms of CPU per request, for the named
+    processes."""
     n = max(result.requests, 1)
     keep = ("api", "dev tree (projections, supervisor)", "postgres", "load generator")
-    return {k: round(shares[k] / 100 * wall_ms / n, 3) for k in keep if k in shares}
+    return {k: round(cpu.shares[k] / 100 * cpu.capacity_ms / n, 3) for k in keep}
 
 
 def settle(url: str) -> None:
