@@ -16,12 +16,11 @@ from __future__ import annotations
 import os
 import uuid
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from bench.reference_http import created_project, serve
 from domain.core.slugs import SlugClaim
 from domain.tenancy.hierarchy import Project
 from schemas import tenancy as wire
@@ -79,39 +78,9 @@ def create_project(org: str, team: str, ws: str, body: wire.ProjectCreate) -> JS
         kind="project", scope_id=str(_state["ws_id"]), slug=slug, owner_id=project.id, meta=meta
     )
     recordings = _state["store"].save(project, claim)
-    now = datetime.now(tz=UTC).isoformat()
-    guid = str(project.id)
-    payload = {
-        "guid": guid,
-        "slug": slug,
-        "name": body.name,
-        "description": body.description,
-        "settings": body.settings,
-        "version": 1,
-        "created_at": now,
-        "created_by": "bench",
-        "updated_at": now,
-        "updated_by": "bench",
-        "deleted_at": None,
-        "deleted_by": None,
-    }
-    return JSONResponse(
-        payload,
-        status_code=201,
-        headers={
-            "Location": f"/v1/orgs/{org}/teams/{team}/workspaces/{ws}/projects/{guid}",
-            "ETag": '"1"',
-            "X-Signalyard-Position": str(recordings[-1].notification.id),
-        },
-    )
+    position = recordings[-1].notification.id
+    return created_project(org, team, ws, str(project.id), slug, body, position)
 
 
 if __name__ == "__main__":
-    uvicorn.run(
-        "bench.floor_app:app",
-        host="127.0.0.1",
-        port=int(os.environ["BENCH_PORT"]),
-        log_level="warning",
-        access_log=False,
-        workers=Settings.from_env().api_workers,
-    )
+    serve("bench.floor_app:app")
