@@ -6,6 +6,7 @@ to one `record` call are committed in one transaction (an entity and its slug cl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -18,7 +19,14 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from domain.catalog.config import Config
 from domain.catalog.skill import Skill
 from domain.core.context import CommandContext, Credential
-from domain.core.errors import Conflict, NotFound, StaleVersion, Unauthenticated
+from domain.core.errors import (
+    Conflict,
+    NotFound,
+    OutcomeUnknown,
+    StaleVersion,
+    Superseded,
+    Unauthenticated,
+)
 from domain.core.reading import (
     AggregateCache,
     BatchReader,
@@ -33,7 +41,16 @@ from domain.identity.user import User
 from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.organization import Organization
 
+logger = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
+# Fresh runs of a command whose write keeps meeting changes to what it read.
+FRESH_RUNS = 5
+
+
+class ReadSetChanged(IntegrityError):
+    """A fresh run's write was refused: something it decided on changed before its commit."""
+
+
 R = TypeVar("R")
 
 
@@ -61,7 +78,7 @@ class EventStore(Application):
         self.validated_reads = False
 
     def run_in_session(
-        self, credential: Credential | None, call: Callable[[], R], *, may_write: bool = True
+        self, ctx: CommandContext | None, call: Callable[[], R], *, may_write: bool = True
     ) -> R:
         """Run a use case in one read session (nested use cases join the caller's).
 
@@ -70,38 +87,61 @@ class EventStore(Application):
         i.e. nothing it read (its token and user included) had changed by then. Otherwise
         (an error, a refused write, or no write at all) it is run again in an ordinary
         session that reads everything fresh, and that run's outcome is the answer: errors,
-        401s and no-op results are always those of fresh reads. Nothing is written twice:
-        the first run either wrote (and is final) or wrote nothing.
+        401s and no-op results are always those of fresh reads. A fresh run's write is
+        checked the same way (what it read, against the commit), so a revocation that
+        commits between its reads and its write refuses it; it then runs again, and decides
+        on what is current. Nothing is written twice: a run either wrote (and is final) or
+        wrote nothing.
         """
-        if may_write and self.validated_reads and self.sessions.current is None:
+        if self.sessions.current is not None:
+            with self.reading(ctx):
+                return call()
+        if may_write and self.validated_reads:
             attempt: ReadSession | None = None
             try:
-                with self.reading(credential, optimistic=True) as attempt:
+                with self.reading(ctx, optimistic=True) as attempt:
                     result = call()
-            except (OperationalError, InterfaceError):
-                raise  # the database itself failed (a lock timeout...): running again would too
+            except (OperationalError, InterfaceError, OutcomeUnknown, Superseded):
+                raise  # the database failed, or the outcome is not ours to retry
             except Exception:
                 if attempt is not None and attempt.wrote:
                     raise
             else:
                 if attempt.wrote:
                     return result
-        with self.reading(credential):
-            return call()
+        for remaining in range(FRESH_RUNS - 1, -1, -1):
+            session: ReadSession | None = None
+            try:
+                with self.reading(ctx) as session:
+                    return call()
+            except ReadSetChanged:
+                if session is None or session.wrote or remaining == 0:
+                    raise
+        raise AssertionError("unreachable")
 
     # -- reading ----------------------------------------------------------------------
     @contextmanager
     def reading(
-        self, credential: Credential | None = None, *, optimistic: bool = False
+        self,
+        credential: Credential | CommandContext | None = None,
+        *,
+        optimistic: bool = False,
     ) -> Iterator[ReadSession]:
         """One command's reads: each aggregate is read once, `prefetch` batches them.
 
-        A `credential` taken from the cache is checked by the session's first read (its
-        token and user join that query), or at the latest before a write or before the
+        A `credential` (or a command context's) is checked by the session's first read
+        (its token and user join that query), or at the latest before a write or before the
         session ends, whatever the command's outcome: a revoked token or a disabled user
-        gets Unauthenticated, never the command's result or its other errors.
+        gets Unauthenticated, never the command's result or its other errors. Both then
+        belong to what the command read, so its write is refused if either changes before
+        the commit.
         """
+        ctx = credential if isinstance(credential, CommandContext) else None
+        if ctx is not None:
+            credential = ctx.credential
         with self.sessions.open(optimistic) as session:
+            if ctx is not None and session.ctx is None:
+                session.ctx = ctx
             owns_check = (
                 credential is not None
                 and session.unchecked_credential is None
@@ -147,6 +187,8 @@ class EventStore(Application):
             found = self._read_fresh(wanted)
             session.loaded.update(found)
             session.missing.update(i for i in wanted if i not in found)
+            for i in wanted:
+                session.read_set.setdefault(i, found[i].version if i in found else 0)
         if credential is not None:
             session.unchecked_credential = None
             token = session.loaded.get(credential.token_id)
@@ -169,6 +211,8 @@ class EventStore(Application):
         else:
             aggregate = self._read_fresh([aggregate_id]).get(aggregate_id)
             if session is not None:
+                version = aggregate.version if aggregate is not None else 0
+                session.read_set.setdefault(aggregate_id, version)
                 if aggregate is None:
                     session.missing.add(aggregate_id)
                 else:
@@ -217,22 +261,31 @@ class EventStore(Application):
         return aggregate
 
     def record(self, *aggregates: Aggregate) -> int:
-        """Commit the aggregates' pending events atomically; return the last position."""
+        """Commit the aggregates' pending events atomically; return the last position.
+
+        The write carries everything the command read (with validated reads), so it
+        commits only if all of that is still current; and the command's session and
+        idempotent request, so the outcome is recorded with it.
+        """
         session = self.sessions.current
         if session is not None and session.unchecked_credential is not None:
             self._check_credential(session)  # never write for a credential not checked
-        optimistic = session is not None and session.optimistic
+        ctx = session.ctx if session is not None else None
+        kwargs: dict[str, Any] = {}
+        if session is not None and self.validated_reads:
+            kwargs["read_set"] = list(session.read_set.items())
+        if ctx is not None and self.validated_reads:
+            if ctx.credential is not None:
+                kwargs["session"] = str(ctx.credential.token_id)
+            if ctx.fence is not None:
+                kwargs["fence"] = ctx.fence
         try:
-            if optimistic:
-                assert session is not None
-                recordings = self.save(*aggregates, read_set=list(session.read_set.items()))
-            else:
-                recordings = self.save(*aggregates)
+            recordings = self.save(*aggregates, **kwargs)
         except IntegrityError:
             for aggregate in aggregates:
                 self.cache.discard(aggregate.id)
-            if optimistic:
-                raise  # something read has changed: the command runs again, reading
+            if session is not None and not session.wrote and "read_set" in kwargs:
+                raise ReadSetChanged() from None  # the command runs again, reading
             self._explain_conflict(aggregates)
             raise
         if session is not None:
@@ -242,8 +295,20 @@ class EventStore(Application):
             if session is not None:
                 session.missing.discard(aggregate.id)
                 session.loaded[aggregate.id] = aggregate
+                session.read_set[aggregate.id] = aggregate.version
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
-        return max(positions) if positions else self.recorder.max_notification_id() or 0
+        position = max(positions) if positions else self.recorder.max_notification_id() or 0
+        if ctx is not None:
+            ctx.committed.append(position)
+        return position
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        # After the commit: a failure here must not turn a committed write into an error
+        # (whose retry would write again). A missing snapshot only costs a longer replay.
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:  # noqa: BLE001
+            logger.exception("snapshot not taken after a committed write")
 
     def _explain_conflict(self, aggregates: tuple[Aggregate, ...]) -> None:
         def current_of(aggregate: Aggregate) -> Any | None:

@@ -32,6 +32,12 @@ class CommandContext:
     causation_id: str | None = None
     is_platform_admin: bool = False
     credential: Credential | None = field(default=None, compare=False, repr=False)
+    # The idempotent request this command runs for (scope, key, attempt): its write
+    # commits only while that attempt is the request's current one.
+    fence: tuple[str, str, str] | None = field(default=None, compare=False, repr=False)
+    # Positions of the writes this command committed (noted by the store): a request that
+    # wrote must never be answered as if nothing happened.
+    committed: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def actor(self) -> str:

@@ -48,3 +48,20 @@ class StaleVersion(DomainError):
 
 class VersionRequired(DomainError):
     """Changing an existing entity needs the version the caller last read."""
+
+
+class Superseded(DomainError):
+    """A retry with the same Idempotency-Key took this request over: it writes nothing."""
+
+
+class OutcomeUnknown(Exception):
+    """A write reached the database and the answer was lost: it may have committed.
+
+    Never reported as "not done": the request's Idempotency-Key stays bound to it and a
+    retry learns the outcome from the database (`keys`: the (aggregate id, version) pairs
+    the write would have stored).
+    """
+
+    def __init__(self, message: str, keys: list[tuple[str, int]] | None = None) -> None:
+        super().__init__(message)
+        self.keys = keys or []

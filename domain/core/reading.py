@@ -85,7 +85,8 @@ class ReadSession:
     remembers each version it used (0: absent) in `read_set`; its first write is refused
     (IntegrityError) if any of them has changed since, checked in the write's own
     transaction, and the command is then run again in an ordinary session
-    (`EventStore.run_in_session`). After its first write a session reads as usual.
+    (`EventStore.run_in_session`). An ordinary session notes the versions it read too, and
+    its writes are checked the same way. After its first write a session reads as usual.
     """
 
     def __init__(self, optimistic: bool = False) -> None:
@@ -98,6 +99,9 @@ class ReadSession:
         # the one already checked (a nested use case does not check it again).
         self.unchecked_credential: Any = None
         self.checked_credential: Any = None
+        # The CommandContext the session runs for: its session and idempotent request go
+        # with the write, and the write's position is noted on it.
+        self.ctx: Any = None
 
 
 class SessionScope:
@@ -171,7 +175,7 @@ def _in_session(method: Callable[..., Any]) -> Callable[..., Any]:
         # by the session's first read.
         ctx = args[0] if args else kwargs.get("ctx")
         return self.store.run_in_session(
-            getattr(ctx, "credential", None),
+            ctx if hasattr(ctx, "credential") else None,
             functools.partial(method, self, *args, **kwargs),
             may_write=may_write,
         )

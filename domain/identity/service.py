@@ -24,19 +24,23 @@ class Principal:
     user_id: UUID
     token_id: UUID
     is_platform_admin: bool
-    # False: taken from the cache without a read; the command's first read checks it.
+    # False: taken from the cache without a read. Checked or not, the command's first
+    # read reads the token and user again and its write is refused if either changes.
     checked: bool = True
 
-    def context(self, correlation_id: str, causation_id: str | None = None) -> CommandContext:
-        credential = None
-        if not self.checked:
-            credential = Credential(self.token_id, self.user_id, self.is_platform_admin)
+    def context(
+        self,
+        correlation_id: str,
+        causation_id: str | None = None,
+        fence: tuple[str, str, str] | None = None,
+    ) -> CommandContext:
         return CommandContext(
             actor_id=self.user_id,
             correlation_id=correlation_id,
             causation_id=causation_id,
             is_platform_admin=self.is_platform_admin,
-            credential=credential,
+            credential=Credential(self.token_id, self.user_id, self.is_platform_admin),
+            fence=fence,
         )
 
 

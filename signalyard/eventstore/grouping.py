@@ -22,11 +22,31 @@ from typing import Any
 class Member:
     """One caller's append: all of its events commit together or none do."""
 
-    __slots__ = ("events", "read_set", "ids", "error", "resolved", "promoted", "_wake")
+    __slots__ = (
+        "events",
+        "read_set",
+        "session",
+        "fence",
+        "ids",
+        "error",
+        "resolved",
+        "promoted",
+        "_wake",
+    )
 
-    def __init__(self, events: Sequence[Any], read_set: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        events: Sequence[Any],
+        read_set: Sequence[Any] = (),
+        session: str | None = None,
+        fence: tuple[str, str, str] | None = None,
+    ) -> None:
         self.events = events
-        self.read_set = read_set  # passed through to the commit, which checks it
+        # Passed through to the commit, which checks the read set and the fence (the
+        # idempotent request's scope, key and attempt) and records the session's position.
+        self.read_set = read_set
+        self.session = session
+        self.fence = fence
         self.ids: list[int] | None = None
         self.error: BaseException | None = None
         self.resolved = False
@@ -69,8 +89,14 @@ class GroupCommitter:
         self.groups = 0
         self.members = 0
 
-    def submit(self, events: Sequence[Any], read_set: Sequence[Any] = ()) -> list[int]:
-        me = Member(events, read_set)
+    def submit(
+        self,
+        events: Sequence[Any],
+        read_set: Sequence[Any] = (),
+        session: str | None = None,
+        fence: tuple[str, str, str] | None = None,
+    ) -> list[int]:
+        me = Member(events, read_set, session, fence)
         with self._lock:
             self._queue.append(me)
             lead = self._leaders == 0 or (

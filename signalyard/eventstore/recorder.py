@@ -25,9 +25,12 @@ two can write one table side by side); only the append differs:
   path needs two round trips and holds the table lock across the first;
 - a caller may give a read set, the (originator_id, version) of every aggregate its
   command decided on (version 0: absent): the member also fails with IntegrityError if
-  any of them has a later version by now, checked under the same lock, so a command that
-  read from a cache writes only if what it read was still current at commit
-  (`EventStore.run_in_session` then runs it again with fresh reads).
+  any of them has a later version by now, checked under the same lock. A member that read
+  what an earlier member of its group writes waits for the next group, where the check
+  sees that write. So nothing commits on authority that changed before its commit;
+- a caller may give a fence (its idempotent request's scope, key and attempt) and a
+  session: the outcome and the session's position are recorded in the same transaction
+  (`append_sql`), and a lost answer is resolved from the database (`outcomes`).
 """
 
 from __future__ import annotations
@@ -48,7 +51,15 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
+from domain.core.errors import Superseded
+from signalyard.eventstore.append_sql import APPEND_FUNCTION, OUTCOMES_TABLE, SESSIONS_TABLE
 from signalyard.eventstore.grouping import GroupCommitter, Member
+from signalyard.eventstore.outcomes import (
+    OutcomeUnknown,
+    answer_was_lost,
+    group_parameters,
+    resolve_unknown,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,70 +102,48 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
         table = Identifier(self.events_table_name)
         function = Identifier(append_function_name(self.events_table_name))
         id_type = SQL(self.datastore.originator_id_type)  # "uuid" or "text", validated
-        # The append function before read sets (6 arguments): a database created then
-        # would keep it beside the new one as an unused overload.
+        outcomes = Identifier(self.datastore.schema, OUTCOMES_TABLE)
+        sessions = Identifier(self.datastore.schema, SESSIONS_TABLE)
+        # What the write side records beside the events, in the same transaction: which
+        # idempotent request (scope, key, attempt) a write belongs to, so a retry learns
+        # the outcome from the database and a superseded attempt can never commit; and
+        # each session's (API token's) last written position, for reads of its own writes.
         self.sql_create_statements.append(
             SQL(
-                "DROP FUNCTION IF EXISTS {schema}.{function}("
-                "{id_type}[], int8[], text[], bytea[], int4[], text)"
-            ).format(schema=schema, function=function, id_type=id_type)
+                "CREATE TABLE IF NOT EXISTS {outcomes} ("
+                " scope text NOT NULL, key text NOT NULL, attempt uuid NOT NULL,"
+                " fingerprint text NOT NULL, state text NOT NULL, position int8,"
+                " status int, headers jsonb, body bytea,"
+                " created_at timestamptz NOT NULL DEFAULT now(),"
+                " lease_until timestamptz NOT NULL DEFAULT now(),"
+                " PRIMARY KEY (scope, key))"
+            ).format(outcomes=outcomes)
         )
-        # Members are numbered 0..n-1 within the group. Rows go in in array order, which
-        # is also the order their notification ids are drawn in.
         self.sql_create_statements.append(
             SQL(
-                "CREATE OR REPLACE FUNCTION {schema}.{function}("
-                " ids {id_type}[], versions int8[], topics text[], states bytea[],"
-                " members int4[], read_ids {id_type}[], read_versions int8[],"
-                " read_members int4[], lock_timeout text)"
-                " RETURNS TABLE (n_id int8, o_id {id_type}, o_version int8)"
-                " LANGUAGE plpgsql"
-                # Plans are cached once per session (planning anew on every call would
-                # cost more than running them), so they must not depend on the table's
-                # size when first planned: a plan made while the table was small joins it
-                # by a full scan, which then grows with the log. Without seq scans, hash
-                # or merge joins, the check is one primary-key probe per row, always.
-                " SET plan_cache_mode = force_generic_plan"
-                " SET enable_seqscan = off SET enable_hashjoin = off"
-                " SET enable_mergejoin = off"
-                " AS $$"
-                " DECLARE taken int4[];"
-                " BEGIN"
-                "  PERFORM set_config('lock_timeout', lock_timeout, true);"
-                "  LOCK TABLE {schema}.{table} IN ROW EXCLUSIVE MODE;"
-                "  PERFORM pg_advisory_xact_lock({lock_space}, {table_name}::regclass::oid::int4);"
-                "  NOTIFY {channel};"
-                # Members with a version that is already stored, or with a read aggregate
-                # that has a later version than the one they read (one primary-key probe
-                # per row; race-free under the lock).
-                "  SELECT array_agg(DISTINCT x.m) INTO taken FROM ("
-                "   SELECT b.m FROM unnest(ids, versions, members) AS b(i, v, m)"
-                "   WHERE EXISTS (SELECT 1 FROM {schema}.{table} t"
-                "    WHERE t.originator_id = b.i AND t.originator_version = b.v)"
-                "   UNION ALL"
-                "   SELECT r.m FROM unnest(read_ids, read_versions, read_members) AS r(i, v, m)"
-                "   WHERE EXISTS (SELECT 1 FROM {schema}.{table} t"
-                "    WHERE t.originator_id = r.i AND t.originator_version > r.v)) x;"
-                "  IF taken IS NULL THEN"
-                "   RETURN QUERY INSERT INTO {schema}.{table} AS e"
-                "    (originator_id, originator_version, topic, state)"
-                "    SELECT * FROM unnest(ids, versions, topics, states)"
-                "    RETURNING e.notification_id, e.originator_id, e.originator_version;"
-                "  ELSE"
-                "   RETURN QUERY INSERT INTO {schema}.{table} AS e"
-                "    (originator_id, originator_version, topic, state)"
-                "    SELECT b.i, b.v, b.t, b.s"
-                "    FROM unnest(ids, versions, topics, states, members)"
-                "     WITH ORDINALITY AS b(i, v, t, s, m, o)"
-                "    WHERE b.m <> ALL (taken) ORDER BY b.o"
-                "    RETURNING e.notification_id, e.originator_id, e.originator_version;"
-                "  END IF;"
-                " END $$"
-            ).format(
+                "CREATE TABLE IF NOT EXISTS {sessions} ("
+                " session text PRIMARY KEY, position int8 NOT NULL)"
+            ).format(sessions=sessions)
+        )
+        # Earlier signatures of the append function: a database created then would keep
+        # them beside the new one as unused overloads.
+        for arguments in (
+            "{id_type}[], int8[], text[], bytea[], int4[], text",
+            "{id_type}[], int8[], text[], bytea[], int4[], {id_type}[], int8[], int4[], text",
+        ):
+            self.sql_create_statements.append(
+                SQL("DROP FUNCTION IF EXISTS {schema}.{function}(" + arguments + ")").format(
+                    schema=schema, function=function, id_type=id_type
+                )
+            )
+        self.sql_create_statements.append(
+            SQL(APPEND_FUNCTION).format(
                 schema=schema,
                 function=function,
                 table=table,
                 id_type=id_type,
+                outcomes=outcomes,
+                sessions=sessions,
                 channel=Identifier(self.channel_name),
                 lock_space=Literal(APPEND_LOCK_SPACE),
                 table_name=Literal(
@@ -164,9 +153,10 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
         )
         self._group_insert = (
             SQL(
-                "SELECT n_id, o_id, o_version FROM {schema}.{function}("
+                "SELECT n_id, o_id, o_version, fenced FROM {schema}.{function}("
                 "%b::{id_type}[], %b::int8[], %b::text[], %b::bytea[], %b::int4[],"
-                " %b::{id_type}[], %b::int8[], %b::int4[], {timeout})"
+                " %b::{id_type}[], %b::int8[], %b::int4[], %b::text[], %b::int4[],"
+                " %b::text[], %b::text[], %b::uuid[], %b::int4[], {timeout})"
             )
             .format(
                 schema=schema,
@@ -186,79 +176,74 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         *,
         read_set: Sequence[tuple[Any, int]] = (),
+        session: str | None = None,
+        fence: tuple[str, str, str] | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         if kwargs.get("tracking") is not None:
             # Tracking belongs to process recorders; keep the library's semantics there.
-            if read_set:
-                raise ValueError("a read set is checked by the group append only")
+            if read_set or fence:
+                raise ValueError("a read set or a fence is checked by the group append only")
             return super().insert_events(stored_events, **kwargs)
         if not stored_events:
             return None
-        return self.committer.submit(list(stored_events), list(read_set))
+        return self.committer.submit(list(stored_events), list(read_set), session, fence)
 
     def _commit_group(self, group: list[Member]) -> list[Member]:
         """Resolve every member of the group except those returned (deferred)."""
         claimed: set[tuple[str, int]] = set()
+        written: set[str] = set()
         batch: list[Member] = []
         deferred: list[Member] = []
         for member in group:
             keys = [_key(e.originator_id, e.originator_version) for e in member.events]
             unique = set(keys)
+            reads = {str(read_id) for read_id, _ in member.read_set}
             if len(unique) != len(keys):
                 member.fail(IntegrityError("duplicate (originator_id, originator_version)"))
-            elif claimed.isdisjoint(unique):
+            elif claimed.isdisjoint(unique) and written.isdisjoint(reads):
                 claimed |= unique
+                written.update(k for k, _ in unique)
                 batch.append(member)
             else:
-                # Two callers racing for the same aggregate version: the later one goes
-                # to the next group and is checked against what the first one committed.
+                # Two callers racing for the same aggregate version, or a caller that read
+                # what an earlier member writes (its read set is checked against the table
+                # before this group's rows are in): it goes to the next group and is
+                # checked against what this one committed.
                 deferred.append(member)
         if batch:
             self._insert_batch(batch)
         return deferred
 
     def _insert_batch(self, batch: list[Member]) -> None:
-        ids, versions, topics, states, members = [], [], [], [], []
-        read_ids, read_versions, read_members = [], [], []
-        for index, member in enumerate(batch):
-            for event in member.events:
-                ids.append(event.originator_id)
-                versions.append(event.originator_version)
-                topics.append(event.topic)
-                states.append(event.state)
-                members.append(index)
-            for read_id, read_version in member.read_set:
-                read_ids.append(read_id)
-                read_versions.append(read_version)
-                read_members.append(index)
-        params = (
-            ids,
-            versions,
-            topics,
-            states,
-            members,
-            read_ids,
-            read_versions,
-            read_members,
-        )
+        """Every member is resolved here: whatever fails is judged for its own members."""
         try:
-            rows = self._run_group_transaction(params)
-        except IntegrityError:
-            # Only a writer that bypasses the table lock can get here (e.g. the library's
-            # POSTGRES_ENABLE_DB_FUNCTIONS path): fall back to one transaction per member.
-            logger.warning("group insert hit a key conflict despite the lock; retrying singly")
-            for member in batch:
-                if member.read_set:  # the per-member fallback cannot check a read set
-                    member.fail(IntegrityError("read set not checked"))
-                    continue
-                try:
-                    member.succeed(list(super().insert_events(member.events) or []))
-                except Exception as exc:  # noqa: BLE001 - belongs to this member only
-                    member.fail(exc)
+            rows = self._run_group_transaction(group_parameters(batch))
+        except OutcomeUnknown as unknown:
+            resolve_unknown(self, batch, unknown)
             return
-        positions = {_key(oid, version): nid for nid, oid, version in rows}
-        for member in batch:
+        except (InterfaceError, OperationalError) as exc:
+            # Nothing committed (no connection, or the server refused the statement: a
+            # lock timeout...): the database itself failed, for every member alike.
+            for member in batch:
+                member.fail(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a member's data the server refused
+            if len(batch) == 1:
+                batch[0].fail(exc)
+                return
+            # The statement failed as a whole, so nothing committed: halves go again in
+            # order, so only the member at fault fails (and later ones see earlier ones).
+            middle = len(batch) // 2
+            self._insert_batch(batch[:middle])
+            self._insert_batch(batch[middle:])
+            return
+        self._resolve_rows(batch, rows)
+
+    def _resolve_rows(self, batch: list[Member], rows: list[tuple[Any, ...]]) -> None:
+        positions = {_key(oid, version): nid for nid, oid, version, _ in rows if nid is not None}
+        superseded = {index for nid, _, _, index in rows if nid is None}
+        for index, member in enumerate(batch):
             found = [
                 positions.get(_key(e.originator_id, e.originator_version)) for e in member.events
             ]
@@ -266,6 +251,10 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
                 member.succeed(found)  # type: ignore[arg-type]
             elif any(n is not None for n in found):  # cannot happen: filtered per member
                 member.fail(IntegrityError("partially recorded member"))
+            elif index in superseded:
+                member.fail(
+                    Superseded("a retry with the same Idempotency-Key took this request over")
+                )
             else:
                 member.fail(
                     IntegrityError(
@@ -276,20 +265,23 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
 
     def _run_group_transaction(self, params: tuple[list[Any], ...]) -> list[tuple[Any, ...]]:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
-            sent = False
+            backend: int | None = None
             try:
                 with self.datastore.get_connection() as conn:
                     if conn.closed or conn.broken:
                         raise psycopg.OperationalError("pooled connection is closed")
                     assert conn.autocommit  # one statement, one implicit transaction
                     with conn.cursor(row_factory=tuple_row) as cur:
-                        sent = True
+                        backend = conn.info.backend_pid
                         cur.execute(self._group_insert, params, prepare=True)
                         return cur.fetchall()
-            except (InterfaceError, OperationalError):
+            except (InterfaceError, OperationalError) as exc:
+                if backend is not None and answer_was_lost(exc):
+                    # The statement was on the wire and no answer came: it may have
+                    # committed. Never "not done", never sent again blindly.
+                    raise OutcomeUnknown(str(exc), backend_pid=backend) from exc
                 # Retry only when nothing reached the server (no connection, or a dead
-                # pooled one): once the statement is on the wire the outcome is unknown,
-                # and a lock timeout means the database is saturated: report it instead.
-                if sent or attempt == CONNECT_ATTEMPTS:
+                # pooled one); a lock timeout means the database is saturated: report it.
+                if backend is not None or attempt == CONNECT_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")

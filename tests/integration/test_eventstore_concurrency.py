@@ -262,9 +262,10 @@ def test_a_stock_writer_beside_the_group_append_keeps_ids_in_commit_order(
     assert results == [1]
 
 
-def test_creating_tables_drops_the_append_function_from_before_read_sets(fresh_db_url: str):
-    """A database created before read sets had a 6-argument append function; creating the
-    tables again leaves only the current one (no unused overload)."""
+def test_creating_tables_drops_the_append_functions_of_earlier_signatures(fresh_db_url: str):
+    """A database created before read sets had a 6-argument append function, one created
+    before fences and sessions a 9-argument one; creating the tables again leaves only the
+    current one (no unused overload)."""
     settings = Settings(database_url=fresh_db_url, event_recorder="grouped")
     schema = settings.event_schema
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
@@ -280,6 +281,14 @@ def test_creating_tables_drops_the_append_function_from_before_read_sets(fresh_d
                 " RETURNS int LANGUAGE sql AS 'SELECT 1'"
             ).format(sql.Identifier(schema), sql.Identifier(name))
         )
+        conn.execute(
+            sql.SQL(
+                "CREATE FUNCTION {}.{}(ids uuid[], versions int8[], topics text[],"
+                " states bytea[], members int4[], read_ids uuid[], read_versions int8[],"
+                " read_members int4[], lock_timeout text)"
+                " RETURNS int LANGUAGE sql AS 'SELECT 1'"
+            ).format(sql.Identifier(schema), sql.Identifier(name))
+        )
     app = EventStore(env=event_store_env(settings, fresh_db_url, create_tables=True))
     try:
         app.save(Counter(label="after"))
@@ -291,4 +300,4 @@ def test_creating_tables_drops_the_append_function_from_before_read_sets(fresh_d
             " WHERE n.nspname = %s AND p.proname = %s",
             (schema, name),
         ).fetchall()
-    assert arities == [(9,)]
+    assert arities == [(15,)]

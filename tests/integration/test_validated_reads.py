@@ -173,3 +173,93 @@ def test_the_recorder_refuses_a_member_whose_read_set_moved(two_processes):
     assert ids is not None and len(ids) == 1
     with pytest.raises(ValueError):  # tracked (process) inserts take no read set
         recorder.insert_events([], tracking=object(), read_set=[(read, 1)])
+
+
+def _meanwhile(store: EventStore, monkeypatch: pytest.MonkeyPatch, change) -> list[int]:
+    """Run `change` (in another process) just before this store's first write made with
+    fresh reads: between that run's reads and its commit."""
+    done: list[int] = []
+    original = store.save
+
+    def save(*aggregates, **kwargs):
+        session = store.sessions.current
+        if not done and session is not None and not session.optimistic:
+            done.append(1)
+            change()
+        return original(*aggregates, **kwargs)
+
+    monkeypatch.setattr(store, "save", save)
+    return done
+
+
+def test_a_revocation_between_a_fresh_runs_reads_and_its_write_refuses_the_write(
+    two_processes, monkeypatch
+):
+    here, there = two_processes
+    principal = _owner(here)
+    workspace = TenancyService(here).resolve.chain("acme", "core", "main").workspace
+    here.cache.discard(workspace.id)  # the optimistic run cannot decide: a fresh run does
+    revoked = _meanwhile(
+        here,
+        monkeypatch,
+        lambda: IdentityService(there).revoke_token(system_context(), "ada", principal.token_id),
+    )
+    before = _events(there)
+    with pytest.raises(Unauthenticated):
+        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "P")
+    assert revoked == [1]
+    assert _events(there) == before + 1  # the revocation only
+
+
+def test_a_deletion_between_a_fresh_runs_reads_and_its_write_refuses_the_write(
+    two_processes, monkeypatch
+):
+    here, there = two_processes
+    principal = _owner(here)
+    workspace = TenancyService(here).resolve.chain("acme", "core", "main").workspace
+    here.cache.discard(workspace.id)
+    deleted = _meanwhile(
+        here,
+        monkeypatch,
+        lambda: TenancyService(there).delete(
+            principal.context("d"), ("acme", "core", "main"), None
+        ),
+    )
+    before = _events(there)
+    with pytest.raises(NotFound):
+        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Q")
+    assert deleted == [1]
+    assert _events(there) == before + 1  # the deletion only
+
+
+def test_a_freshly_authenticated_token_revoked_before_the_write_is_refused(two_processes):
+    here, there = two_processes
+    _owner(here)
+    principal = IdentityService(here).authenticate(SECRET)  # read now, not from the cache
+    assert principal.checked
+    IdentityService(there).revoke_token(system_context(), "ada", principal.token_id)
+    before = _events(there)
+    with pytest.raises(Unauthenticated):
+        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "R")
+    assert _events(there) == before
+
+
+def test_a_snapshot_that_fails_after_the_commit_does_not_fail_the_command(
+    two_processes, monkeypatch
+):
+    here, _ = two_processes
+    principal = _owner(here)
+    calls: list[int] = []
+
+    def broken_put(*args, **kwargs):
+        calls.append(1)
+        raise OperationalError("snapshot store unavailable")
+
+    monkeypatch.setattr(here, "snapshotting_intervals", {Project: 1})
+    monkeypatch.setattr(here.snapshots, "put", broken_put)
+    before = _events(here)
+    result = TenancyService(here).create_project(
+        principal.context("r"), "acme", "core", "main", "Snap"
+    )
+    assert calls == [1]  # tried once, after the commit
+    assert result.entity.slug == "snap" and _events(here) == before + 2  # project + slug claim
