@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 from api.problems import ApiProblem
 from api.services import Services
@@ -62,7 +62,10 @@ async def get_context(
     principal = services.identity.cached_principal(secret)
     if principal is None:
         principal = await run_in_threadpool(services.identity.authenticate, secret)
-    return principal.context(request.scope["state"]["request_id"], x_causation_id)
+    state = request.scope["state"]
+    ctx = principal.context(state["request_id"], x_causation_id, state.get("fence"))
+    state["committed"] = ctx.committed  # what it wrote, should its response fail after
+    return ctx
 
 
 ContextDep = Annotated[CommandContext, Depends(get_context)]
@@ -111,21 +114,68 @@ OptionalIfMatchDep = Annotated[int | None, Depends(optional_version)]
 
 async def read_connection(
     services: ServicesDep,
-    min_position: Annotated[int | None, Query(ge=0, description="wait until visible")] = None,
+    principal: PrincipalDep,
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, description="wait (bounded) until the read models show this position"),
+    ] = None,
+    consistency: Annotated[
+        Literal["session", "eventual"],
+        Query(description="session (default): see every write of this token; eventual: don't wait"),
+    ] = "session",
 ) -> AsyncIterator[AsyncConnection]:
-    if min_position:
-        caught_up = await services.waiter.wait_for(
-            list(services.projection_names), min_position, services.read_your_writes_timeout
-        )
-        if not caught_up:
-            raise ApiProblem(
-                503,
-                "Not caught up yet",
-                f"read models have not reached position {min_position}",
-                headers={"Retry-After": "1"},
-            )
+    """A read connection once the read models show what this caller must see: every
+    earlier write of the same token (session consistency, across API workers and
+    replicas), and `min_position` if given."""
+    async with services.read_pool.connection() as conn:
+        wanted = min_position or 0
+        if consistency == "session":
+            wanted = max(wanted, await _session_position(conn, services, principal.token_id))
+        if wanted and not services.waiter.reached(services.projection_names, wanted):
+            if min_position and min_position > await _log_head(conn, services):
+                raise ApiProblem(
+                    422,
+                    "Invalid input",
+                    f"position {min_position} is beyond the head of the log",
+                    errors=[{"field": "min_position", "message": "beyond the head of the log"}],
+                )
+        else:
+            yield conn
+            return
+    await _wait_for(services, wanted)
     async with services.read_pool.connection() as conn:
         yield conn
+
+
+async def _session_position(conn: AsyncConnection, services: Services, token_id) -> int:
+    cur = await conn.execute(
+        sql.SQL("SELECT position FROM {} WHERE session = %s").format(services.session_positions),
+        (str(token_id),),
+    )
+    row = await cur.fetchone()
+    return int(row["position"]) if row else 0
+
+
+async def _log_head(conn: AsyncConnection, services: Services) -> int:
+    cur = await conn.execute(
+        sql.SQL("SELECT max(notification_id) AS head FROM {}").format(services.event_log)
+    )
+    row = await cur.fetchone()
+    return int(row["head"] or 0) if row else 0
+
+
+async def _wait_for(services: Services, position: int) -> None:
+    # Released while waiting: a waiting request holds no connection.
+    caught_up = await services.waiter.wait_for(
+        list(services.projection_names), position, services.read_your_writes_timeout
+    )
+    if not caught_up:
+        raise ApiProblem(
+            503,
+            "Not caught up yet",
+            f"read models have not reached position {position}",
+            headers={"Retry-After": "1"},
+        )
 
 
 ReadConnDep = Annotated[AsyncConnection, Depends(read_connection)]

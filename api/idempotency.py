@@ -1,33 +1,45 @@
 """Idempotency-Key on POST: the same key and body replays the first response; the same
-key with another body is a 422; a request still running under the key is a 409."""
+key with another body is a 422; a request still running under the key is a 409.
+
+The rows live in the write side's `command_outcomes` table, which the event store's append
+updates in the same transaction as a request's events: a row says `committed` exactly when
+the request's write did, whatever happened to the process or the connection afterwards.
+Each reservation is an *attempt*; only the current attempt may commit. A row left `pending`
+by a request that died or lost its database answer is taken over by a retry once its lease
+has run out — the store then refuses the old attempt's write if it ever arrives — and a row
+left `committed` without a response answers the retry with what committed, never running
+the request again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 
-from psycopg import AsyncConnection
+from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-DDL = [
-    "CREATE SCHEMA IF NOT EXISTS api",
-    """CREATE TABLE IF NOT EXISTS api.idempotency_keys (
-        credential text NOT NULL, key text NOT NULL, fingerprint text NOT NULL,
-        state text NOT NULL, status int, headers jsonb, body bytea,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (credential, key))""",
-]
 REPLAYED_HEADERS = ("content-type", "location", "etag", "x-signalyard-position")
+DEFAULT_LEASE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class Stored:
     fingerprint: str
-    state: str
+    state: str  # pending | committed | done
     status: int | None
     headers: dict[str, str]
     body: bytes
+    position: int | None = None
+    retry_after: int = 1  # seconds until the lease runs out
+    lease_expired: bool = False
+
+
+@dataclass(frozen=True)
+class Reserved:
+    attempt: str
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -40,52 +52,125 @@ def credential_of(authorization: str | None) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        table: sql.Composable,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
         self.pool = pool
+        self.table = table
+        self.lease = f"{float(lease_seconds)} seconds"
 
-    @staticmethod
-    async def create_tables(conn: AsyncConnection) -> None:
-        for statement in DDL:
-            await conn.execute(statement)
-
-    async def begin(self, credential: str, key: str, fp: str) -> Stored | None:
-        """Reserve the key; None when reserved now, else what is stored under it."""
-        async with self.pool.connection() as conn:
+    async def begin(self, scope: str, key: str, fp: str) -> Reserved | Stored:
+        """Reserve the key for a new attempt, or say what is stored under it."""
+        attempt = str(uuid.uuid4())
+        async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
-                "INSERT INTO api.idempotency_keys (credential, key, fingerprint, state) "
-                "VALUES (%s, %s, %s, 'pending') ON CONFLICT DO NOTHING RETURNING key",
-                (credential, key, fp),
+                sql.SQL(
+                    "INSERT INTO {} (scope, key, attempt, fingerprint, state, lease_until)"
+                    " VALUES (%s, %s, %s, %s, 'pending', now() + %s::interval)"
+                    " ON CONFLICT DO NOTHING RETURNING attempt"
+                ).format(self.table),
+                (scope, key, attempt, fp, self.lease),
             )
             if await cur.fetchone():
-                return None
+                return Reserved(attempt)
             cur = await conn.execute(
-                "SELECT fingerprint, state, status, headers, body FROM api.idempotency_keys "
-                "WHERE credential = %s AND key = %s",
-                (credential, key),
+                sql.SQL(
+                    "SELECT fingerprint, state, status, headers, body, position,"
+                    " ceil(extract(epoch FROM lease_until - now()))::int AS wait"
+                    " FROM {} WHERE scope = %s AND key = %s FOR UPDATE"
+                ).format(self.table),
+                (scope, key),
             )
             row = await cur.fetchone()
-        if row is None:  # released between our insert and select: treat as fresh
-            return await self.begin(credential, key, fp)
-        fp_, state, status, headers, body = (
-            (row[k] for k in ("fingerprint", "state", "status", "headers", "body"))
-            if isinstance(row, dict)
-            else row
+            if row is None:  # released between the insert and the select
+                return Reserved(await self._insert_again(conn, scope, key, fp, attempt))
+            fp_, state, status, headers, body, position, wait = _values(row)
+            if fp_ == fp and state == "pending" and wait <= 0:
+                # Its owner died or lost its answer, and did not commit (the row would say
+                # so): a new attempt; the old one's write, if it ever comes, is refused.
+                await conn.execute(
+                    sql.SQL(
+                        "UPDATE {} SET attempt = %s, lease_until = now() + %s::interval"
+                        " WHERE scope = %s AND key = %s"
+                    ).format(self.table),
+                    (attempt, self.lease, scope, key),
+                )
+                return Reserved(attempt)
+        return Stored(
+            fp_,
+            state,
+            status,
+            headers or {},
+            bytes(body or b""),
+            position,
+            max(1, wait or 1),
+            lease_expired=(wait or 0) <= 0,
         )
-        return Stored(fp_, state, status, headers or {}, bytes(body or b""))
+
+    async def _insert_again(self, conn, scope: str, key: str, fp: str, attempt: str) -> str:
+        await conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (scope, key, attempt, fingerprint, state, lease_until)"
+                " VALUES (%s, %s, %s, %s, 'pending', now() + %s::interval)"
+            ).format(self.table),
+            (scope, key, attempt, fp, self.lease),
+        )
+        return attempt
 
     async def complete(
-        self, credential: str, key: str, status: int, headers: dict[str, str], body: bytes
+        self,
+        scope: str,
+        key: str,
+        attempt: str,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
     ) -> None:
         async with self.pool.connection() as conn:
             await conn.execute(
-                "UPDATE api.idempotency_keys SET state = 'done', status = %s, headers = %s, "
-                "body = %s WHERE credential = %s AND key = %s",
-                (status, Jsonb(headers), body, credential, key),
+                sql.SQL(
+                    "UPDATE {} SET state = 'done', status = %s, headers = %s, body = %s"
+                    " WHERE scope = %s AND key = %s AND attempt = %s"
+                ).format(self.table),
+                (status, Jsonb(headers), body, scope, key, attempt),
             )
 
-    async def release(self, credential: str, key: str) -> None:
+    async def release(self, scope: str, key: str, attempt: str) -> int | None:
+        """Free the key of an attempt that wrote nothing; if it did commit, its position."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                sql.SQL(
+                    "DELETE FROM {} WHERE scope = %s AND key = %s AND attempt = %s"
+                    " AND state = 'pending'"
+                ).format(self.table),
+                (scope, key, attempt),
+            )
+            if cur.rowcount:
+                return None
+            cur = await conn.execute(
+                sql.SQL(
+                    "SELECT position FROM {} WHERE scope = %s AND key = %s AND attempt = %s"
+                    " AND state <> 'pending'"
+                ).format(self.table),
+                (scope, key, attempt),
+            )
+            row = await cur.fetchone()
+        return _values(row)[0] if row else None
+
+    async def end_lease(self, scope: str, key: str, attempt: str) -> None:
+        """The attempt's outcome is unknown to it: a retry may find out (and take over)."""
         async with self.pool.connection() as conn:
             await conn.execute(
-                "DELETE FROM api.idempotency_keys WHERE credential = %s AND key = %s",
-                (credential, key),
+                sql.SQL(
+                    "UPDATE {} SET lease_until = now()"
+                    " WHERE scope = %s AND key = %s AND attempt = %s"
+                ).format(self.table),
+                (scope, key, attempt),
             )
+
+
+def _values(row):  # dict rows (the API's pool) or tuples
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)

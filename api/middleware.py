@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -11,9 +12,13 @@ from typing import Any
 from api.idempotency import (
     REPLAYED_HEADERS,
     IdempotencyStore,
+    Stored,
     credential_of,
     fingerprint,
 )
+from api.outcome import OUTCOME_HEADER, committed_reply
+
+logger = logging.getLogger("signalyard.api")
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -149,48 +154,25 @@ class BodyAndIdempotencyMiddleware:
         self, scope: Scope, receive: Receive, send: Send, key: str, body: bytes
     ) -> None:
         assert self.store is not None
-        credential = credential_of(_header(scope, b"authorization"))
+        owner = credential_of(_header(scope, b"authorization"))
         fp = fingerprint(scope["method"], scope["path"], body)
-        stored = await self.store.begin(credential, key, fp)
-        if stored is not None:
-            if stored.fingerprint != fp:
-                return await _send_problem(
-                    send,
-                    scope,
-                    422,
-                    "Idempotency key reused",
-                    "this Idempotency-Key was used with a different request body or path",
-                )
-            if stored.state != "done":
-                return await _send_problem(
-                    send,
-                    scope,
-                    409,
-                    "Request in progress",
-                    "a request with this Idempotency-Key is still being processed",
-                    [(b"retry-after", b"1")],
-                )
-            headers = [(k.encode(), v.encode()) for k, v in stored.headers.items()]
-            headers += [
-                (b"content-length", str(len(stored.body)).encode()),
-                (b"idempotent-replayed", b"true"),
-            ]
-            await send({"type": "http.response.start", "status": stored.status, "headers": headers})
-            await send({"type": "http.response.body", "body": stored.body})
-            return
+        reservation = await self.store.begin(owner, key, fp)
+        if isinstance(reservation, Stored):
+            return await _answer_stored(send, scope, reservation, fp)
+        attempt = reservation.attempt
+        # The command's write commits only while this attempt is the key's current one.
+        scope.setdefault("state", {})["fence"] = (owner, key, attempt)
         # The response is held back until its outcome is stored: a client that sends the
         # same key again as soon as it has the answer must get the replay, not a 409.
-        captured: dict[str, Any] = {"status": 500, "headers": {}, "body": []}
+        captured: dict[str, Any] = {"status": 500, "headers": {}, "body": [], "unknown": False}
         messages: list[Message] = []
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
-                captured["headers"] = {
-                    k.decode().lower(): v.decode()
-                    for k, v in message.get("headers", [])
-                    if k.decode().lower() in REPLAYED_HEADERS
-                }
+                headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
+                captured["unknown"] = headers.get(OUTCOME_HEADER) == "unknown"
+                captured["headers"] = {k: v for k, v in headers.items() if k in REPLAYED_HEADERS}
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
             messages.append(message)
@@ -198,13 +180,66 @@ class BodyAndIdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            await self.store.release(credential, key)
+            await self._after_failure(owner, key, attempt, None)
             raise
-        if captured["status"] >= 500:
-            await self.store.release(credential, key)  # a failure may be retried
+        status = captured["status"]
+        if captured["unknown"]:
+            await self._after_failure(owner, key, attempt, None, unknown=True)
+        elif status >= 500:
+            committed = await self._after_failure(owner, key, attempt, status)
+            if committed is not None:  # it wrote after all: say so, and keep saying it
+                status, headers, reply = committed_reply(committed)
+                await self.store.complete(owner, key, attempt, status, headers, reply)
+                return await _send_reply(send, status, headers, reply)
         else:
             await self.store.complete(
-                credential, key, captured["status"], captured["headers"], b"".join(captured["body"])
+                owner, key, attempt, status, captured["headers"], b"".join(captured["body"])
             )
         for message in messages:
             await send(message)
+
+    async def _after_failure(
+        self, owner: str, key: str, attempt: str, status: int | None, *, unknown: bool = False
+    ) -> int | None:
+        """Free the key if the attempt wrote nothing; the position if it committed."""
+        assert self.store is not None
+        try:
+            if unknown:
+                await self.store.end_lease(owner, key, attempt)
+                return None
+            return await self.store.release(owner, key, attempt)
+        except Exception:  # noqa: BLE001 - the database is away: the lease runs out
+            logger.warning("idempotency key %r left to its lease (database unavailable)", key)
+            return None
+
+
+async def _send_reply(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _answer_stored(send: Send, scope: Scope, stored: Stored, fp: str) -> None:
+    if stored.fingerprint != fp:
+        return await _send_problem(
+            send,
+            scope,
+            422,
+            "Idempotency key reused",
+            "this Idempotency-Key was used with a different request body or path",
+        )
+    if stored.state == "done":
+        headers = {**stored.headers, "idempotent-replayed": "true"}
+        return await _send_reply(send, stored.status or 200, headers, stored.body)
+    if stored.state == "committed" and stored.lease_expired:
+        status, headers, body = committed_reply(stored.position)
+        return await _send_reply(send, status, {**headers, "idempotent-replayed": "true"}, body)
+    return await _send_problem(
+        send,
+        scope,
+        409,
+        "Request in progress",
+        "a request with this Idempotency-Key is still being processed",
+        [(b"retry-after", str(stored.retry_after).encode())],
+    )

@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.outcome import OUTCOME_HEADER, committed_reply
 from domain.core import errors
 from projections.paging import BadPageToken
 from projections.viewer import NotVisible
@@ -26,6 +27,7 @@ _STATUS = {
     errors.TooLarge: (413, "Payload too large"),
     errors.StaleVersion: (412, "Precondition failed"),
     errors.VersionRequired: (428, "Precondition required"),
+    errors.Superseded: (409, "Conflict"),
 }
 
 
@@ -122,24 +124,53 @@ def install(app: FastAPI) -> None:
             request, exc.status_code, str(exc.detail), None, getattr(exc, "headers", None)
         )
 
+    @app.exception_handler(errors.OutcomeUnknown)
+    async def outcome_unknown(request: Request, exc: errors.OutcomeUnknown) -> JSONResponse:
+        log.error("outcome unknown: %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            request,
+            503,
+            "Outcome unknown",
+            "the write reached the database and its answer was lost: it may have committed."
+            " Retry with the same Idempotency-Key to learn the outcome; without one, read"
+            " before writing again",
+            {"Retry-After": "1", OUTCOME_HEADER: "unknown"},
+            written=[{"guid": guid, "version": version} for guid, version in exc.keys],
+        )
+
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(request, 500, "Internal server error", "see the server log")
+        return _committed_or(
+            request, problem(request, 500, "Internal server error", "see the server log")
+        )
 
 
 def install_unavailable(app: FastAPI, *exception_types: type[Exception]) -> None:
     """Lock timeouts and lost connections are transient: 503 with Retry-After."""
 
-    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+    async def unavailable(request: Request, exc: Exception) -> Response:
         log.warning("unavailable: %s %s: %s", request.method, request.url.path, exc)
-        return problem(
+        return _committed_or(
             request,
-            503,
-            "Service unavailable",
-            "the store is busy; retry shortly",
-            {"Retry-After": "1"},
+            problem(
+                request,
+                503,
+                "Service unavailable",
+                "the store is busy; retry shortly",
+                {"Retry-After": "1"},
+            ),
         )
 
     for exc_type in exception_types:
         app.add_exception_handler(exc_type, unavailable)
+
+
+def _committed_or(request: Request, failure: Response) -> Response:
+    """A request that committed a write is never answered as a failure: it gets what
+    committed (the response it would have had could not be made)."""
+    committed = request.scope.get("state", {}).get("committed")
+    if not committed:
+        return failure
+    status, headers, body = committed_reply(max(committed))
+    return Response(body, status_code=status, headers=headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from api.idempotency import IdempotencyStore
@@ -24,5 +25,9 @@ class Services:
     idempotency: IdempotencyStore
     projection_names: tuple[str, ...]
     catalog: CatalogService
+    # The write side's table of each API token's last written position.
+    session_positions: sql.Composable
+    # The event store's table (its notification ids are the log's positions).
+    event_log: sql.Composable
     max_body_bytes: int = 1_048_576
     read_your_writes_timeout: float = 5.0

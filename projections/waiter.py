@@ -78,6 +78,10 @@ class ProgressWaiter:
         finally:
             self._waiting.pop(id(future), None)
 
+    def reached(self, names: tuple[str, ...] | list[str], min_position: int) -> bool:
+        """Whether every named read model has applied the log up to this position."""
+        return self._reached(tuple(names), min_position)
+
     def _reached(self, names: tuple[str, ...], min_position: int) -> bool:
         return all(self._positions.get(name, 0) >= min_position for name in names)
 

@@ -76,7 +76,6 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 
 def prepare(settings: Settings) -> str | None:
     """Create every table (idempotent) and the bootstrap admin; return a new admin token."""
-    from api.idempotency import DDL as IDEMPOTENCY_DDL
     from projections.operations import ensure_schema
 
     url = database_url(settings)
@@ -86,8 +85,6 @@ def prepare(settings: Settings) -> str | None:
                 psycopg.sql.Identifier(settings.event_schema)
             )
         )
-        for statement in IDEMPOTENCY_DDL:
-            conn.execute(statement)
     store = build_store(settings, url, create_tables=True)
     try:
         ensure_schema(url, read_models())
@@ -106,6 +103,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.idempotency import IdempotencyStore
     from api.services import Services
     from projections.waiter import ProgressWaiter
+    from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
     from workers.blobstore import FileBlobStore
 
     url = database_url(settings)
@@ -123,7 +121,13 @@ def build_api(settings: Settings):  # -> FastAPI
         tenancy=TenancyService(store),
         read_pool=read_pool,
         waiter=ProgressWaiter(url),
-        idempotency=IdempotencyStore(read_pool),
+        idempotency=IdempotencyStore(
+            read_pool,
+            psycopg.sql.Identifier(settings.event_schema, OUTCOMES_TABLE),
+            settings.idempotency_lease_seconds,
+        ),
+        session_positions=psycopg.sql.Identifier(settings.event_schema, SESSIONS_TABLE),
+        event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),
         projection_names=tuple(p.name for p in read_models()),
         catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
         max_body_bytes=settings.max_body_bytes,

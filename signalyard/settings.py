@@ -61,6 +61,9 @@ class Settings:
     api_workers: int = 2
     # While events keep coming, a read model starts a batch at most this often.
     projection_batch_interval_ms: int = 50
+    # How long an Idempotency-Key stays with a request that has not answered (one that
+    # died, or lost its database answer) before a retry with the key takes over.
+    idempotency_lease_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -83,6 +86,7 @@ class Settings:
             projection_batch_interval_ms=_at_least(
                 env, "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", 50, 0
             ),
+            idempotency_lease_seconds=_at_least(env, "SIGNALYARD_IDEMPOTENCY_LEASE", 30, 1),
         )
 
     @property

@@ -241,7 +241,8 @@ def test_positions_grow_with_every_write(admin):
 
 @pytest.fixture(scope="module")
 def impatient_stack(module_db_url):
-    running = start_stack(module_db_url, read_your_writes_timeout_seconds=0.5)
+    """Read models that never move (no runners) and a short read-your-writes timeout."""
+    running = start_stack(module_db_url, projections=False, read_your_writes_timeout_seconds=0.5)
     try:
         yield running
     finally:
@@ -251,15 +252,32 @@ def impatient_stack(module_db_url):
 def test_a_position_not_reached_in_time_is_503_with_retry_after(impatient_stack):
     with impatient_stack.admin() as client:
         write = client.post("/v1/orgs", json={"name": unique("Soon")})
-        assert client.get("/v1/orgs", params=read_after(write)).status_code == 200
-        far = int(write.headers["X-Signalyard-Position"]) + 1_000_000
         started = time.monotonic()
-        response = client.get("/v1/orgs", params={"min_position": far})
+        response = client.get("/v1/orgs", params=read_after(write))
         waited = time.monotonic() - started
     problem = assert_problem(response, 503)
     assert response.headers["Retry-After"] == "1"
-    assert str(far) in problem["detail"]
+    assert write.headers["X-Signalyard-Position"] in problem["detail"]
     assert 0.4 <= waited < 5
+
+
+def test_a_position_beyond_the_head_of_the_log_is_422_at_once(admin):
+    write = admin.post("/v1/orgs", json={"name": unique("Far")})
+    far = int(write.headers["X-Signalyard-Position"]) + 1_000_000
+    started = time.monotonic()
+    response = admin.get("/v1/orgs", params={"min_position": far})
+    assert time.monotonic() - started < 0.4  # no wait, no connection held for it
+    assert_problem(response, 422, "min_position")
+
+
+def test_an_eventual_read_does_not_wait_for_the_callers_own_writes(impatient_stack):
+    with impatient_stack.admin() as client:
+        client.post("/v1/orgs", json={"name": unique("Later")})
+        started = time.monotonic()
+        response = client.get("/v1/orgs", params={"consistency": "eventual"})
+        assert time.monotonic() - started < 0.4
+        assert response.status_code == 200
+        assert client.get("/v1/orgs").status_code == 503  # the default waits for it
 
 
 # -- request and causation ids ----------------------------------------------------------
