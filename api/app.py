@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import FastAPI
 
 from api import problems
+from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.routes import (
     config_queries,
@@ -50,6 +53,7 @@ def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] =
         max_body_bytes=services.max_body_bytes,
         upload_paths=skills.UPLOAD_PATHS,
         max_upload_bytes=2 * services.catalog.max_bundle_bytes + UPLOAD_OVERHEAD,
+        authenticate=functools.partial(caller_of, services),
     )
     app.add_middleware(RequestIdMiddleware)
     return app

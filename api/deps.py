@@ -58,10 +58,8 @@ async def get_context(
     command's own first read checks it again (domain Credential); an unknown one is read
     here."""
     services: Services = request.app.state.services
-    secret = _bearer_secret(authorization)
-    principal = services.identity.cached_principal(secret)
-    if principal is None:
-        principal = await run_in_threadpool(services.identity.authenticate, secret)
+    state = request.scope["state"]
+    principal = state.get("principal") or await caller_of(services, authorization)
     state = request.scope["state"]
     ctx = principal.context(state["request_id"], x_causation_id, state.get("fence"))
     state["committed"] = ctx.committed  # what it wrote, should its response fail after
@@ -69,6 +67,15 @@ async def get_context(
 
 
 ContextDep = Annotated[CommandContext, Depends(get_context)]
+
+
+async def caller_of(services: Services, authorization: str | None) -> Principal:
+    """The caller of a command, known without I/O when its token is cached."""
+    secret = _bearer_secret(authorization)
+    principal = services.identity.cached_principal(secret)
+    if principal is None:
+        principal = await run_in_threadpool(services.identity.authenticate, secret)
+    return principal
 
 
 async def get_viewer(principal: PrincipalDep) -> Viewer:

@@ -23,6 +23,8 @@ from psycopg_pool import AsyncConnectionPool
 
 REPLAYED_HEADERS = ("content-type", "location", "etag", "x-signalyard-position")
 DEFAULT_LEASE_SECONDS = 30.0
+DEFAULT_TTL_SECONDS = 24 * 3600.0
+SWEEP_EVERY = 1000  # reservations between two sweeps of expired keys
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ class Reserved:
     attempt: str
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    request = method.encode() + b" " + path.encode() + b"?" + query + b"\n" + body
+    return hashlib.sha256(request).hexdigest()
 
 
 def credential_of(authorization: str | None) -> str:
@@ -57,15 +60,28 @@ class IdempotencyStore:
         pool: AsyncConnectionPool,
         table: sql.Composable,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
     ) -> None:
         self.pool = pool
         self.table = table
         self.lease = f"{float(lease_seconds)} seconds"
+        self.ttl = f"{float(ttl_seconds)} seconds"
+        self._begun = 0
 
     async def begin(self, scope: str, key: str, fp: str) -> Reserved | Stored:
         """Reserve the key for a new attempt, or say what is stored under it."""
         attempt = str(uuid.uuid4())
+        self._begun += 1
         async with self.pool.connection() as conn, conn.transaction():
+            # An expired key is forgotten (unless its request may still be running).
+            await conn.execute(
+                sql.SQL(
+                    "DELETE FROM {} WHERE created_at < now() - %s::interval"
+                    " AND (state <> 'pending' OR lease_until < now())"
+                    + ("" if self._begun % SWEEP_EVERY == 0 else " AND scope = %s AND key = %s")
+                ).format(self.table),
+                (self.ttl,) if self._begun % SWEEP_EVERY == 0 else (self.ttl, scope, key),
+            )
             cur = await conn.execute(
                 sql.SQL(
                     "INSERT INTO {} (scope, key, attempt, fingerprint, state, lease_until)"

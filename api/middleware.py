@@ -16,7 +16,8 @@ from api.idempotency import (
     credential_of,
     fingerprint,
 )
-from api.outcome import OUTCOME_HEADER, committed_reply
+from api.outcome import OUTCOME_HEADER, SECRET_SHOWN_ONCE, committed_reply, secret_shown_once
+from domain.core.errors import Unauthenticated
 
 logger = logging.getLogger("signalyard.api")
 
@@ -25,6 +26,8 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# The Authorization header -> the caller (raises Unauthenticated).
+Authenticate = Callable[[str | None], Awaitable[Any]]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -108,8 +111,11 @@ class BodyAndIdempotencyMiddleware:
         max_body_bytes: int,
         upload_paths: re.Pattern[str] | None = None,
         max_upload_bytes: int = 0,
+        authenticate: Authenticate | None = None,
     ):
         self.app, self.store, self.limit = app, store, max_body_bytes
+        # Who is calling, known before a byte of the body is read or anything is replayed.
+        self.authenticate = authenticate
         # Paths that take bundle uploads get their own, larger limit.
         self.upload_paths, self.upload_limit = upload_paths, max_upload_bytes
 
@@ -121,6 +127,20 @@ class BodyAndIdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        principal = None
+        if self.authenticate is not None:
+            try:
+                principal = await self.authenticate(_header(scope, b"authorization"))
+            except Unauthenticated as exc:
+                return await _send_problem(
+                    send,
+                    scope,
+                    401,
+                    "Unauthorized",
+                    exc.message,
+                    [(b"www-authenticate", b"Bearer")],
+                )
+            scope.setdefault("state", {})["principal"] = principal
         limit = self._limit_for(scope["path"])
         length = _header(scope, b"content-length")
         if length and length.isdigit() and int(length) > limit:
@@ -148,14 +168,23 @@ class BodyAndIdempotencyMiddleware:
             return await _send_problem(
                 send, scope, 400, "Bad request", "Idempotency-Key must be 1-255 characters"
             )
-        await self._idempotent(scope, replay_receive, send, key, body)
+        owner = str(principal.token_id) if principal is not None else None
+        await self._idempotent(scope, replay_receive, send, key, body, owner)
 
     async def _idempotent(
-        self, scope: Scope, receive: Receive, send: Send, key: str, body: bytes
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: str,
+        body: bytes,
+        owner: str | None,
     ) -> None:
         assert self.store is not None
-        owner = credential_of(_header(scope, b"authorization"))
-        fp = fingerprint(scope["method"], scope["path"], body)
+        # Keys belong to the caller's token (its id: never the raw header, whose spelling
+        # varies); without an authenticator, to a hash of the credential.
+        owner = owner or credential_of(_header(scope, b"authorization"))
+        fp = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
         reservation = await self.store.begin(owner, key, fp)
         if isinstance(reservation, Stored):
             return await _answer_stored(send, scope, reservation, fp)
@@ -191,6 +220,11 @@ class BodyAndIdempotencyMiddleware:
                 status, headers, reply = committed_reply(committed)
                 await self.store.complete(owner, key, attempt, status, headers, reply)
                 return await _send_reply(send, status, headers, reply)
+        elif scope["state"].get(SECRET_SHOWN_ONCE):
+            # The response carries a secret: it is shown once and never kept, so a replay
+            # says what happened instead of showing it again.
+            status_, headers_, reply = secret_shown_once(scope.get("path", ""))
+            await self.store.complete(owner, key, attempt, status_, headers_, reply)
         else:
             await self.store.complete(
                 owner, key, attempt, status, captured["headers"], b"".join(captured["body"])

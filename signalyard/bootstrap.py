@@ -125,6 +125,7 @@ def build_api(settings: Settings):  # -> FastAPI
             read_pool,
             psycopg.sql.Identifier(settings.event_schema, OUTCOMES_TABLE),
             settings.idempotency_lease_seconds,
+            settings.idempotency_ttl_hours * 3600,
         ),
         session_positions=psycopg.sql.Identifier(settings.event_schema, SESSIONS_TABLE),
         event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),

@@ -64,6 +64,8 @@ class Settings:
     # How long an Idempotency-Key stays with a request that has not answered (one that
     # died, or lost its database answer) before a retry with the key takes over.
     idempotency_lease_seconds: int = 30
+    # How long a used Idempotency-Key is remembered (then the same key is a new request).
+    idempotency_ttl_hours: int = 24
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -87,6 +89,7 @@ class Settings:
                 env, "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", 50, 0
             ),
             idempotency_lease_seconds=_at_least(env, "SIGNALYARD_IDEMPOTENCY_LEASE", 30, 1),
+            idempotency_ttl_hours=_at_least(env, "SIGNALYARD_IDEMPOTENCY_TTL_HOURS", 24, 1),
         )
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import (
@@ -16,6 +16,7 @@ from api.deps import (
     ServicesDep,
     ViewerDep,
 )
+from api.outcome import SECRET_SHOWN_ONCE
 from api.problems import ApiProblem
 from api.views import aggregate_row, found, history_entries, written
 from domain.identity.token import ApiToken
@@ -49,8 +50,11 @@ def register_user(body: wire.UserCreate, ctx: ContextDep, services: ServicesDep)
 
 
 @router.post("/users/{user}/tokens", status_code=201, response_model=wire.IssuedToken)
-def issue_token(user: str, body: wire.TokenCreate, ctx: ContextDep, services: ServicesDep):
+def issue_token(
+    user: str, body: wire.TokenCreate, ctx: ContextDep, services: ServicesDep, request: Request
+):
     """Issue an API token; the secret is in this response only."""
+    request.scope["state"][SECRET_SHOWN_ONCE] = True  # never kept for an Idempotency-Key
     if body.expires_at is not None and body.expires_in_days is not None:
         raise ApiProblem(
             422,

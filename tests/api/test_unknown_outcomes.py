@@ -154,14 +154,15 @@ def test_a_key_left_pending_by_a_request_that_wrote_nothing_is_taken_over(own_st
 
 
 def _reserve_as_a_dead_request(stack: Stack, key: str, path: str, body: bytes) -> None:
-    from api.idempotency import credential_of, fingerprint
+    from api.idempotency import fingerprint
+    from domain.identity.token import token_id_for
 
     with psycopg.connect(stack.settings.database_url, autocommit=True) as conn:
         conn.execute(
             f"INSERT INTO {stack.settings.event_schema}.command_outcomes"
             " (scope, key, attempt, fingerprint, state, lease_until)"
             " VALUES (%s, %s, gen_random_uuid(), %s, 'pending', now() + interval '1 second')",
-            (credential_of(f"Bearer {stack.admin_token}"), key, fingerprint("POST", path, body)),
+            (str(token_id_for(stack.admin_token)), key, fingerprint("POST", path, b"", body)),
         )
 
 
