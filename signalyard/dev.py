@@ -56,8 +56,10 @@ def run_dev(settings: Settings) -> int:
 
 def child_env(settings: Settings) -> dict[str, str]:
     assert settings.database_url is not None
+    # The bootstrap token was used by this process (prepare): children never see it.
+    inherited = {k: v for k, v in os.environ.items() if k != "SIGNALYARD_BOOTSTRAP_TOKEN"}
     return {
-        **os.environ,
+        **inherited,
         "DATABASE_URL": settings.database_url,
         "SIGNALYARD_HOST": settings.host,
         "SIGNALYARD_PORT": str(settings.port),

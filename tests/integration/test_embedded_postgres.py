@@ -32,7 +32,7 @@ def test_data_survives_a_restart_and_stop_is_idempotent(service_dir: Path) -> No
     server = EmbeddedPostgres(service_dir)
     url = server.start()
     assert url == server.url
-    assert url.startswith("postgresql://postgres@127.0.0.1:") and url.endswith("/signalyard")
+    assert url.startswith("postgresql://postgres:") and url.endswith("/signalyard")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
         conn.execute("INSERT INTO notes VALUES (1, 'kept')")
@@ -120,3 +120,44 @@ def test_resolve_database_url(service_dir: Path) -> None:
         assert resolve_database_url(Settings(data_dir=service_dir)) == server.url
     with pytest.raises(EmbeddedPostgresError, match="DATABASE_URL"):
         resolve_database_url(Settings(data_dir=service_dir))
+
+
+def _without_password(url: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info.pop("password")
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+def test_the_server_asks_every_client_for_a_password_only_the_owner_can_read(
+    service_dir: Path,
+) -> None:
+    server = EmbeddedPostgres(service_dir)
+    url = server.start()
+    try:
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(_without_password(url), connect_timeout=5).close()
+        psycopg.connect(url, connect_timeout=5).close()
+        for secret_file in (server.password_path, server.state_path):
+            assert secret_file.stat().st_mode & 0o077 == 0, secret_file
+        assert server.password_path.read_text().strip() in url
+    finally:
+        server.stop()
+
+
+def test_a_data_dir_made_when_the_server_trusted_everyone_is_secured_on_start(
+    service_dir: Path,
+) -> None:
+    server = EmbeddedPostgres(service_dir)
+    server.start()
+    server.stop()
+    hba = server.pgdata / "pg_hba.conf"
+    hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))
+    server.password_path.unlink()  # as before passwords existed
+    again = EmbeddedPostgres(service_dir)
+    url = again.start()
+    try:
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(_without_password(url), connect_timeout=5).close()
+        psycopg.connect(url, connect_timeout=5).close()
+    finally:
+        again.stop()
