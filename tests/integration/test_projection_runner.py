@@ -40,6 +40,8 @@ class Counters(Application):
 class CounterRows(HandlesEachEvent):
     """Handles only Incremented (Created is ignored, as unknown events must be)."""
 
+    orders_by_entity = False  # a row per increment: a later one need not wait for another
+
     def __init__(self, name: str = NAME, poison_amount: int | None = None) -> None:
         self.name = name
         self.poison_amount = poison_amount
