@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from eventsourcing.persistence import Notification
+from psycopg.pq import TransactionStatus
 
 from projections.base import Projection, orders_by_entity, write_tracking
 from projections.log import EventLog, LogBatch, Undecodable
@@ -34,6 +35,10 @@ class Failure:
     retryable: bool  # a decode failure is not: the same bytes fail the same way
 
 
+class SwallowedDatabaseError(Exception):
+    """A handler caught a database error and carried on: the transaction is aborted."""
+
+
 def apply_once(
     conn: psycopg.Connection,
     cur: psycopg.Cursor,
@@ -43,23 +48,22 @@ def apply_once(
 ) -> Failure | None:
     """Apply inside the caller's transaction, pipelined under one savepoint (a round trip
     per batch, not several per event); on any error roll back to it and say why."""
-    # Savepoints by hand (not conn.transaction()): a handler that swallowed a database
-    # error leaves the transaction aborted, and only ROLLBACK TO recovers from that.
-    cur.execute("SAVEPOINT apply_batch")
     try:
-        with conn.pipeline():
-            projection.apply(cur, schema, batch)
-        cur.execute("RELEASE SAVEPOINT apply_batch")
+        # psycopg's own savepoint: rolling back to it also forgets the statements it
+        # prepared in the failed pipeline (a ROLLBACK TO sent by hand does not, and the
+        # next event then fails on a prepared statement that does not exist).
+        with conn.transaction():
+            with conn.pipeline():
+                projection.apply(cur, schema, batch)
+            if conn.info.transaction_status == TransactionStatus.INERROR:
+                raise SwallowedDatabaseError("a database error was caught and ignored")
         return None
     except Undecodable as exc:
-        failure = Failure(str(exc), retryable=False)
+        return Failure(str(exc), retryable=False)
     except Exception:
         if conn.broken or conn.closed:
             raise
-        failure = Failure(traceback.format_exc()[-MAX_ERROR_CHARS:], retryable=True)
-    cur.execute("ROLLBACK TO SAVEPOINT apply_batch")
-    cur.execute("RELEASE SAVEPOINT apply_batch")
-    return failure
+        return Failure(traceback.format_exc()[-MAX_ERROR_CHARS:], retryable=True)
 
 
 def try_apply(
