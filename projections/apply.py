@@ -4,7 +4,9 @@ failure event by event, with retries and dead letters.
 Shared by the live runner, the rebuild and the re-drive, so all three treat a poison event
 the same way: roll back the batch, apply its events one at a time (a batch of one, through
 the same code), try the failing one again, then quarantine it and move on; the events of
-its entity that follow are parked behind it (see projections.quarantine).
+its entity that follow are parked behind it (see projections.quarantine). A transient
+database error is not poison: it is raised, for the caller to roll the whole batch back
+and retry it (see projections.transient).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from projections.quarantine import (
     read_tracking_and_blocked,
     record_dead_letter,
 )
+from projections.transient import TransientDatabaseError, describe_error, is_transient
 
 MAX_ERROR_CHARS = 8000
 
@@ -60,9 +63,9 @@ def apply_once(
         return None
     except Undecodable as exc:
         return Failure(str(exc), retryable=False)
-    except Exception:
-        if conn.broken or conn.closed:
-            raise
+    except Exception as exc:
+        if is_transient(exc, conn):
+            raise TransientDatabaseError(describe_error(exc)) from exc
         return Failure(traceback.format_exc()[-MAX_ERROR_CHARS:], retryable=True)
 
 

@@ -8,6 +8,8 @@ old model until the commit and the complete new one after it, never anything in 
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 
 import psycopg
@@ -33,9 +35,13 @@ from projections.rebuild_letters import (
     adopt_dead_letters,
 )
 from projections.runner import connect
+from projections.transient import backoff, is_transient
 
 # Events per transaction while the shadow schema is built.
 BATCH_SIZE = 2000
+TRANSIENT_RETRIES = 8  # a batch's retries after transient errors, about 10 s in all
+
+logger = logging.getLogger(__name__)
 
 
 class RebuildInProgress(RuntimeError):
@@ -70,9 +76,20 @@ def build_from_log(
     """Apply the log after the schema's position in committed batches, to its head (or
     until at least `until` notifications were read)."""
     built = Built()
+    failures = 0
     while until is None or built.count < until:
-        with conn.transaction():
-            batch = apply_batch(conn, projection, schema, log, batch_size, max_attempts)
+        try:
+            with conn.transaction():
+                batch = apply_batch(conn, projection, schema, log, batch_size, max_attempts)
+        except Exception as exc:
+            # Without its session the rebuild has lost its lock: only a sound one retries.
+            if conn.broken or not is_transient(exc) or failures >= TRANSIENT_RETRIES:
+                raise
+            failures += 1
+            logger.warning("rebuild of %s: %s; retry %d", projection.name, exc, failures)
+            time.sleep(backoff(failures))
+            continue
+        failures = 0
         built.count += batch.count
         built.position = batch.position
         built.quarantined += batch.quarantined

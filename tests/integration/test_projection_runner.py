@@ -134,8 +134,8 @@ def sessions(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_stat_activity"
-            " WHERE application_name = %s AND datname = current_database()",
-            (f"signalyard-projection-{NAME}",),
+            " WHERE application_name LIKE %s AND datname = current_database()",
+            (f"signalyard-projection-{NAME}-%",),
         ).fetchone()[0]
 
 
