@@ -9,7 +9,7 @@ from pathlib import Path
 
 from signalyard.settings import Settings
 
-STATUS_COLUMNS = ["name", "position", "head", "lag", "active", "quarantined"]
+STATUS_COLUMNS = ["name", "position", "head", "lag", "active", "quarantined", "parked", "health"]
 
 
 def build_parser() -> argparse.ArgumentParser:

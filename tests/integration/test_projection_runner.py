@@ -286,6 +286,8 @@ def test_status_reports_position_head_lag_and_leadership(fresh_db_url, app, log)
         "lag": head,
         "active": False,
         "quarantined": 0,
+        "parked": 0,
+        "health": "UNHEALTHY: not running",
     }
     runner = ProjectionRunner(fresh_db_url, projection, log, batch_size=4)
     assert runner.process_batch() == 4
@@ -295,6 +297,7 @@ def test_status_reports_position_head_lag_and_leadership(fresh_db_url, app, log)
     runner.close()
     (after,) = status(fresh_db_url, [projection], log)
     assert (after["position"], after["lag"], after["active"]) == (head, 0, False)
+    assert after["health"] == "ok"  # no runner, but nothing to do
 
 
 def test_progress_waiter_wakes_on_progress_and_times_out(fresh_db_url, app, log):
