@@ -14,10 +14,11 @@ from domain.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.base import live_schema
 from projections.log import EventLog, LogBatch
-from projections.operations import list_dead_letters, rebuild, redrive, skip
+from projections.operations import ensure_schema, list_dead_letters, rebuild, redrive, skip
 from projections.runner import ProjectionRunner
 from projections.tenancy.projector import TenancyProjection
 from signalyard.bootstrap import event_store_env
+from signalyard.cli import main
 from signalyard.settings import Settings
 
 
@@ -125,13 +126,9 @@ def test_an_older_event_applied_again_never_moves_a_row_backwards(fresh_db_url, 
     assert organization(fresh_db_url) == {"name": "Acme Three", "description": "", "version": 3}
 
 
-def test_dead_letters_of_an_aborted_rebuild_are_never_redriven_into_the_live_model(
-    fresh_db_url, world
-):
+def aborted_rebuild_letter(url: str, world) -> dict:
+    """A rebuild that quarantines an organization's update, then is interrupted."""
     tenancy, admin, log = world
-    live = TenancyWithPoison()
-    with ProjectionRunner(fresh_db_url, live, log) as runner:
-        runner.run_until(log.head(), timeout=5)
     update = tenancy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
     other = tenancy.create_organization(admin, "Other")
 
@@ -144,9 +141,19 @@ def test_dead_letters_of_an_aborted_rebuild_are_never_redriven_into_the_live_mod
     aborted = Interrupted()
     aborted.poison.add(update.position)
     with pytest.raises(KeyboardInterrupt):
-        rebuild(fresh_db_url, aborted, log, batch_size=1)
-    (letter,) = list_dead_letters(fresh_db_url, "tenancy")
+        rebuild(url, aborted, log, batch_size=1)
+    (letter,) = list_dead_letters(url, "tenancy")
     assert letter["position"] == update.position
+    return letter
+
+
+def test_dead_letters_of_an_aborted_rebuild_are_never_redriven_into_the_live_model(
+    fresh_db_url, world
+):
+    live, log = TenancyWithPoison(), world[2]
+    with ProjectionRunner(fresh_db_url, live, log) as runner:
+        runner.run_until(log.head(), timeout=5)
+    letter = aborted_rebuild_letter(fresh_db_url, world)
 
     with pytest.raises(ValueError, match="rebuild"):
         redrive(fresh_db_url, [live], log, letter["id"])
@@ -154,3 +161,16 @@ def test_dead_letters_of_an_aborted_rebuild_are_never_redriven_into_the_live_mod
     with ProjectionRunner(fresh_db_url, live, log) as runner:  # the live model is unaffected
         runner.run_until(log.head(), timeout=5)
     assert organization(fresh_db_url) == {"name": "Acme Two", "description": "", "version": 2}
+
+    rebuild(fresh_db_url, live, log)  # the next rebuild sets the leftover aside
+    assert list_dead_letters(fresh_db_url, "tenancy")[0]["status"] == "abandoned"
+
+
+def test_the_cli_refuses_such_a_redrive_and_says_why(fresh_db_url, world, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", fresh_db_url)
+    ensure_schema(fresh_db_url, [TenancyProjection()])
+    letter = aborted_rebuild_letter(fresh_db_url, world)
+    assert main(["projections", "redrive", str(letter["id"])]) == 1
+    assert "never went live" in capsys.readouterr().err
+    assert main(["projections", "redrive", "999"]) == 1
+    assert "no dead letter 999" in capsys.readouterr().err
