@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 import psycopg
+from psycopg.errors import PipelineAborted
 
 # 08: connection exception; 40: serialization failure, deadlock; 53: insufficient
 # resources; 57P0x: the server terminated the session or is shutting down.
@@ -33,7 +34,8 @@ def is_transient(exc: BaseException, conn: psycopg.Connection | None = None) -> 
     while cause is not None and seen < 8:  # a handler may have wrapped the database error
         if isinstance(cause, TransientDatabaseError):
             return True
-        if isinstance(cause, psycopg.Error):
+        # An earlier statement of the pipeline failed: that error, if any, decides.
+        if isinstance(cause, psycopg.Error) and not isinstance(cause, PipelineAborted):
             state = cause.sqlstate
             if state is None:  # no answer from the server at all: the connection failed
                 return isinstance(cause, psycopg.OperationalError)

@@ -156,3 +156,29 @@ def test_a_rebuild_retries_a_transient_error_instead_of_quarantining(fresh_db_ur
     assert projection.failures == 5
     assert list_dead_letters(fresh_db_url) == []
     assert len(rows(fresh_db_url)) == 3
+
+
+class SwallowingRows(CounterRows):
+    """A handler that catches a database error and carries on in an aborted transaction."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__()
+        self.position = position
+
+    def handle(self, cur: psycopg.Cursor, schema: str, event: object, position: int) -> None:
+        if position == self.position:
+            try:
+                cur.execute("SELECT 1 / 0")
+                cur.fetchone()
+            except psycopg.errors.DivisionByZero:
+                pass
+        super().handle(cur, schema, event, position)
+
+
+def test_a_handler_that_swallows_a_database_error_costs_only_its_event(fresh_db_url, app, log):
+    head = write(app, 1, 3)
+    with ProjectionRunner(fresh_db_url, SwallowingRows(head - 1), log) as runner:
+        runner.run_until(head, timeout=5)
+    (letter,) = list_dead_letters(fresh_db_url)
+    assert letter["position"] == head - 1
+    assert sorted(rows(fresh_db_url)) == [head - 2, head]
