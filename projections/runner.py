@@ -4,6 +4,9 @@ One connection per runner does everything: it holds the leader advisory lock (so
 dies with the session and a standby takes over), it LISTENs on the log's channel (psycopg
 keeps notifications that arrive during a batch in a backlog, so no wake-up is lost), and it
 runs the batch transactions that write the view rows and the tracking row together.
+A failed batch is rolled back and tried again after a capped, growing delay; the session
+(and with it the lock and the LISTEN) is given up and made again unless the error was a
+transient one on a sound session.
 """
 
 from __future__ import annotations
@@ -191,12 +194,7 @@ class ProjectionRunner:
             )
         else:
             logger.exception(
-                "projection %s: failed; retry %d in %.2f s",
-                self.name,
-                *(
-                    self._failures,
-                    delay,
-                ),
+                "projection %s: failed; retry %d in %.2f s", self.name, self._failures, delay
             )
         if self._leader:
             report_retrying(self._conn, self.name, describe_error(exc), self._failures)
