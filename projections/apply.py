@@ -3,7 +3,10 @@ failure event by event, with retries and dead letters.
 
 Shared by the live runner, the rebuild and the re-drive, so all three treat a poison event
 the same way: roll back the batch, apply its events one at a time (a batch of one, through
-the same code), try the failing one again, then quarantine it and move on.
+the same code), try the failing one again, then quarantine it and move on; the events of
+its entity that follow are parked behind it (see projections.quarantine). A transient
+database error is not poison: it is raised, for the caller to roll the whole batch back
+and retry it (see projections.transient).
 """
 
 from __future__ import annotations
@@ -13,10 +16,18 @@ from dataclasses import dataclass, field
 
 import psycopg
 from eventsourcing.persistence import Notification
-from psycopg import sql
+from psycopg.pq import TransactionStatus
 
-from projections.base import META_SCHEMA, Projection, read_tracking, write_tracking
-from projections.log import EventLog, LogBatch, Undecodable, describe
+from projections.base import Projection, orders_by_entity, write_tracking
+from projections.log import EventLog, LogBatch, Undecodable
+from projections.quarantine import (
+    Tracking,
+    entity_of,
+    park,
+    read_tracking_and_blocked,
+    record_dead_letter,
+)
+from projections.transient import TransientDatabaseError, describe_error, is_transient
 
 MAX_ERROR_CHARS = 8000
 
@@ -25,6 +36,10 @@ MAX_ERROR_CHARS = 8000
 class Failure:
     error: str
     retryable: bool  # a decode failure is not: the same bytes fail the same way
+
+
+class SwallowedDatabaseError(Exception):
+    """A handler caught a database error and carried on: the transaction is aborted."""
 
 
 def apply_once(
@@ -36,23 +51,22 @@ def apply_once(
 ) -> Failure | None:
     """Apply inside the caller's transaction, pipelined under one savepoint (a round trip
     per batch, not several per event); on any error roll back to it and say why."""
-    # Savepoints by hand (not conn.transaction()): a handler that swallowed a database
-    # error leaves the transaction aborted, and only ROLLBACK TO recovers from that.
-    cur.execute("SAVEPOINT apply_batch")
     try:
-        with conn.pipeline():
-            projection.apply(cur, schema, batch)
-        cur.execute("RELEASE SAVEPOINT apply_batch")
+        # psycopg's own savepoint: rolling back to it also forgets the statements it
+        # prepared in the failed pipeline (a ROLLBACK TO sent by hand does not, and the
+        # next event then fails on a prepared statement that does not exist).
+        with conn.transaction():
+            with conn.pipeline():
+                projection.apply(cur, schema, batch)
+            if conn.info.transaction_status == TransactionStatus.INERROR:
+                raise SwallowedDatabaseError("a database error was caught and ignored")
         return None
     except Undecodable as exc:
-        failure = Failure(str(exc), retryable=False)
-    except Exception:
-        if conn.broken or conn.closed:
-            raise
-        failure = Failure(traceback.format_exc()[-MAX_ERROR_CHARS:], retryable=True)
-    cur.execute("ROLLBACK TO SAVEPOINT apply_batch")
-    cur.execute("RELEASE SAVEPOINT apply_batch")
-    return failure
+        return Failure(str(exc), retryable=False)
+    except Exception as exc:
+        if is_transient(exc, conn):
+            raise TransientDatabaseError(describe_error(exc)) from exc
+        return Failure(traceback.format_exc()[-MAX_ERROR_CHARS:], retryable=True)
 
 
 def try_apply(
@@ -75,35 +89,6 @@ def try_apply(
     return max_attempts, failure.error
 
 
-def record_dead_letter(
-    cur: psycopg.Cursor, name: str, notification: Notification, error: str, attempts: int
-) -> None:
-    """Quarantine an event; a rebuild failing on it again updates the open row, and an
-    event an operator chose to skip stays skipped."""
-    originator_id, version, topic = describe(notification)
-    cur.execute(
-        sql.SQL(
-            "INSERT INTO {t} (projection, position, originator_id, originator_version,"
-            " topic, error, attempts)"
-            " SELECT %(name)s, %(pos)s, %(oid)s, %(ver)s, %(topic)s, %(error)s, %(attempts)s"
-            " WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE projection = %(name)s"
-            "  AND position = %(pos)s AND status = 'skipped')"
-            " ON CONFLICT (projection, position) WHERE status = 'quarantined'"
-            " DO UPDATE SET error = EXCLUDED.error,"
-            "  attempts = {t}.attempts + EXCLUDED.attempts"
-        ).format(t=sql.Identifier(META_SCHEMA, "dead_letters")),
-        {
-            "name": name,
-            "pos": notification.id,
-            "oid": originator_id,
-            "ver": version,
-            "topic": topic,
-            "error": error,
-            "attempts": attempts,
-        },
-    )
-
-
 @dataclass
 class Batch:
     count: int  # notifications read (handled, ignored or quarantined)
@@ -122,19 +107,52 @@ def apply_batch(
     """Apply the next batch after the schema's tracking position and advance it, inside the
     caller's transaction."""
     with conn.cursor() as cur:
-        batch = Batch(0, read_tracking(cur, schema))
+        tracking = read_tracking_and_blocked(cur, schema, projection.name)
+        batch = Batch(0, tracking.position)
         notifications = log.read(batch.position, batch_size)
         if not notifications:
             return batch
-        if apply_once(conn, cur, projection, schema, LogBatch(notifications, log)) is not None:
-            for notification in notifications:
-                one = LogBatch([notification], log)
-                attempts, error = try_apply(conn, cur, projection, schema, one, max_attempts)
-                if error is not None:
-                    record_dead_letter(cur, projection.name, notification, error, attempts)
-                    batch.quarantined.append(notification.id)
+        blocked = tracking.blocked if orders_by_entity(projection) else {}
+        ready = [n for n in notifications if entity_of(n) not in blocked]
+        for notification in notifications:
+            if (behind := blocked.get(entity_of(notification))) is not None:
+                park(cur, projection.name, tracking.generation, notification, behind)
+                batch.quarantined.append(notification.id)
+        if ready and apply_once(conn, cur, projection, schema, LogBatch(ready, log)) is not None:
+            _apply_one_by_one(conn, cur, projection, schema, log, ready, max_attempts, tracking)
+            batch.quarantined += [n.id for n in ready if n.id in tracking.failed]
         # Every notification advances the position, handled or not, so a reader waiting
         # for any position is never stalled by events this model ignores.
         batch.count, batch.position = len(notifications), notifications[-1].id
         write_tracking(cur, schema, batch.position)
     return batch
+
+
+def _apply_one_by_one(
+    conn: psycopg.Connection,
+    cur: psycopg.Cursor,
+    projection: Projection,
+    schema: str,
+    log: EventLog,
+    notifications: list[Notification],
+    max_attempts: int,
+    tracking: Tracking,
+) -> None:
+    """After a failed batch: each event on its own; a poison one is quarantined and, in a
+    model ordered by entity, the rest of its entity's events are parked behind it."""
+    name, ordered = projection.name, orders_by_entity(projection)
+    blocked = tracking.blocked
+    for notification in notifications:
+        entity = entity_of(notification)
+        if ordered and (behind := blocked.get(entity)) is not None:
+            park(cur, name, tracking.generation, notification, behind)
+            tracking.failed.add(notification.id)
+            continue
+        one = LogBatch([notification], log)
+        attempts, error = try_apply(conn, cur, projection, schema, one, max_attempts)
+        if error is None:
+            continue
+        tracking.failed.add(notification.id)
+        letter = record_dead_letter(cur, name, tracking.generation, notification, error, attempts)
+        if letter is not None and ordered:
+            blocked[entity] = letter

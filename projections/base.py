@@ -2,6 +2,8 @@
 
 A projection owns one Postgres schema (`rm_<name>`); its tables and its tracking row live
 there, so a rebuild can build a whole new schema beside it and swap the two by renaming.
+The tracking row names the schema's generation, so dead letters recorded into a rebuild's
+schema are told apart from the live model's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ TRACKING_TABLE = "_tracking"
 
 
 class Projection(Protocol):
+    """A read model. One may set `orders_by_entity = False` when its rows never depend on
+    an entity's earlier events (an append-only history): then events behind a quarantined
+    one of the same entity are applied, not parked."""
+
     name: str
 
     def create_tables(self, cur: psycopg.Cursor, schema: str) -> None:
@@ -42,6 +48,10 @@ class HandlesEachEvent(ABC):
     def apply(self, cur: psycopg.Cursor, schema: str, batch: LogBatch) -> None:
         for notification in batch.notifications:
             self.handle(cur, schema, batch.decode(notification), notification.id)
+
+
+def orders_by_entity(projection: Projection) -> bool:
+    return getattr(projection, "orders_by_entity", True)
 
 
 def live_schema(name: str) -> str:
@@ -81,6 +91,9 @@ def rebuild_key(name: str) -> int:
 DDL_KEY = advisory_key("projection.ddl", "*")
 
 
+OPEN_STATUSES = ("quarantined", "parked")  # dead letters still waiting for an operator
+
+
 def ensure_meta(cur: psycopg.Cursor) -> None:
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_KEY,))
     meta = sql.Identifier(META_SCHEMA)
@@ -96,19 +109,48 @@ def ensure_meta(cur: psycopg.Cursor) -> None:
             " topic text,"
             " error text NOT NULL,"
             " attempts integer NOT NULL,"
-            " status text NOT NULL DEFAULT 'quarantined'"
-            "  CHECK (status IN ('quarantined', 'redriven', 'skipped')),"
+            " status text NOT NULL DEFAULT 'quarantined',"
             " created_at timestamptz NOT NULL DEFAULT now(),"
             " resolved_at timestamptz)"
         ).format(meta)
     )
-    # At most one open dead letter per event: a rebuild that fails on it again updates it.
+    if not _has_column(cur, META_SCHEMA, "dead_letters", "generation"):
+        _add_generations_and_parking(cur, meta)
     cur.execute(
         sql.SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_open"
-            " ON {}.dead_letters (projection, position) WHERE status = 'quarantined'"
+            "CREATE TABLE IF NOT EXISTS {}.runner_state ("
+            " projection text PRIMARY KEY,"
+            " retrying_since timestamptz NOT NULL,"
+            " error text NOT NULL,"
+            " attempts integer NOT NULL)"
         ).format(meta)
     )
+
+
+def _add_generations_and_parking(cur: psycopg.Cursor, meta: sql.Identifier) -> None:
+    """A letter belongs to the schema generation that recorded it (rows from before this
+    have none and count as the live model's); a parked one waits behind another."""
+    cur.execute(
+        sql.SQL(
+            "ALTER TABLE {m}.dead_letters ADD COLUMN generation uuid,"
+            " ADD COLUMN parked_behind bigint,"
+            " DROP CONSTRAINT IF EXISTS dead_letters_status_check,"
+            " ADD CONSTRAINT dead_letters_status_check CHECK (status IN"
+            "  ('quarantined', 'parked', 'redriven', 'skipped', 'abandoned'));"
+            "DROP INDEX IF EXISTS {m}.dead_letters_open;"
+            # At most one open letter per event and generation: failing on it again updates it.
+            "CREATE UNIQUE INDEX dead_letters_pending ON {m}.dead_letters"
+            " (projection, generation, position) WHERE status IN ('quarantined', 'parked')"
+        ).format(m=meta)
+    )
+
+
+def _has_column(cur: psycopg.Cursor, schema: str, table: str, column: str) -> bool:
+    cur.execute(
+        "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s",
+        (f'"{schema}"."{table}"', column),
+    )
+    return cur.fetchone() is not None
 
 
 def ensure_projection_schema(cur: psycopg.Cursor, projection: Projection, schema: str) -> None:
@@ -121,9 +163,16 @@ def ensure_projection_schema(cur: psycopg.Cursor, projection: Projection, schema
             "CREATE TABLE IF NOT EXISTS {} ("
             " only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),"
             " position bigint NOT NULL,"
-            " updated_at timestamptz NOT NULL DEFAULT now())"
+            " updated_at timestamptz NOT NULL DEFAULT now(),"
+            " generation uuid NOT NULL DEFAULT gen_random_uuid())"
         ).format(tracking)
     )
+    if not _has_column(cur, schema, TRACKING_TABLE, "generation"):
+        cur.execute(
+            sql.SQL(
+                "ALTER TABLE {} ADD COLUMN generation uuid NOT NULL DEFAULT gen_random_uuid()"
+            ).format(tracking)
+        )
     cur.execute(
         sql.SQL("INSERT INTO {} (position) VALUES (0) ON CONFLICT DO NOTHING").format(tracking)
     )
@@ -134,6 +183,18 @@ def read_tracking(cur: psycopg.Cursor, schema: str) -> int:
     cur.execute(sql.SQL("SELECT position FROM {}").format(sql.Identifier(schema, TRACKING_TABLE)))
     row = cur.fetchone()
     return int(row[0]) if row else 0
+
+
+def read_generation(cur: psycopg.Cursor, schema: str) -> str | None:
+    """The schema's generation: made with the schema, kept when a rebuild renames it."""
+    cur.execute("SELECT to_regclass(%s)", (f'"{schema}"."{TRACKING_TABLE}"',))
+    if cur.fetchone()[0] is None:
+        return None
+    cur.execute(
+        sql.SQL("SELECT generation::text FROM {}").format(sql.Identifier(schema, TRACKING_TABLE))
+    )
+    row = cur.fetchone()
+    return row[0] if row else None
 
 
 def write_tracking(cur: psycopg.Cursor, schema: str, position: int) -> None:

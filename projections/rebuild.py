@@ -8,6 +8,8 @@ old model until the commit and the complete new one after it, never anything in 
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 
 import psycopg
@@ -22,15 +24,24 @@ from projections.base import (
     ensure_projection_schema,
     live_schema,
     notify_progress,
+    read_generation,
     rebuild_key,
     retired_schema,
     shadow_schema,
 )
 from projections.log import EventLog
+from projections.rebuild_letters import (
+    abandon_dead_letters_of_aborted_rebuilds,
+    adopt_dead_letters,
+)
 from projections.runner import connect
+from projections.transient import backoff, is_transient
 
 # Events per transaction while the shadow schema is built.
 BATCH_SIZE = 2000
+TRANSIENT_RETRIES = 8  # a batch's retries after transient errors, about 10 s in all
+
+logger = logging.getLogger(__name__)
 
 
 class RebuildInProgress(RuntimeError):
@@ -65,9 +76,20 @@ def build_from_log(
     """Apply the log after the schema's position in committed batches, to its head (or
     until at least `until` notifications were read)."""
     built = Built()
+    failures = 0
     while until is None or built.count < until:
-        with conn.transaction():
-            batch = apply_batch(conn, projection, schema, log, batch_size, max_attempts)
+        try:
+            with conn.transaction():
+                batch = apply_batch(conn, projection, schema, log, batch_size, max_attempts)
+        except Exception as exc:
+            # Without its session the rebuild has lost its lock: only a sound one retries.
+            if conn.broken or not is_transient(exc) or failures >= TRANSIENT_RETRIES:
+                raise
+            failures += 1
+            logger.warning("rebuild of %s: %s; retry %d", projection.name, exc, failures)
+            time.sleep(backoff(failures))
+            continue
+        failures = 0
         built.count += batch.count
         built.position = batch.position
         built.quarantined += batch.quarantined
@@ -94,6 +116,8 @@ def rebuild(
             raise RebuildInProgress(f"a rebuild of {name} is already running")
         # A leftover from an interrupted rebuild is not trusted: start from nothing.
         start_fresh(conn, projection, shadow)
+        with conn.transaction(), conn.cursor() as cur:
+            abandon_dead_letters_of_aborted_rebuilds(cur, name)
         built = build_from_log(
             conn, projection, shadow, log, batch_size=batch_size, max_attempts=max_attempts
         )
@@ -108,7 +132,11 @@ def rebuild(
                 quarantined += batch.quarantined
                 if batch.count < batch_size:
                     break
-            _resolve_dead_letters_applied_by_rebuild(cur, name, batch.position, quarantined)
+            new_generation = read_generation(cur, shadow)
+            adopt_dead_letters(cur, name, read_generation(cur, live), new_generation)
+            _resolve_dead_letters_applied_by_rebuild(
+                cur, name, batch.position, quarantined, new_generation
+            )
             cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(old)))
             cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (live,))
             if cur.fetchone():
@@ -130,14 +158,15 @@ def rebuild(
 
 
 def _resolve_dead_letters_applied_by_rebuild(
-    cur, name: str, position: int, failed_again: list[int]
+    cur, name: str, position: int, failed_again: list[int], new_generation: str | None
 ) -> None:
-    """An event quarantined by the old model that the rebuild applied is in the new one."""
+    """An event quarantined by the old model that the rebuild applied is in the new one
+    (the letters it failed on again were adopted into the new generation)."""
     cur.execute(
         sql.SQL(
             "UPDATE {} SET status = 'redriven', resolved_at = now()"
-            " WHERE projection = %s AND status = 'quarantined' AND position <= %s"
-            " AND NOT (position = ANY(%s))"
+            " WHERE projection = %s AND status IN ('quarantined', 'parked') AND position <= %s"
+            " AND NOT (position = ANY(%s)) AND generation IS DISTINCT FROM %s"
         ).format(sql.Identifier(META_SCHEMA, "dead_letters")),
-        (name, position, failed_again),
+        (name, position, failed_again, new_generation),
     )

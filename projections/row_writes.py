@@ -8,6 +8,9 @@ leaves the tables as applying the events one by one, in log order, would.
 
 Rows travel as one JSON array per statement, read back into the table's own row type by
 json_populate_recordset: the column types come from the table, not from this code.
+
+An UPDATE applies only to a row older than the version it carries, so an event applied
+again (a re-drive, an overlapping batch) never moves a row backwards.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def _update_sql(schema: str, table: str, columns: tuple[str, ...]) -> bytes:
     return (
         sql.SQL(
             "UPDATE {t} AS t SET {a} FROM json_populate_recordset(NULL::{t}, %s::json) AS r"
-            " WHERE t.guid = r.guid"
+            " WHERE t.guid = r.guid AND t.version < r.version"
         )
         .format(t=sql.Identifier(schema, table), a=assignments)
         .as_bytes(None)

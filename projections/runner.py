@@ -4,11 +4,15 @@ One connection per runner does everything: it holds the leader advisory lock (so
 dies with the session and a standby takes over), it LISTENs on the log's channel (psycopg
 keeps notifications that arrive during a batch in a backlog, so no wake-up is lost), and it
 runs the batch transactions that write the view rows and the tracking row together.
+A failed batch is rolled back and tried again after a capped, growing delay; the session
+(and with it the lock and the LISTEN) is given up and made again unless the error was a
+transient one on a sound session.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 
@@ -27,17 +31,29 @@ from projections.base import (
     read_tracking,
 )
 from projections.log import EventLog
+from projections.runner_state import clear, report_retrying
+from projections.transient import backoff, describe_error, is_transient
 
 logger = logging.getLogger(__name__)
 
 WAIT_SLICE = 0.1  # how often a waiting runner looks at its stop flag
-ERROR_BACKOFF = 2.0
 
 
-def connect(conninfo: str, purpose: str) -> psycopg.Connection:
-    conn = psycopg.connect(conninfo, autocommit=True, application_name=f"signalyard-{purpose}")
-    # Lets the server notice a vanished leader (and free its lock) within about half a
-    # minute instead of the OS default of hours; ignored on Unix-socket connections.
+def connect(
+    conninfo: str, purpose: str, *, application_name: str | None = None
+) -> psycopg.Connection:
+    conn = psycopg.connect(
+        conninfo,
+        autocommit=True,
+        application_name=application_name or f"signalyard-{purpose}",
+        # The client notices a silently dropped connection within about half a minute
+        # (instead of blocking on it for hours) and reconnects; ignored on Unix sockets.
+        keepalives=1,
+        keepalives_idle=10,
+        keepalives_interval=5,
+        keepalives_count=3,
+    )
+    # And the server notices a vanished leader (and frees its lock) as soon.
     conn.execute("SET tcp_keepalives_idle = 10")
     conn.execute("SET tcp_keepalives_interval = 5")
     conn.execute("SET tcp_keepalives_count = 3")
@@ -72,8 +88,11 @@ class ProjectionRunner:
         self._batch_started = float("-inf")
         self.name = projection.name
         self.schema = live_schema(projection.name)
+        # Its own name in pg_stat_activity, apart from a standby's of the same projection.
+        self.application_name = f"signalyard-projection-{self.name}-{secrets.token_hex(3)}"
         self._conn: psycopg.Connection | None = None
         self._leader = False
+        self._failures = 0  # consecutive failed batches
 
     @property
     def is_leader(self) -> bool:
@@ -84,31 +103,36 @@ class ProjectionRunner:
             while not stop.is_set():
                 try:
                     processed = self.process_batch()
+                    self._recovered()
                     if not self._leader:
                         stop.wait(self.standby_retry)
                     elif processed < self.batch_size:
                         self._await_log(self.poll_interval, stop)
                         too_soon = self._batch_started + self.min_batch_interval
                         stop.wait(max(0.0, too_soon - time.monotonic()))
-                except Exception:
-                    # Lost connection or database trouble: give up leadership (closing the
-                    # session frees the lock for a standby) and come back as a standby.
-                    logger.exception("projection %s: failed; reconnecting", self.name)
-                    self.close()
-                    stop.wait(ERROR_BACKOFF)
+                except Exception as exc:
+                    stop.wait(self._failed(exc))
         finally:
             self.close()
 
     def run_until(self, position: int, timeout: float) -> None:
+        """Like run_forever until `position`; only transient errors are retried."""
         deadline = time.monotonic() + timeout
         while True:
-            processed = self.process_batch()
+            try:
+                processed = self.process_batch()
+                self._recovered()
+            except Exception as exc:
+                if not is_transient(exc, self._conn):
+                    raise
+                processed = 0
+                time.sleep(min(self._failed(exc), max(deadline - time.monotonic(), 0)))
             if self.position() >= position:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"projection {self.name} did not reach {position}")
-            if processed < self.batch_size:
+            if processed < self.batch_size and not self._failures:
                 if self._leader:
                     self._await_log(min(remaining, self.poll_interval))
                 else:  # another process is the leader: watch its progress
@@ -153,6 +177,37 @@ class ProjectionRunner:
         if conn is not None:
             conn.close()
 
+    def _failed(self, exc: Exception) -> float:
+        """Log the failed batch (already rolled back) and say how long to wait. A transient
+        error on a sound session keeps it and its leadership; anything else, or a lost
+        session, closes it: that frees the lock for a standby, and this one comes back."""
+        self._failures += 1
+        delay = backoff(self._failures)
+        transient = is_transient(exc, self._conn)
+        if transient:
+            logger.warning(
+                "projection %s: transient database error (%s); retry %d in %.2f s",
+                self.name,
+                describe_error(exc),
+                self._failures,
+                delay,
+            )
+        else:
+            logger.exception(
+                "projection %s: failed; retry %d in %.2f s", self.name, self._failures, delay
+            )
+        if self._leader:
+            report_retrying(self._conn, self.name, describe_error(exc), self._failures)
+        conn = self._conn
+        if not transient or conn is None or conn.broken or conn.closed:
+            self.close()
+        return delay
+
+    def _recovered(self) -> None:
+        if self._failures and self._leader and self._conn is not None:
+            clear(self._conn, self.name)
+        self._failures = 0
+
     def _lead(self) -> bool:
         conn = self._connection()  # a broken session has lost the lock: start over
         if self._leader:
@@ -166,6 +221,7 @@ class ProjectionRunner:
                 ensure_meta(cur)
                 ensure_projection_schema(cur, self.projection, self.schema)
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.log.channel)))
+            clear(conn, self.name)  # whatever a former leader reported is over
         except Exception:
             self.close()
             raise
@@ -177,7 +233,9 @@ class ProjectionRunner:
         if self._conn is not None and (self._conn.closed or self._conn.broken):
             self.close()
         if self._conn is None:
-            self._conn = connect(self.conninfo, f"projection-{self.name}")
+            self._conn = connect(
+                self.conninfo, "projection", application_name=self.application_name
+            )
         return self._conn
 
     def _await_log(self, timeout: float, stop: threading.Event | None = None) -> None:

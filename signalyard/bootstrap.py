@@ -236,12 +236,13 @@ def list_dead_letters(settings: Settings, name: str | None) -> list[dict]:
     return listing(database_url(settings), name)
 
 
-def redrive_dead_letter(settings: Settings, dead_letter_id: int) -> None:
+def redrive_dead_letter(settings: Settings, dead_letter_id: int) -> bool:
+    """True if the quarantined event applied (a parked one failing after it is quarantined)."""
     from projections.operations import redrive
 
     store, event_log = _event_log(settings)
     try:
-        redrive(database_url(settings), read_models(), event_log, dead_letter_id)
+        return redrive(database_url(settings), read_models(), event_log, dead_letter_id)
     finally:
         store.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from signalyard.settings import Settings
 
-STATUS_COLUMNS = ["name", "position", "head", "lag", "active", "quarantined"]
+STATUS_COLUMNS = ["name", "position", "head", "lag", "active", "quarantined", "parked", "health"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,12 +91,29 @@ def _projections(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "dead-letters":
         rows = bootstrap.list_dead_letters(settings, args.name)
         print(format_table(rows, _columns(rows)) if rows else "no dead letters")
-    elif args.action == "redrive":
-        bootstrap.redrive_dead_letter(settings, args.id)
-        print(f"dead letter {args.id} redriven")
-    elif args.action == "skip":
-        bootstrap.skip_dead_letter(settings, args.id)
-        print(f"dead letter {args.id} skipped")
+    elif args.action in ("redrive", "skip"):
+        return _dead_letter_command(args, settings)
+    return 0
+
+
+def _dead_letter_command(args: argparse.Namespace, settings: Settings) -> int:
+    from signalyard import bootstrap
+
+    try:
+        if args.action == "skip":
+            bootstrap.skip_dead_letter(settings, args.id)
+            print(f"dead letter {args.id} skipped")
+        elif bootstrap.redrive_dead_letter(settings, args.id):
+            print(f"dead letter {args.id} redriven")
+        else:
+            print(f"dead letter {args.id} failed again; still quarantined", file=sys.stderr)
+            return 1
+    except LookupError:
+        print(f"signalyard: no dead letter {args.id} to {args.action}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # refused: not in a state (or a generation) to act on
+        print(f"signalyard: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

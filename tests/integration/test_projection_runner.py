@@ -40,6 +40,8 @@ class Counters(Application):
 class CounterRows(HandlesEachEvent):
     """Handles only Incremented (Created is ignored, as unknown events must be)."""
 
+    orders_by_entity = False  # a row per increment: a later one need not wait for another
+
     def __init__(self, name: str = NAME, poison_amount: int | None = None) -> None:
         self.name = name
         self.poison_amount = poison_amount
@@ -132,8 +134,8 @@ def sessions(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_stat_activity"
-            " WHERE application_name = %s AND datname = current_database()",
-            (f"signalyard-projection-{NAME}",),
+            " WHERE application_name LIKE %s AND datname = current_database()",
+            (f"signalyard-projection-{NAME}-%",),
         ).fetchone()[0]
 
 
@@ -284,6 +286,8 @@ def test_status_reports_position_head_lag_and_leadership(fresh_db_url, app, log)
         "lag": head,
         "active": False,
         "quarantined": 0,
+        "parked": 0,
+        "health": "UNHEALTHY: not running",
     }
     runner = ProjectionRunner(fresh_db_url, projection, log, batch_size=4)
     assert runner.process_batch() == 4
@@ -293,6 +297,7 @@ def test_status_reports_position_head_lag_and_leadership(fresh_db_url, app, log)
     runner.close()
     (after,) = status(fresh_db_url, [projection], log)
     assert (after["position"], after["lag"], after["active"]) == (head, 0, False)
+    assert after["health"] == "ok"  # no runner, but nothing to do
 
 
 def test_progress_waiter_wakes_on_progress_and_times_out(fresh_db_url, app, log):
