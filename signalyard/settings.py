@@ -61,6 +61,10 @@ class Settings:
     api_workers: int = 2
     # While events keep coming, a read model starts a batch at most this often.
     projection_batch_interval_ms: int = 50
+    # `signalyard dev` restarts a child that dies, and stops everything only when one
+    # child dies this many times within the window (a crash loop).
+    restart_limit: int = 5
+    restart_window_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -83,6 +87,8 @@ class Settings:
             projection_batch_interval_ms=_at_least(
                 env, "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", 50, 0
             ),
+            restart_limit=_at_least(env, "SIGNALYARD_RESTART_LIMIT", 5, 1),
+            restart_window_seconds=_at_least(env, "SIGNALYARD_RESTART_WINDOW_SECONDS", 60, 1),
         )
 
     @property
