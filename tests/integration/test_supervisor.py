@@ -132,12 +132,12 @@ def test_a_killed_child_is_restarted_with_its_descendants_replaced(capfd) -> Non
 def test_deaths_outside_the_window_do_not_count_towards_a_crash_loop() -> None:
     supervisor = Supervisor(
         grace_seconds=2,
-        policy=RestartPolicy(max_deaths=2, window_seconds=0.3, first_delay=0.05, max_delay=0.05),
+        policy=RestartPolicy(max_deaths=2, window_seconds=0.2, first_delay=0.05, max_delay=0.05),
     )
-    child = supervisor.spawn("flaky", [sys.executable, "-c", "import time; time.sleep(0.5)"])
+    child = supervisor.spawn("flaky", [sys.executable, "-c", "import time; time.sleep(0.3)"])
     try:
-        # Dies every ~0.5 s (plus start-up): never twice within 0.3 s, so never a crash loop.
-        supervisor.wait(2.5)
+        # Dies every 0.3 s and more (start-up): never twice within 0.2 s, never a crash loop.
+        supervisor.wait(1.5)
         assert child.deaths.restarts >= 2
     finally:
         supervisor.stop_all()
