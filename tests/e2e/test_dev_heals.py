@@ -19,7 +19,7 @@ TOKEN = "syd_heal_test_token_0123456789"
 THREADS = 4
 
 
-def _until(condition, what: str, timeout: float = 20) -> None:
+def _until(condition, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

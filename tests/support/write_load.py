@@ -52,7 +52,7 @@ class WriteLoad:
         with self._lock:
             return len(self.outcome.confirmed)
 
-    def wait_for_more(self, count: int, timeout: float = 15) -> None:
+    def wait_for_more(self, count: int, timeout: float = 30) -> None:
         """Block until `count` more writes are confirmed: the tree serves writes again."""
         target = self.confirmed_count() + count
         deadline = time.monotonic() + timeout
@@ -103,8 +103,11 @@ def names_in_read_model(api: httpx.Client, prefix: str, min_position: int) -> Co
     """Every org name with the prefix, as the query API lists them, once caught up."""
     names: Counter[str] = Counter()
     params: dict[str, str | int] = {"page_size": 200, "min_position": min_position}
+    deadline = time.monotonic() + 30  # a restarted projection may still be catching up
     while True:
         page = api.get("/v1/orgs", params=params)
+        if page.status_code == 503 and time.monotonic() < deadline:
+            continue  # the API waited (bounded) for the position; ask again
         assert page.status_code == 200, page.text
         body = page.json()
         names.update(o["name"] for o in body["items"] if o["name"].startswith(prefix))
