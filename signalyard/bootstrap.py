@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
@@ -25,6 +24,7 @@ from projections.catalog.projector import CatalogProjection
 from projections.identity.projector import IdentityProjection
 from projections.log import EventLog
 from projections.tenancy.projector import TenancyProjection
+from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
 
@@ -32,11 +32,12 @@ log = logging.getLogger("signalyard")
 
 
 def database_url(settings: Settings) -> str:
+    """The database's URL with the connection options every connection of ours carries."""
     if settings.database_url:
-        return settings.database_url
+        return with_options(settings.database_url)
     from signalyard.embedded import resolve_database_url
 
-    return resolve_database_url(settings)
+    return with_options(resolve_database_url(settings))
 
 
 def read_models() -> list[Projection]:
@@ -108,10 +109,12 @@ def build_api(settings: Settings):  # -> FastAPI
 
     url = database_url(settings)
     store = build_store(settings, url)
-    read_pool = AsyncConnectionPool(
+    read_pool = async_pool(
         url,
         min_size=1,
         max_size=settings.pool_size,
+        # Waiting longer for a connection than a writer waits for its lock helps nobody.
+        timeout=settings.lock_timeout_seconds,
         open=False,
         kwargs={"row_factory": dict_row, "autocommit": True},
     )

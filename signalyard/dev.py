@@ -11,6 +11,7 @@ import time
 import urllib.request
 
 from signalyard.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from signalyard.restarts import RestartPolicy
 from signalyard.settings import Settings
 from signalyard.supervisor import SignalGate, StartupError, Supervisor, supervise
 
@@ -51,7 +52,12 @@ def run_dev(settings: Settings) -> int:
             flush=True,
         )
 
-    return supervise(setup, cleanup=embedded.stop if embedded else None, grace_seconds=10.0)
+    policy = RestartPolicy(
+        max_deaths=settings.restart_limit, window_seconds=settings.restart_window_seconds
+    )
+    return supervise(
+        setup, cleanup=embedded.stop if embedded else None, grace_seconds=10.0, policy=policy
+    )
 
 
 def child_env(settings: Settings) -> dict[str, str]:

@@ -80,6 +80,10 @@ class Settings:
     idempotency_lease_seconds: int = 30
     # How long a used Idempotency-Key is remembered (then the same key is a new request).
     idempotency_ttl_hours: int = 24
+    # `signalyard dev` restarts a child that dies, and stops everything only when one
+    # child dies this many times within the window (a crash loop).
+    restart_limit: int = 5
+    restart_window_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -104,6 +108,8 @@ class Settings:
             ),
             idempotency_lease_seconds=_at_least(env, "SIGNALYARD_IDEMPOTENCY_LEASE", 30, 1),
             idempotency_ttl_hours=_at_least(env, "SIGNALYARD_IDEMPOTENCY_TTL_HOURS", 24, 1),
+            restart_limit=_at_least(env, "SIGNALYARD_RESTART_LIMIT", 5, 1),
+            restart_window_seconds=_at_least(env, "SIGNALYARD_RESTART_WINDOW_SECONDS", 60, 1),
         )
 
     @property

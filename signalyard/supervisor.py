@@ -1,9 +1,13 @@
-"""Process supervision for `signalyard dev`: start children, watch them, stop them all.
+"""Process supervision for `signalyard dev`: start children, restart the ones that die, stop
+them all.
 
-Each child runs in its own process group, so a terminal Ctrl-C reaches only the supervisor,
-which then stops the children in order (SIGTERM, grace period, SIGKILL) and anything they
-spawned (the whole group). On Linux children also get SIGTERM if the supervisor itself is
-killed (PR_SET_PDEATHSIG), so even `kill -9` of the supervisor leaves no orphans behind.
+A child that dies is restarted after a delay that doubles with each recent death (see
+`restarts`); only a crash loop (too many deaths of one child within a window) or a shutdown
+signal stops the tree. Each child runs in its own process group, so a terminal Ctrl-C
+reaches only the supervisor, which then stops the children in order (SIGTERM, grace period,
+SIGKILL) and anything they spawned (the whole group). On Linux children also get SIGTERM if
+the supervisor itself is killed (PR_SET_PDEATHSIG), so even `kill -9` of the supervisor
+leaves no orphans behind.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 
 import psutil
+
+from signalyard.restarts import Deaths, RestartPolicy, how_it_ended
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -33,13 +39,10 @@ class ShutdownRequested(BaseException):
 
 
 class ChildExited(Exception):
-    def __init__(self, name: str, returncode: int):
-        how = (
-            f"was killed by {signal.Signals(-returncode).name}"
-            if returncode < 0
-            else f"exited with code {returncode}"
-        )
-        super().__init__(f"{name} {how}")
+    """A child keeps dying (a crash loop): the tree stops."""
+
+    def __init__(self, name: str, returncode: int, detail: str = ""):
+        super().__init__(f"{name} {how_it_ended(returncode)}{detail}")
         self.name, self.returncode = name, returncode
 
 
@@ -99,26 +102,61 @@ class SignalGate:
 class Child:
     name: str
     process: subprocess.Popen[bytes]
+    argv: list[str] = field(default_factory=list)
+    env: dict[str, str] | None = None
+    deaths: Deaths = field(default_factory=lambda: Deaths(RestartPolicy()))
+    restart_at: float | None = None  # set while dead and waiting for its restart
 
 
 class Supervisor:
-    def __init__(self, grace_seconds: float = 10.0):
+    def __init__(
+        self,
+        grace_seconds: float = 10.0,
+        policy: RestartPolicy | None = None,
+        gate: SignalGate | None = None,
+    ):
         self.grace_seconds = grace_seconds
+        self.policy = policy or RestartPolicy()
+        self.gate = gate
         self.children: list[Child] = []
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
-        process = subprocess.Popen(
-            argv, env=env, process_group=0, preexec_fn=_die_with_parent(os.getpid())
-        )
-        child = Child(name, process)
+        child = Child(name, _popen(argv, env), argv, env, Deaths(self.policy))
         self.children.append(child)
         return child
 
     def check(self) -> None:
-        """Raise ChildExited if any child has ended (for a supervisor, always unexpected)."""
+        """Schedule the restart of children that died, restart those due; raise ChildExited
+        on a crash loop."""
+        now = time.monotonic()
         for child in self.children:
-            if child.process.poll() is not None:
-                raise ChildExited(child.name, child.process.returncode)
+            if child.restart_at is None and child.process.poll() is not None:
+                self._died(child, now)
+            elif child.restart_at is not None and now >= child.restart_at:
+                self._restart(child)
+
+    def _died(self, child: Child, now: float) -> None:
+        code = child.process.returncode
+        # What it spawned (e.g. uvicorn's workers, which hold the port) must go with it,
+        # or the restarted child could not bind.
+        _signal_group(child.process.pid, signal.SIGKILL)
+        delay = child.deaths.record(now)
+        if delay is None:
+            window = f"{self.policy.window_seconds:g} s"
+            detail = f" ({self.policy.max_deaths} deaths within {window}: a crash loop)"
+            raise ChildExited(child.name, code, detail)
+        child.restart_at = now + delay
+        _say(
+            f"{child.name} (pid {child.process.pid}) {how_it_ended(code)}; "
+            f"restart {child.deaths.restarts} in {delay:g} s"
+        )
+
+    def _restart(self, child: Child) -> None:
+        deferred = self.gate.deferred() if self.gate else contextlib.nullcontext()
+        with deferred:  # never leave a half-spawned child behind
+            child.process = _popen(child.argv, child.env)
+            child.restart_at = None
+        _say(f"{child.name} restarted (pid {child.process.pid})")
 
     def wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -150,12 +188,14 @@ def supervise(
     setup: Callable[[Supervisor, SignalGate], None],
     cleanup: Callable[[], None] | None = None,
     grace_seconds: float = 10.0,
+    policy: RestartPolicy | None = None,
 ) -> int:
-    """Run setup (which spawns the children), then watch them until a shutdown signal
-    (exit code 0) or until a child ends (1). Children are always stopped, then cleanup runs.
+    """Run setup (which spawns the children), then watch them, restarting the ones that die,
+    until a shutdown signal (exit code 0) or a crash loop (1). Children are always stopped,
+    then cleanup runs.
     """
-    supervisor = Supervisor(grace_seconds)
     with SignalGate() as gate:
+        supervisor = Supervisor(grace_seconds, policy, gate)
         try:
             setup(supervisor, gate)
             while True:
@@ -166,7 +206,7 @@ def supervise(
             return 0
         except (ChildExited, StartupError) as exc:
             gate.shield()
-            print(f"signalyard: {exc}; stopping everything", file=sys.stderr, flush=True)
+            _say(f"{exc}; stopping everything")
             return 1
         finally:
             gate.shield()
@@ -175,6 +215,16 @@ def supervise(
             finally:
                 if cleanup is not None:
                     cleanup()
+
+
+def _popen(argv: list[str], env: dict[str, str] | None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        argv, env=env, process_group=0, preexec_fn=_die_with_parent(os.getpid())
+    )
+
+
+def _say(message: str) -> None:
+    print(f"signalyard: {message}", file=sys.stderr, flush=True)
 
 
 def _signal_group(pgid: int, signum: int) -> None:

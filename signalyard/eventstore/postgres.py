@@ -8,14 +8,12 @@ recorders, and the aggregate recorders for other purposes, are the library's own
 
 from __future__ import annotations
 
-import time
-import weakref
 from typing import Any
 
 import eventsourcing.postgres as stock
 from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder
-from psycopg_pool import ConnectionPool
 
+from signalyard.connections import IDLE_PING_SECONDS, guard
 from signalyard.eventstore.recorder import (
     DEFAULT_MAX_GROUP_EVENTS,
     GroupCommitApplicationRecorder,
@@ -27,37 +25,17 @@ MAX_INFLIGHT = "GROUP_COMMIT_MAX_INFLIGHT"
 PRE_PING_IDLE_SECONDS = "POSTGRES_PRE_PING_IDLE_SECONDS"
 
 
-class IdleCheck:
-    """Pre-ping only connections that sat unused for a while.
-
-    The library's pre-ping costs one round trip per checkout, and a command checks out a
-    connection for every query it makes (about two dozen for a create). A connection that
-    was in use a moment ago is as good as a fresh ping; one that sat idle (where a restart
-    or an idle timeout could have closed it) is still pinged.
-    """
-
-    def __init__(self, idle_seconds: float) -> None:
-        self.idle_seconds = idle_seconds
-        self._last_seen: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
-
-    def __call__(self, conn: Any) -> None:
-        now = time.monotonic()
-        last = self._last_seen.get(conn)
-        if last is None or now - last > self.idle_seconds:
-            ConnectionPool.check_connection(conn)
-        self._last_seen[conn] = now
-
-
 class GroupCommitFactory(stock.PostgresFactory):
     application_recorder_class = GroupCommitApplicationRecorder
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
-        pool = self.datastore.pool
-        if self.datastore.pre_ping:
-            raw = self.env.get(PRE_PING_IDLE_SECONDS)
-            # psycopg_pool keeps the check callback here; set before the pool opens.
-            pool._check = IdleCheck(float(raw) if raw else 2.0)  # noqa: SLF001
+        raw = self.env.get(PRE_PING_IDLE_SECONDS)
+        guard(
+            self.datastore.pool,
+            check=self.datastore.pre_ping,
+            idle_seconds=float(raw) if raw else IDLE_PING_SECONDS,
+        )
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         if purpose != "snapshots":

@@ -3,76 +3,17 @@ walkthrough, stops cleanly on Ctrl-C, and the data is still there after a restar
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
-import psutil
 import pytest
+from support.dev_tree import DevProcess, dev_environment
 from support.stack import free_port
 
 pytestmark = pytest.mark.slow
 
 
-class DevProcess:
-    def __init__(self, data_dir: Path, port: int, env: dict[str, str]) -> None:
-        self.port = port
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "signalyard",
-                "dev",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        self.lines: list[str] = []
-
-    def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            if "API ready at" in line:
-                return
-        raise AssertionError("signalyard dev did not become ready:\n" + "".join(self.lines))
-
-    def token(self) -> str | None:
-        for line in self.lines:
-            match = re.search(r"Admin API token \(shown once\): (\S+)", line)
-            if match:
-                return match.group(1)
-        return None
-
-    def interrupt(self) -> int:
-        descendants = psutil.Process(self.proc.pid).children(recursive=True)
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=60)
-        gone, alive = psutil.wait_procs(descendants, timeout=15)
-        assert not alive, f"orphans left behind: {alive}"
-        return code
-
-
 @pytest.fixture
 def dev_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALYARD_")}
-    env.pop("DATABASE_URL", None)  # the embedded default path
-    return env
+    return dev_environment()
 
 
 def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, dev_env):
