@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from psycopg_pool import PoolTimeout
+
+from api.asgi_replies import answer_stored, send_problem, send_reply, unavailable
 from api.idempotency import (
     REPLAYED_HEADERS,
     IdempotencyStore,
@@ -35,32 +39,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
-
-
-async def _send_problem(
-    send: Send,
-    scope: Scope,
-    status: int,
-    title: str,
-    detail: str,
-    extra_headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
-) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "instance": scope.get("path"),
-        }
-    ).encode()
-    headers = [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(body)).encode()),
-        *extra_headers,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class RequestIdMiddleware:
@@ -132,7 +110,7 @@ class BodyAndIdempotencyMiddleware:
             try:
                 principal = await self.authenticate(_header(scope, b"authorization"))
             except Unauthenticated as exc:
-                return await _send_problem(
+                return await send_problem(
                     send,
                     scope,
                     401,
@@ -140,16 +118,19 @@ class BodyAndIdempotencyMiddleware:
                     exc.message,
                     [(b"www-authenticate", b"Bearer")],
                 )
+            except (psycopg.Error, PoolTimeout, PersistenceError) as exc:
+                logger.warning("caller not authenticated, store unavailable: %s", exc)
+                return await unavailable(send, scope)
             scope.setdefault("state", {})["principal"] = principal
         limit = self._limit_for(scope["path"])
         length = _header(scope, b"content-length")
         if length and length.isdigit() and int(length) > limit:
-            return await _send_problem(
+            return await send_problem(
                 send, scope, 413, "Payload too large", f"request body exceeds {limit} bytes"
             )
         body = await _read_body(receive, limit)
         if body is None:
-            return await _send_problem(
+            return await send_problem(
                 send, scope, 413, "Payload too large", f"request body exceeds {limit} bytes"
             )
         delivered = False
@@ -165,7 +146,7 @@ class BodyAndIdempotencyMiddleware:
         if key is None or scope["method"] != "POST" or self.store is None:
             return await self.app(scope, replay_receive, send)
         if not 1 <= len(key) <= 255:
-            return await _send_problem(
+            return await send_problem(
                 send, scope, 400, "Bad request", "Idempotency-Key must be 1-255 characters"
             )
         owner = str(principal.token_id) if principal is not None else None
@@ -185,9 +166,13 @@ class BodyAndIdempotencyMiddleware:
         # varies); without an authenticator, to a hash of the credential.
         owner = owner or credential_of(_header(scope, b"authorization"))
         fp = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
-        reservation = await self.store.begin(owner, key, fp)
+        try:
+            reservation = await self.store.begin(owner, key, fp)
+        except (psycopg.Error, PoolTimeout) as exc:  # nothing ran: retrying is safe
+            logger.warning("idempotency key %r not reserved: %s", key, exc)
+            return await unavailable(send, scope)
         if isinstance(reservation, Stored):
-            return await _answer_stored(send, scope, reservation, fp)
+            return await answer_stored(send, scope, reservation, fp)
         attempt = reservation.attempt
         # The command's write commits only while this attempt is the key's current one.
         scope.setdefault("state", {})["fence"] = (owner, key, attempt)
@@ -218,19 +203,30 @@ class BodyAndIdempotencyMiddleware:
             committed = await self._after_failure(owner, key, attempt, status)
             if committed is not None:  # it wrote after all: say so, and keep saying it
                 status, headers, reply = committed_reply(committed)
-                await self.store.complete(owner, key, attempt, status, headers, reply)
-                return await _send_reply(send, status, headers, reply)
+                await self._complete(owner, key, attempt, status, headers, reply)
+                return await send_reply(send, status, headers, reply)
         elif scope["state"].get(SECRET_SHOWN_ONCE):
             # The response carries a secret: it is shown once and never kept, so a replay
             # says what happened instead of showing it again.
             status_, headers_, reply = secret_shown_once(scope.get("path", ""))
-            await self.store.complete(owner, key, attempt, status_, headers_, reply)
+            await self._complete(owner, key, attempt, status_, headers_, reply)
         else:
-            await self.store.complete(
+            await self._complete(
                 owner, key, attempt, status, captured["headers"], b"".join(captured["body"])
             )
         for message in messages:
             await send(message)
+
+    async def _complete(
+        self, owner: str, key: str, attempt: str, status: int, headers: dict, body: bytes
+    ) -> None:
+        assert self.store is not None
+        try:
+            await self.store.complete(owner, key, attempt, status, headers, body)
+        except (psycopg.Error, PoolTimeout) as exc:
+            # The answer stands: a write it reports is already marked committed with the
+            # key, so a retry learns of it without the response being kept.
+            logger.warning("response for idempotency key %r not kept: %s", key, exc)
 
     async def _after_failure(
         self, owner: str, key: str, attempt: str, status: int | None, *, unknown: bool = False
@@ -245,35 +241,3 @@ class BodyAndIdempotencyMiddleware:
         except Exception:  # noqa: BLE001 - the database is away: the lease runs out
             logger.warning("idempotency key %r left to its lease (database unavailable)", key)
             return None
-
-
-async def _send_reply(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
-    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
-    raw.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _answer_stored(send: Send, scope: Scope, stored: Stored, fp: str) -> None:
-    if stored.fingerprint != fp:
-        return await _send_problem(
-            send,
-            scope,
-            422,
-            "Idempotency key reused",
-            "this Idempotency-Key was used with a different request body or path",
-        )
-    if stored.state == "done":
-        headers = {**stored.headers, "idempotent-replayed": "true"}
-        return await _send_reply(send, stored.status or 200, headers, stored.body)
-    if stored.state == "committed" and stored.lease_expired:
-        status, headers, body = committed_reply(stored.position)
-        return await _send_reply(send, status, {**headers, "idempotent-replayed": "true"}, body)
-    return await _send_problem(
-        send,
-        scope,
-        409,
-        "Request in progress",
-        "a request with this Idempotency-Key is still being processed",
-        [(b"retry-after", str(stored.retry_after).encode())],
-    )

@@ -186,3 +186,17 @@ def test_a_superseded_attempt_cannot_commit(own_stack):
     with pytest.raises(Superseded):
         TenancyService(store).create_team(principal.context("r", fence=stale), org, "Late", "late")
     assert event_count(own_stack) == before
+
+
+def test_a_key_that_cannot_be_reserved_is_a_503_with_retry_after(own_stack, monkeypatch):
+    idempotency = own_stack._server.config.app.state.services.idempotency  # type: ignore[union-attr]
+
+    async def database_away(*args):
+        raise psycopg.OperationalError("connection refused")
+
+    monkeypatch.setattr(idempotency, "begin", database_away)
+    with own_stack.admin() as admin:
+        response = admin.post(
+            "/v1/orgs", json={"name": unique("Away")}, headers={"Idempotency-Key": unique("k")}
+        )
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
