@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
 MAX_PAGE_SIZE = 200
+_POSITION = re.compile(r"[0-9]{1,19}")  # ASCII only: int() would also read "١" and "1_0"
 
 
 class BadPageToken(ValueError):
@@ -30,7 +32,7 @@ def decode_token(token: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         prefix, value = raw.split(":", 1)
-        if prefix != "p":
+        if prefix != "p" or not _POSITION.fullmatch(value):
             raise ValueError(prefix)
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field, StrictBool
 
 from schemas.common import SLUG, Description, Name, Request, Resource
 
-OrgRoleName = Literal["owner", "admin", "member", "viewer"]
-TeamRoleName = Literal["maintainer", "member"]
+# The role ladder (README "Roles"); `member` is the legacy value kept for existing grants.
+OrgRoleName = Literal["owner", "admin", "maintainer", "operator", "member", "auditor", "viewer"]
+TeamRoleName = Literal["admin", "maintainer", "operator", "member", "auditor", "viewer"]
 
 
 class OrganizationCreate(Request):
@@ -123,3 +124,15 @@ class GroupMemberAdd(Request):
 
 
 Organization.model_rebuild()
+
+
+class MyOrganization(Resource):
+    """An organization the caller belongs to, with the org roles it holds there."""
+
+    website: str | None = None
+    roles: list[str]
+
+
+class OrgLeft(BaseModel):
+    organization_id: UUID
+    user_id: UUID

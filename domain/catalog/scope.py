@@ -37,9 +37,9 @@ class CatalogScope:
         self.access = AccessPolicy(store)
 
     def org(self, ctx: CommandContext, action: Action, org_ref: str) -> Organization:
-        org = self.resolve.chain(org_ref).org
-        self.access.require(ctx, action, org)
-        return org
+        chain = self.resolve.chain(org_ref)
+        self.access.require(ctx, action, chain)
+        return chain.org
 
     def find(
         self,

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from domain.core.context import CommandContext, CommandResult
 from domain.core.slugs import validate_slug
 from domain.core.values import slug_for, validate_name
-from domain.tenancy.roles import Action, OrgRole, parse_org_role
+from domain.tenancy.roles import Action, Role, parse_org_role
 from domain.tenancy.use_cases import TenancyUseCases
 
 
@@ -34,7 +34,7 @@ class GroupUseCases(TenancyUseCases):
     ) -> CommandResult:
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
         org.check_version(expected_version)
-        group_id, _ = org.group(group_ref)
+        group_id, group = org.group(group_ref)
         clean: dict[str, Any] = {}
         if "name" in changes:
             clean["name"] = validate_name(changes["name"])
@@ -42,7 +42,10 @@ class GroupUseCases(TenancyUseCases):
             clean["slug"] = validate_slug(changes["slug"])
         if "role" in changes:
             clean["role"] = parse_org_role(changes["role"]).value
-            self.check_may_grant(ctx, org, OrgRole(clean["role"]))
+            self.check_may_grant(ctx, org, Role(clean["role"]))
+            self.check_may_grant(ctx, org, Role(group["role"]))
+            if group["role"] == Role.OWNER and clean["role"] != Role.OWNER:
+                org.check_an_owner_remains(self.direct_owners(org), group_gone=group_id)
         if clean:
             org.change_group(group_id, clean, meta=ctx.meta(org.id))
             return CommandResult(UUID(group_id), org.version, self.store.record(org), org)
@@ -58,7 +61,9 @@ class GroupUseCases(TenancyUseCases):
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
         org.check_version(expected_version)
         group_id, group = org.group(group_ref)
-        self.check_may_grant(ctx, org, OrgRole(group["role"]))
+        self.check_may_grant(ctx, org, Role(group["role"]))
+        if group["role"] == Role.OWNER:
+            org.check_an_owner_remains(self.direct_owners(org), group_gone=group_id)
         org.remove_group(group_id=group_id, meta=ctx.meta(org.id))
         return CommandResult(UUID(group_id), org.version, self.store.record(org), org)
 
@@ -67,7 +72,7 @@ class GroupUseCases(TenancyUseCases):
     ) -> CommandResult:
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
         group_id, group = org.group(group_ref)
-        self.check_may_grant(ctx, org, OrgRole(group["role"]))
+        self.check_may_grant(ctx, org, Role(group["role"]))
         user = self.resolve.user(user_ref)
         added = org.add_group_member(group_id, user.id, meta=ctx.meta(org.id))
         position = self.store.record(org) if added else 0
@@ -84,7 +89,10 @@ class GroupUseCases(TenancyUseCases):
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
         org.check_version(expected_version)
         group_id, group = org.group(group_ref)
-        self.check_may_grant(ctx, org, OrgRole(group["role"]))
+        self.check_may_grant(ctx, org, Role(group["role"]))
         user = self.resolve.user(user_ref, include_deleted=True)
+        if group["role"] == Role.OWNER and str(user.id) in group["members"]:
+            owners = self.direct_owners(org)
+            org.check_an_owner_remains(owners, out_of_group=(group_id, str(user.id)))
         org.remove_group_member(group_id, user.id, meta=ctx.meta(org.id))
         return CommandResult(UUID(group_id), org.version, self.store.record(org), org)

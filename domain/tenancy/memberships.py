@@ -14,7 +14,8 @@ from domain.core.errors import (
 from domain.core.reading import reads_only
 from domain.tenancy.entities import delete_entity
 from domain.tenancy.membership import OrganizationMember, TeamMembership, membership_id
-from domain.tenancy.roles import Action, OrgRole, parse_org_role, parse_team_role
+from domain.tenancy.organization import Organization
+from domain.tenancy.roles import Action, Role, parse_org_role, parse_team_role
 from domain.tenancy.use_cases import TenancyUseCases
 
 
@@ -43,8 +44,19 @@ class MembershipUseCases(TenancyUseCases):
                 role=new_role.value,
                 meta=meta,
             )
-            return CommandResult.of(member, self.store.record(member)), True
-        return self._regrant(ctx, member, new_role.value, expected_version), False
+            if new_role is Role.OWNER:
+                org.add_owner(user.id, meta=meta)
+            return CommandResult.of(member, self._record(member, org)), True
+        self._check_regrant(member, expected_version)
+        if not member.is_deleted:
+            self.check_may_grant(ctx, org, Role(member.role))
+            self.check_may_change_holder(ctx, org, user.id)
+        if member.role == Role.OWNER and new_role is not Role.OWNER and not member.is_deleted:
+            org.check_an_owner_remains(self.direct_owners(org), not_direct=str(user.id))
+            org.remove_owner(user.id, meta=meta)
+        if new_role is Role.OWNER:
+            org.add_owner(user.id, meta=meta)
+        return self._regrant(ctx, member, new_role.value, expected_version, org), False
 
     def remove_org_member(
         self, ctx: CommandContext, org_ref: str, user_ref: str, expected_version: int | None
@@ -52,8 +64,37 @@ class MembershipUseCases(TenancyUseCases):
         org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
         user = self.resolve.user(user_ref, include_deleted=True)
         member = self._live_member(OrganizationMember, membership_id(org.id, user.id))
-        self.check_may_grant(ctx, org, OrgRole(member.role))
-        return delete_entity(self.store, ctx, member, expected_version)
+        self.check_may_grant(ctx, org, Role(member.role))
+        self.check_may_change_holder(ctx, org, user.id)
+        member.check_version(expected_version)
+        meta = ctx.meta(org.id)
+        if member.role == Role.OWNER:
+            org.check_an_owner_remains(self.direct_owners(org), not_direct=str(user.id))
+            org.remove_owner(user.id, meta=meta)
+        member.soft_delete(meta=meta)
+        return CommandResult.of(member, self._record(member, org))
+
+    def leave_organization(self, ctx: CommandContext, org_ref: str) -> CommandResult:
+        """The caller gives up every grant it holds in the org: its membership and groups."""
+        org = self.locate(ctx, Action.READ, org_ref).org
+        if ctx.actor_id is None:
+            raise NotFound("membership not found")
+        me = str(ctx.actor_id)
+        member = self.store.find(membership_id(org.id, ctx.actor_id), OrganizationMember)
+        if member is not None and member.is_deleted:
+            member = None
+        groups = [gid for gid, g in org.groups.items() if me in g["members"]]
+        if member is None and not groups:
+            raise NotFound("membership not found")
+        org.check_an_owner_remains(self.direct_owners(org), leaving=me)
+        meta = ctx.meta(org.id)
+        org.remove_owner(ctx.actor_id, meta=meta)
+        for group_id in groups:
+            org.remove_group_member(group_id, ctx.actor_id, meta=meta)
+        if member is not None:
+            member.soft_delete(meta=meta)
+        position = self._record(*([member] if member is not None else []), org)
+        return CommandResult(org.id, org.version, position, member or org)
 
     def put_team_member(
         self,
@@ -67,6 +108,7 @@ class MembershipUseCases(TenancyUseCases):
         chain = self.locate(ctx, Action.TEAM_MEMBERS, org_ref, team_ref)
         assert chain.team is not None
         new_role = parse_team_role(role)
+        self.check_may_grant(ctx, chain.org, new_role, chain.team)
         user = self.resolve.user(user_ref)
         if self.access.org_role(user.id, chain.org) is None:
             raise InvalidInput("user must be a member of the organization first", field="user")
@@ -83,6 +125,8 @@ class MembershipUseCases(TenancyUseCases):
                 meta=ctx.meta(chain.org.id),
             )
             return CommandResult.of(member, self.store.record(member)), True
+        if not member.is_deleted:
+            self.check_may_grant(ctx, chain.org, Role(member.role), chain.team)
         return self._regrant(ctx, member, new_role.value, expected_version), False
 
     def remove_team_member(
@@ -97,13 +141,14 @@ class MembershipUseCases(TenancyUseCases):
         assert chain.team is not None
         user = self.resolve.user(user_ref, include_deleted=True)
         member = self._live_member(TeamMembership, membership_id(chain.team.id, user.id))
+        self.check_may_grant(ctx, chain.org, Role(member.role), chain.team)
         return delete_entity(self.store, ctx, member, expected_version)
 
     @reads_only
     def member_history(
         self, ctx: CommandContext, org_ref: str, team_ref: str | None, user_ref: str
     ) -> tuple[Any, list[Any]]:
-        chain = self.locate(ctx, Action.READ, org_ref, team_ref)
+        chain = self.locate(ctx, Action.HISTORY_READ, org_ref, team_ref)
         user = self.resolve.user(user_ref, include_deleted=True)
         kind = TeamMembership if chain.team else OrganizationMember
         scope = chain.team or chain.org
@@ -118,18 +163,31 @@ class MembershipUseCases(TenancyUseCases):
             raise NotFound("membership not found")
         return member
 
-    def _regrant(
-        self, ctx: CommandContext, member: Any, role: str, expected_version: int | None
-    ) -> CommandResult:
+    def _record(self, *aggregates: Any) -> int:
+        """A membership and the org's owners change in one transaction (or not at all)."""
+        return self.store.record(*[a for a in aggregates if a.pending_events])
+
+    @staticmethod
+    def _check_regrant(member: Any, expected_version: int | None) -> None:
         # A removed membership reads as absent (404), so adding it again needs no version.
         if expected_version is None and not member.is_deleted:
             raise VersionRequired('the membership exists: send If-Match: "<version>" to change it')
         member.check_version(expected_version)
+
+    def _regrant(
+        self,
+        ctx: CommandContext,
+        member: Any,
+        role: str,
+        expected_version: int | None,
+        org: Organization | None = None,
+    ) -> CommandResult:
+        self._check_regrant(member, expected_version)
         meta = ctx.meta(member.organization_id)
         if member.is_deleted:
             member.restore(meta=meta)
         if member.role != role:
             member.update(changes={"role": role}, meta=meta)
-        if not member.pending_events:
+        if not member.pending_events and not (org and org.pending_events):
             return CommandResult.of(member, 0)
-        return CommandResult.of(member, self.store.record(member))
+        return CommandResult.of(member, self._record(member, *([org] if org else [])))

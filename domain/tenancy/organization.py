@@ -1,4 +1,5 @@
-"""Organization: the tenant. Holds its groups (named sets of users that hold an org role)."""
+"""Organization: the tenant. Holds its groups (named sets of users that hold an org role)
+and who owns it directly, so that the last owner can never be taken away."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
 from domain.core.errors import Conflict, InvalidInput, NotFound
-from domain.tenancy.roles import OrgRole
+from domain.tenancy.roles import Role
 
 _WEBSITE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -36,6 +37,55 @@ class Organization(CoreAggregate):
         self._init_core(name, slug, description, meta)
         self.website = website
         self.groups: dict[str, dict] = {}
+        # Direct owners, as users' ids; before OwnerAdded existed only the creator was one.
+        self.direct_owners: list[str] = [meta["actor"]] if meta.get("actor") else []
+
+    # -- owners -----------------------------------------------------------------------
+    @property
+    def owner_candidates(self) -> list[str]:
+        """Who may own it directly (their memberships say whether they still do).
+
+        A snapshot taken before owners were tracked has none: its creator is the one."""
+        owners = self.__dict__.get("direct_owners")
+        if owners is None:
+            return [self.created_by] if self.created_by else []
+        return owners
+
+    def check_an_owner_remains(
+        self,
+        direct: set[str],
+        *,
+        not_direct: str | None = None,
+        leaving: str | None = None,
+        group_gone: str | None = None,
+        out_of_group: tuple[str, str] | None = None,
+    ) -> None:
+        """The last owner can never go: `direct` are its verified direct owners, the rest
+        says what the command would take away."""
+        owners = direct - {not_direct, leaving}
+        for gid, g in self.groups.items():
+            if g["role"] == Role.OWNER and gid != group_gone:
+                owners |= {u for u in g["members"] if u != leaving and (gid, u) != out_of_group}
+        if not owners:
+            raise Conflict(
+                "an organization keeps at least one owner: make someone else owner first"
+            )
+
+    def add_owner(self, user_id: UUID, meta: dict) -> None:
+        if str(user_id) not in self.owner_candidates:
+            self._owner_added(user_id=str(user_id), meta=meta)
+
+    @event("OwnerAdded")
+    def _owner_added(self, user_id: str, meta: dict) -> None:
+        self.direct_owners = [*self.owner_candidates, user_id]
+
+    def remove_owner(self, user_id: UUID, meta: dict) -> None:
+        if str(user_id) in self.owner_candidates:
+            self._owner_removed(user_id=str(user_id), meta=meta)
+
+    @event("OwnerRemoved")
+    def _owner_removed(self, user_id: str, meta: dict) -> None:
+        self.direct_owners = [u for u in self.owner_candidates if u != user_id]
 
     # -- groups ---------------------------------------------------------------------
     def group(self, group_ref: str) -> tuple[str, dict]:
@@ -44,11 +94,11 @@ class Organization(CoreAggregate):
                 return group_id, group
         raise NotFound(f"group {group_ref!r} not found")
 
-    def group_roles_of(self, user_id: UUID) -> list[OrgRole]:
+    def group_roles_of(self, user_id: UUID) -> list[Role]:
         uid = str(user_id)
-        return [OrgRole(g["role"]) for g in self.groups.values() if uid in g["members"]]
+        return [Role(g["role"]) for g in self.groups.values() if uid in g["members"]]
 
-    def define_group(self, group_id: UUID, name: str, slug: str, role: OrgRole, meta: dict) -> None:
+    def define_group(self, group_id: UUID, name: str, slug: str, role: Role, meta: dict) -> None:
         if any(g["slug"] == slug for g in self.groups.values()):
             raise Conflict(f"group slug {slug!r} already exists", field="slug")
         self._group_defined(

@@ -6,6 +6,7 @@ sees every committed write at once. A deleted ancestor hides everything below it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
@@ -45,6 +46,7 @@ def slug_scope(entity: CoreAggregate) -> str:
 @dataclass
 class Chain:
     org: Organization
+    org_ref: str = ""
     team: Team | None = None
     workspace: Workspace | None = None
     project: Project | None = None
@@ -114,14 +116,19 @@ class Resolver:
         project: str | None = None,
         *,
         include_deleted_leaf: bool = False,
+        visible: Callable[[Organization, str], None] | None = None,
     ) -> Chain:
+        """`visible` vets the org before anything below it is looked up, so that what lies
+        inside an org the caller cannot see never shows (not even as a missing team)."""
         refs = [r for r in (org, team, workspace, project) if r is not None]
         last = len(refs) - 1
 
         def deleted_ok(depth: int) -> bool:
             return include_deleted_leaf and depth == last
 
-        found = Chain(org=self._by_ref(Organization, org, "", None, None, deleted_ok(0)))
+        found = Chain(self._by_ref(Organization, org, "", None, None, deleted_ok(0)), org)
+        if visible is not None:
+            visible(found.org, org)
         if team is not None:
             found.team = self._by_ref(
                 Team, team, str(found.org.id), "organization_id", found.org.id, deleted_ok(1)

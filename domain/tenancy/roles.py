@@ -1,30 +1,46 @@
-"""Roles per scope, inherited downward (org -> team -> workspace -> project)."""
+"""The role ladder, granted per scope and inherited downward (org -> team -> workspace -> project).
+
+What a user may do at a scope is the union of what the roles granted on it and on its
+ancestors allow; the ladder is ordered so that this is the highest of them. Two legacy
+values stay accepted for data written before the ladder: `member` (read at the org; writes
+come from team grants) and, on a team, `member` (may write projects).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from domain.core.errors import InvalidInput
 
 
-class OrgRole(StrEnum):
+class Role(StrEnum):
     OWNER = "owner"
     ADMIN = "admin"
-    MEMBER = "member"
+    MAINTAINER = "maintainer"
+    OPERATOR = "operator"
+    MEMBER = "member"  # legacy: see the module docstring
+    AUDITOR = "auditor"
     VIEWER = "viewer"
 
     @property
     def rank(self) -> int:
-        return {"owner": 4, "admin": 3, "member": 2, "viewer": 1}[self.value]
+        return _RANK[self]
+
+    @property
+    def read_only(self) -> bool:
+        return self in (Role.VIEWER, Role.AUDITOR)
 
 
-class TeamRole(StrEnum):
-    MAINTAINER = "maintainer"
-    MEMBER = "member"
+_RANK = {r: len(Role) - i for i, r in enumerate(Role)}
+# Kept so that callers naming the org ladder read as before.
+OrgRole = Role
 
 
 class Action(StrEnum):
     READ = "read"
+    HISTORY_READ = "history.read"
+    AUDIT_EXPORT = "audit.export"  # the audit replay tooling (export, verify, as-of)
     ORG_UPDATE = "org.update"
     ORG_DELETE = "org.delete"
     ORG_MEMBERS = "org.members"
@@ -37,53 +53,83 @@ class Action(StrEnum):
     PROJECT_DELETE = "project.delete"
     # Skills, configs, config categories and tools an organization defines for itself.
     CATALOG_WRITE = "catalog.write"
+    # Running things (tasks and workflows arrive later): an operator's work, never editing.
+    TASK_RUN = "task.run"
+    TASK_CANCEL = "task.cancel"
+    TASK_RETRY = "task.retry"
+    WORKFLOW_RUN = "workflow.run"
+    WORKFLOW_CANCEL = "workflow.cancel"
+    WORKFLOW_SIGNAL = "workflow.signal"
 
 
-_ALL = frozenset(Action)
-ORG_ROLE_ACTIONS: dict[OrgRole, frozenset[Action]] = {
-    OrgRole.OWNER: _ALL,
-    OrgRole.ADMIN: _ALL - {Action.ORG_DELETE},
-    OrgRole.MEMBER: frozenset({Action.READ}),
-    OrgRole.VIEWER: frozenset({Action.READ}),
+_READ = frozenset({Action.READ, Action.HISTORY_READ})
+_RUN = frozenset(
+    {
+        Action.TASK_RUN,
+        Action.TASK_CANCEL,
+        Action.TASK_RETRY,
+        Action.WORKFLOW_RUN,
+        Action.WORKFLOW_CANCEL,
+        Action.WORKFLOW_SIGNAL,
+    }
+)
+_MAINTAIN = frozenset(
+    {
+        Action.TEAM_UPDATE,
+        Action.TEAM_MEMBERS,
+        Action.WORKSPACE_WRITE,
+        Action.PROJECT_WRITE,
+        Action.PROJECT_DELETE,
+        Action.CATALOG_WRITE,
+    }
+)
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.OWNER: frozenset(Action),
+    Role.ADMIN: frozenset(Action) - {Action.ORG_DELETE},
+    Role.MAINTAINER: _READ | _RUN | _MAINTAIN,
+    Role.OPERATOR: _READ | _RUN,
+    Role.MEMBER: _READ,
+    Role.AUDITOR: _READ | {Action.AUDIT_EXPORT},
+    Role.VIEWER: _READ,
 }
-# Team roles widen what an org *member* may do inside that team; a viewer stays read-only.
-TEAM_ROLE_ACTIONS: dict[TeamRole, frozenset[Action]] = {
-    TeamRole.MAINTAINER: frozenset(
-        {
-            Action.TEAM_UPDATE,
-            Action.TEAM_MEMBERS,
-            Action.WORKSPACE_WRITE,
-            Action.PROJECT_WRITE,
-            Action.PROJECT_DELETE,
-        }
-    ),
-    TeamRole.MEMBER: frozenset({Action.PROJECT_WRITE}),
-}
+# Where a role may be granted: ownership (the tenant itself) is held at the org only.
+ORG_ROLES = tuple(Role)
+TEAM_ROLES = tuple(r for r in Role if r is not Role.OWNER)
+# A team `member` (legacy) may write projects in its team, nothing else.
+_TEAM_MEMBER = _READ | {Action.PROJECT_WRITE}
 
 
-def is_allowed(action: Action, org_role: OrgRole | None, team_role: TeamRole | None) -> bool:
-    if org_role is None:
-        return False
-    if action in ORG_ROLE_ACTIONS[org_role]:
-        return True
-    if org_role is OrgRole.MEMBER and team_role is not None:
-        return action in TEAM_ROLE_ACTIONS[team_role]
-    return False
+def actions_of(org_roles: Iterable[Role], scope_roles: Iterable[Role] = ()) -> frozenset[Action]:
+    """What the grants at the org and at the scopes below it (a team...) allow together.
+
+    An org viewer or auditor stays read-only everywhere: a grant below does not lift
+    someone the org made read-only (as before the ladder).
+    """
+    org_roles = list(org_roles)
+    if not org_roles:
+        return frozenset()
+    allowed = frozenset().union(*(ROLE_ACTIONS[r] for r in org_roles))
+    if all(r.read_only for r in org_roles):
+        return allowed
+    for role in scope_roles:
+        allowed |= _TEAM_MEMBER if role is Role.MEMBER else ROLE_ACTIONS[role]
+    return allowed
 
 
-def parse_org_role(value: str, field: str = "role") -> OrgRole:
-    try:
-        return OrgRole(value)
-    except ValueError:
-        raise InvalidInput(
-            f"role must be one of {', '.join(r.value for r in OrgRole)}", field=field
-        ) from None
+def highest(roles: Iterable[Role]) -> Role | None:
+    return max(roles, key=lambda r: r.rank, default=None)
 
 
-def parse_team_role(value: str, field: str = "role") -> TeamRole:
-    try:
-        return TeamRole(value)
-    except ValueError:
-        raise InvalidInput(
-            f"role must be one of {', '.join(r.value for r in TeamRole)}", field=field
-        ) from None
+def _parse(value: str, allowed: tuple[Role, ...], field: str) -> Role:
+    role = Role._value2member_map_.get(value)
+    if not isinstance(role, Role) or role not in allowed:
+        raise InvalidInput(f"role must be one of {', '.join(allowed)}", field=field)
+    return role
+
+
+def parse_org_role(value: str, field: str = "role") -> Role:
+    return _parse(value, ORG_ROLES, field)
+
+
+def parse_team_role(value: str, field: str = "role") -> Role:
+    return _parse(value, TEAM_ROLES, field)

@@ -21,20 +21,25 @@ from domain.tenancy.hierarchy import Project, Team, Workspace, validate_settings
 from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.memberships import MembershipUseCases
 from domain.tenancy.organization import Organization, validate_website
-from domain.tenancy.roles import Action, OrgRole
+from domain.tenancy.roles import Action, Role
 
-_UPDATE_ACTION = {
-    Organization: Action.ORG_UPDATE,
-    Team: Action.TEAM_UPDATE,
-    Workspace: Action.WORKSPACE_WRITE,
-    Project: Action.PROJECT_WRITE,
-}
-_DELETE_ACTION = {
-    Organization: Action.ORG_DELETE,
-    Team: Action.TEAM_DELETE,
-    Workspace: Action.WORKSPACE_WRITE,
-    Project: Action.PROJECT_DELETE,
-}
+# By depth of the path: org, team, workspace, project.
+_UPDATE_ACTION = (
+    Action.ORG_UPDATE,
+    Action.TEAM_UPDATE,
+    Action.WORKSPACE_WRITE,
+    Action.PROJECT_WRITE,
+)
+_DELETE_ACTION = (
+    Action.ORG_DELETE,
+    Action.TEAM_DELETE,
+    Action.WORKSPACE_WRITE,
+    Action.PROJECT_DELETE,
+)
+
+
+def _depth(refs: tuple[str | None, ...]) -> int:
+    return len([r for r in refs if r is not None]) - 1
 
 
 def _claim_hint(kind: str, name: object, slug: str | None) -> tuple[str, str] | None:
@@ -78,7 +83,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
             user_id=creator.id,
             name=creator.name,
             slug=creator.slug,
-            role=OrgRole.OWNER.value,
+            role=Role.OWNER.value,
             meta=ctx.meta(org.id),
         )
         claim = self.store.claim_slug(ctx, org.id, "org", "", slug, org.id)
@@ -177,30 +182,22 @@ class TenancyService(MembershipUseCases, GroupUseCases):
         changes: dict[str, Any],
         expected_version: int | None,
     ) -> CommandResult:
-        self.prefetch_chain(ctx, refs)
-        chain = self.resolve.chain(*refs)
-        self.access.require(ctx, _UPDATE_ACTION[type(chain.leaf)], chain.org, chain.team)
+        chain = self.locate(ctx, _UPDATE_ACTION[_depth(refs)], *refs)
         return update_entity(self.store, ctx, chain.leaf, changes, expected_version)
 
     def delete(
         self, ctx: CommandContext, refs: tuple[str | None, ...], expected_version: int | None
     ) -> CommandResult:
-        self.prefetch_chain(ctx, refs)
-        chain = self.resolve.chain(*refs)
-        self.access.require(ctx, _DELETE_ACTION[type(chain.leaf)], chain.org, chain.team)
+        chain = self.locate(ctx, _DELETE_ACTION[_depth(refs)], *refs)
         return delete_entity(self.store, ctx, chain.leaf, expected_version)
 
     def undelete(
         self, ctx: CommandContext, refs: tuple[str | None, ...], expected_version: int | None
     ) -> CommandResult:
-        self.prefetch_chain(ctx, refs)
-        chain = self.resolve.chain(*refs, include_deleted_leaf=True)
-        self.access.require(ctx, _DELETE_ACTION[type(chain.leaf)], chain.org, chain.team)
+        chain = self.locate(ctx, _DELETE_ACTION[_depth(refs)], *refs, include_deleted_leaf=True)
         return undelete_entity(self.store, ctx, chain.leaf, expected_version)
 
     @reads_only
     def history(self, ctx: CommandContext, refs: tuple[str | None, ...]) -> tuple[Any, list[Any]]:
-        self.prefetch_chain(ctx, refs)
-        chain = self.resolve.chain(*refs, include_deleted_leaf=True)
-        self.access.require(ctx, Action.READ, chain.org, chain.team)
+        chain = self.locate(ctx, Action.HISTORY_READ, *refs, include_deleted_leaf=True)
         return chain.leaf, self.store.history(chain.leaf.id)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.core.context import CommandContext
-from domain.core.errors import (
-    PermissionDenied,
-)
-from domain.core.slugs import SlugClaim
+from domain.core.errors import PermissionDenied
+from domain.core.slugs import SlugClaim, looks_like_uuid
 from domain.store import EventStore
 from domain.tenancy.access import AccessPolicy
-from domain.tenancy.membership import membership_id
+from domain.tenancy.hierarchy import Team
+from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.organization import Organization
 from domain.tenancy.resolver import Chain, Resolver
-from domain.tenancy.roles import Action, OrgRole
+from domain.tenancy.roles import Action, Role
 
 
 class TenancyUseCases:
@@ -48,11 +49,36 @@ class TenancyUseCases:
         claiming: tuple[str, str] | None = None,
     ) -> Chain:
         self.prefetch_chain(ctx, refs, claiming)
-        chain = self.resolve.chain(*refs, include_deleted_leaf=include_deleted_leaf)
-        self.access.require(ctx, action, chain.org, chain.team)
+        chain = self.resolve.chain(
+            *refs,
+            include_deleted_leaf=include_deleted_leaf,
+            visible=lambda org, ref: self.access.see(ctx, org, ref),
+        )
+        self.access.require(ctx, action, chain)
         return chain
 
-    def check_may_grant(self, ctx: CommandContext, org: Organization, role: OrgRole) -> None:
-        if role is OrgRole.OWNER and not ctx.is_platform_admin:
-            if self.access.org_role(ctx.actor_id, org) is not OrgRole.OWNER:
-                raise PermissionDenied("only an owner may grant or remove the owner role")
+    def check_may_grant(
+        self, ctx: CommandContext, org: Organization, role: Role, team: Team | None = None
+    ) -> None:
+        """Nobody grants (or takes away) a role above their own there; owner is for owners."""
+        if role is Role.OWNER and self.access.rank_at(ctx, org, None) < Role.OWNER.rank:
+            raise PermissionDenied("only an owner may grant or remove the owner role")
+        if role.rank > self.access.rank_at(ctx, org, team):
+            raise PermissionDenied(f"you may not grant or remove the {role.value} role")
+
+    def check_may_change_holder(self, ctx: CommandContext, org: Organization, user: UUID) -> None:
+        """Whoever holds the owner role (directly or through a group) is changed by owners."""
+        if Role.OWNER in self.access.org_roles(user, org):
+            self.check_may_grant(ctx, org, Role.OWNER)
+
+    def direct_owners(self, org: Organization) -> set[str]:
+        """The org's direct owners, each checked against its membership (consistent reads:
+        the event store, never a read model)."""
+        ids = [u for u in map(looks_like_uuid, org.owner_candidates) if u is not None]
+        self.store.prefetch(membership_id(org.id, u) for u in ids)
+        owners = set()
+        for user_id in ids:
+            member = self.store.find(membership_id(org.id, user_id), OrganizationMember)
+            if member is not None and not member.is_deleted and member.role == Role.OWNER:
+                owners.add(str(user_id))
+        return owners

@@ -4,6 +4,7 @@ platform tools are visible to every authenticated user."""
 
 from __future__ import annotations
 
+import re
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
@@ -12,6 +13,8 @@ from projections.paging import Page, next_token
 from projections.tenancy import queries as tenancy
 from projections.viewer import NotVisible, Viewer
 
+# ASCII digits only: str.isdigit() also takes "²" (int() then fails) and "١" (read as 1).
+ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
 SCHEMA = sql.Identifier("rm_catalog")
 VERSIONS = {"skills": ("skill_versions", "skill_id"), "configs": ("config_versions", "config_id")}
 WHAT = {
@@ -116,7 +119,7 @@ async def get_version(conn: AsyncConnection, table: str, entity: dict, number: s
     what = f"{WHAT[table]} version {number}"
     if number == "latest":
         wanted = entity["current_version"]
-    elif number.isdigit() and len(number) < 10:
+    elif ASCII_NUMBER.fullmatch(number):
         wanted = int(number)
     else:
         raise NotVisible(f"{what} not found")

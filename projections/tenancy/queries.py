@@ -194,3 +194,23 @@ async def get_member(
     if row is None or (row["deleted_at"] is not None and not include_deleted):
         raise NotVisible(f"member {user_ref!r} not found")
     return row
+
+
+async def list_orgs_of(
+    conn: AsyncConnection, user_id: UUID, page: Page
+) -> tuple[list[dict], str | None]:
+    """The organizations a user holds a role in (directly or through a group), with those
+    roles: for the user, whatever else a platform admin may see."""
+    query = sql.SQL(
+        "SELECT o.*, r.roles FROM {s}.organizations o CROSS JOIN LATERAL ("
+        "SELECT array_agg(role ORDER BY role) AS roles FROM ("
+        "SELECT m.role FROM {s}.org_members m WHERE m.organization_id = o.guid "
+        "AND m.user_id = %s AND m.deleted_at IS NULL UNION ALL SELECT g.role "
+        "FROM {s}.group_members gm JOIN {s}.groups g ON g.guid = gm.group_id "
+        "WHERE gm.organization_id = o.guid AND gm.user_id = %s) held) r "
+        "WHERE o.created_position > %s AND o.deleted_at IS NULL AND r.roles IS NOT NULL "
+        "ORDER BY o.created_position LIMIT %s"
+    ).format(s=SCHEMA)
+    cur = await conn.execute(query, [user_id, user_id, page.after, page.size + 1])
+    rows = list(await cur.fetchall())
+    return rows, next_token(rows, page)

@@ -184,7 +184,7 @@ def test_bad_role_names_and_bad_path_values(admin, stack, tree):
         assert_problem(member, 422, "role")
         member = admin.put(f"{tree.org_path}/members/admin", json={"role": "owner", "x": 1})
         assert_problem(member, 422, "x")
-        team_member = admin.put(f"{tree.team_path}/members/admin", json={"role": "admin"})
+        team_member = admin.put(f"{tree.team_path}/members/admin", json={"role": "owner"})
         assert_problem(team_member, 422, "role")
 
 

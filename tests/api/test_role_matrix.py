@@ -1,0 +1,226 @@
+"""Every route of the OpenAPI document, sent by every role of the ladder (issue 11.6).
+
+Allowed callers must not get 403 or 404 (a stale If-Match turns their changes into 412s, so
+nothing they are allowed to do destroys the fixture); denied ones get 403, and a caller from
+another organization gets 404 on every org-scoped route. Routes outside organizations answer
+every org role alike: an org grant confers nothing there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from support.api import add_member, created, make_tree, new_user, read_after, unique
+from support.skill_bundles import as_json_files, realistic_files, skill_md
+
+ORG = "/v1/orgs/{org}"
+TEAM = ORG + "/teams/{team}"
+WS = TEAM + "/workspaces/{ws}"
+PROJECT = WS + "/projects/{project}"
+SKILL = ORG + "/skills/{skill}"
+CONFIG = ORG + "/configs/{config}"
+TOOL = ORG + "/tools/{tool}"
+GROUP = ORG + "/groups/{group}"
+
+ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
+TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
+EVERYONE = frozenset(ORG_ROLES) | frozenset(TEAM_GRANTS)
+ADMINS = frozenset({"owner", "admin"})
+MAINTAINERS = ADMINS | {"maintainer", "team-maintainer"}
+CATALOG = ADMINS | {"maintainer"}
+
+# Who may send each write (reads are for EVERYONE). A route missing here fails the test.
+WRITES: dict[tuple[str, str], frozenset[str]] = {
+    ("PATCH", ORG): ADMINS,
+    ("DELETE", ORG): frozenset({"owner"}),
+    ("POST", ORG + ":undelete"): frozenset({"owner"}),
+    ("POST", ORG + ":leave"): EVERYONE,
+    ("POST", ORG + "/teams"): ADMINS,
+    ("PATCH", TEAM): MAINTAINERS,
+    ("DELETE", TEAM): ADMINS,
+    ("POST", TEAM + ":undelete"): ADMINS,
+    ("POST", TEAM + "/workspaces"): MAINTAINERS,
+    ("PATCH", WS): MAINTAINERS,
+    ("DELETE", WS): MAINTAINERS,
+    ("POST", WS + ":undelete"): MAINTAINERS,
+    ("POST", WS + "/projects"): MAINTAINERS,
+    ("PATCH", PROJECT): MAINTAINERS,
+    ("DELETE", PROJECT): MAINTAINERS,
+    ("POST", PROJECT + ":undelete"): MAINTAINERS,
+    ("PUT", ORG + "/members/{user}"): ADMINS,
+    ("DELETE", ORG + "/members/{user}"): ADMINS,
+    ("PUT", TEAM + "/members/{user}"): MAINTAINERS,
+    ("DELETE", TEAM + "/members/{user}"): MAINTAINERS,
+    ("POST", ORG + "/groups"): ADMINS,
+    ("PATCH", GROUP): ADMINS,
+    ("DELETE", GROUP): ADMINS,
+    ("POST", GROUP + "/members"): ADMINS,
+    ("DELETE", GROUP + "/members/{user}"): ADMINS,
+    ("POST", ORG + "/skills"): CATALOG,
+    ("PATCH", SKILL): CATALOG,
+    ("DELETE", SKILL): CATALOG,
+    ("POST", SKILL + ":undelete"): CATALOG,
+    ("POST", SKILL + "/versions"): CATALOG,
+    ("POST", SKILL + ":rollback"): CATALOG,
+    ("POST", ORG + "/configs"): CATALOG,
+    ("PATCH", CONFIG): CATALOG,
+    ("DELETE", CONFIG): CATALOG,
+    ("POST", CONFIG + ":undelete"): CATALOG,
+    ("POST", CONFIG + "/versions"): CATALOG,
+    ("POST", CONFIG + ":rollback"): CATALOG,
+    ("PUT", ORG + "/config-categories/{category}"): CATALOG,
+    ("DELETE", ORG + "/config-categories/{category}"): CATALOG,
+    ("POST", ORG + "/tools"): CATALOG,
+    ("PATCH", TOOL): CATALOG,
+    ("DELETE", TOOL): CATALOG,
+    ("POST", TOOL + ":undelete"): CATALOG,
+    # Checking a sample input writes nothing: a read.
+    ("POST", TOOL + ":validate"): EVERYONE,
+}
+
+
+def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
+    """A minimal valid body, so that a denied caller reaches the permission check."""
+    tail = path.rsplit("/", 1)[-1]
+    if method == "DELETE" or tail.endswith((":undelete", ":leave")):
+        return None
+    if tail.endswith(":validate"):
+        return {"input": {}}
+    if tail.endswith(":rollback"):
+        return {"version": 1}
+    if method == "PATCH":
+        return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
+    if "/members/" in path:
+        return {"role": "viewer"}
+    if tail == "versions":
+        return {"files": _files()} if "/skills/" in path else {"content": {"a": 2}}
+    if "/config-categories/" in path:
+        return {"schema": {"type": "object"}}
+    if tail == "members":
+        return {"user": values["user"]}
+    name = unique("probe")
+    return {
+        "groups": {"name": name, "role": "viewer"},
+        "skills": {"category": "docs", "slug": name, "files": _files()},
+        "configs": {"name": name, "category": "llm", "content": {"a": 1}},
+        "tools": {"name": name, "input_schema": {"type": "object"}, "handler_ref": "h"},
+        "users": {"name": name},
+        "tokens": {"name": name},
+    }.get(tail, {"name": name})
+
+
+def _files() -> dict:
+    return as_json_files({**realistic_files(), "SKILL.md": skill_md()})
+
+
+@dataclass
+class World:
+    params: dict[str, str]
+    clients: dict[str, httpx.Client]
+    read: dict[str, str]
+    platform_tool: str
+
+
+@pytest.fixture(scope="module")
+def world(stack):
+    with stack.admin() as admin:
+        tree = make_tree(admin, "matrix")
+        org, team = tree.org["slug"], tree.team["slug"]
+        base = f"/v1/orgs/{org}"
+        target, _, _ = add_member(admin, org, "viewer", team, "viewer")
+        platform_tool = unique("probe")
+        for path, body in [
+            (f"{base}/skills", {"category": "docs", "slug": "probe", "files": _files()}),
+            (f"{base}/configs", {"name": "Probe", "category": "llm", "content": {"a": 1}}),
+            (f"{base}/tools", {"name": "Probe", "input_schema": {}, "handler_ref": "h"}),
+            ("/v1/tools", {"name": platform_tool, "input_schema": {}, "handler_ref": "h"}),
+            (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
+        ]:
+            created(admin.post(path, json=body))
+        last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
+        assert last.status_code in (200, 201), last.text
+        tokens = {}
+        for role in ORG_ROLES:
+            _, tokens[role], _ = add_member(admin, org, role)
+        for name, grant in TEAM_GRANTS.items():
+            _, tokens[name], _ = add_member(admin, org, "member", team, grant)
+        _, tokens["outsider"] = new_user(admin, "outsider")
+        with stack.client(tokens["outsider"]) as outsider:
+            created(outsider.post("/v1/orgs", json={"name": unique("elsewhere")}))
+        last = admin.post(f"{base}/groups/crew/members", json={"user": target})
+        params = {
+            "org": org,
+            "team": team,
+            "ws": tree.ws["slug"],
+            "project": tree.project["slug"],
+            "skill": "probe",
+            "config": "probe",
+            "category": "llm",
+            "tool": "probe",
+            "group": "crew",
+            "user": target,
+            "number": "1",
+            "token": str(uuid.uuid4()),
+        }
+        clients = {name: stack.client(token) for name, token in tokens.items()}
+        try:
+            yield World(params, clients, read_after(last), platform_tool)
+        finally:
+            for client in clients.values():
+                client.close()
+
+
+def _operations(stack) -> list[tuple[str, str, dict]]:
+    with stack.client() as anonymous:
+        spec = anonymous.get("/openapi.json").json()
+    ops = [
+        (method.upper(), path, op)
+        for path, methods in spec["paths"].items()
+        for method, op in methods.items()
+    ]
+    # Leaving comes last: it takes the caller out of the org.
+    return sorted(ops, key=lambda o: o[1].endswith(":leave"))
+
+
+def test_every_route_answers_every_role_as_the_roles_table_says(stack, world):
+    failures = []
+    for method, template, op in _operations(stack):
+        if template == "/healthz":
+            continue
+        org_scoped = template.startswith(ORG)
+        allowed = WRITES.get((method, template), EVERYONE if method == "GET" else None)
+        if org_scoped and allowed is None:
+            failures.append(f"{method} {template}: no row in the roles table")
+            continue
+        values = dict(
+            world.params, tool=world.params["tool"] if org_scoped else world.platform_tool
+        )
+        path = template.format(**values)
+        query = {"from": "1"} if any(p["name"] == "from" for p in op.get("parameters", [])) else {}
+        if method == "GET":
+            query.update(world.read)
+        headers = {"If-Match": '"999999"'} if method != "GET" else {}
+        answers = {
+            name: client.request(
+                method, path, json=_body(method, template, values), params=query, headers=headers
+            )
+            for name, client in world.clients.items()
+        }
+        for name, response in answers.items():
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{method} {template} as {name}: {status} {response.text}")
+            elif not org_scoped:
+                if status != answers["outsider"].status_code:
+                    failures.append(f"{method} {template} as {name}: {status}, not as outsiders")
+            elif name == "outsider":
+                if status != 404:
+                    failures.append(f"{method} {template} as outsider: {status}, not 404")
+            elif name in allowed and status in (403, 404):
+                failures.append(f"{method} {template} as {name}: {status} {response.text}")
+            elif name not in allowed and status != 403:
+                failures.append(f"{method} {template} as {name}: {status}, not 403")
+    assert not failures, "\n".join(failures)
