@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from psycopg import AsyncConnection, sql
+from pydantic import BeforeValidator
 
 from api.problems import ApiProblem
 from api.services import Services
@@ -84,7 +85,17 @@ async def get_viewer(principal: PrincipalDep) -> Viewer:
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')  # ASCII digits: not "١" or "²"
+
+
+def _ascii_integer(value: object) -> object:
+    """Query integers in ASCII digits only (int() would also read "١", "+5", " 5", "1_0")."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,18}", value):
+        raise ValueError("must be a whole number in ASCII digits")
+    return value
+
+
+AsciiInt = Annotated[int, BeforeValidator(_ascii_integer)]
 
 
 def parse_if_match(if_match: str | None, *, required: bool) -> int | None:
@@ -123,7 +134,7 @@ async def read_connection(
     services: ServicesDep,
     principal: PrincipalDep,
     min_position: Annotated[
-        int | None,
+        AsciiInt | None,
         Query(ge=0, description="wait (bounded) until the read models show this position"),
     ] = None,
     consistency: Annotated[
@@ -189,7 +200,7 @@ ReadConnDep = Annotated[AsyncConnection, Depends(read_connection)]
 
 
 async def page_params(
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page_size: Annotated[AsciiInt, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     page_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page:
     return Page.from_request(page_size, page_token)

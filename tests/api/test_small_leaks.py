@@ -66,3 +66,19 @@ def test_a_page_token_holds_ascii_digits_only(admin, position):
     token = base64.urlsafe_b64encode(f"p:{position}".encode()).decode().rstrip("=")
     listed = admin.get("/v1/orgs", params={"page_token": token})
     assert listed.status_code in (400, 422), listed.text
+
+
+@pytest.mark.parametrize("value", ["+5", " 5", "1_0", "١", "²"])
+def test_query_integers_take_ascii_digits_only(admin, value):
+    assert_problem(admin.get("/v1/orgs", params={"page_size": value}), 422, "page_size")
+    assert_problem(admin.get("/v1/orgs", params={"min_position": value}), 422, "min_position")
+
+
+def test_an_if_match_version_in_other_digits_is_a_bad_request(admin):
+    org = admin.post("/v1/orgs", json={"name": unique("Digits")})
+    response = admin.patch(
+        f"/v1/orgs/{org.json()['guid']}",
+        json={"description": "x"},
+        headers={"If-Match": '"١"'.encode()},
+    )
+    assert_problem(response, 400, "If-Match")

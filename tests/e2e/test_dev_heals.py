@@ -15,7 +15,7 @@ from support.write_load import WriteLoad, names_in_read_model
 
 pytestmark = pytest.mark.slow
 
-TOKEN = "syd_heal_test_token_0123456789"
+TOKEN = "syd_heal_test_token_0123456789abcdef"
 THREADS = 4
 
 
