@@ -1,5 +1,6 @@
 """JSON Schema checks: a schema must itself be valid against its metaschema (draft 2020-12
-unless it names another with `$schema`), and documents are checked against schemas."""
+unless it names another with `$schema`) and refer to nothing outside itself; documents are
+checked against schemas."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from jsonschema import exceptions
 from jsonschema.validators import validator_for
 from referencing.exceptions import Unresolvable
 
+from domain.catalog.schema_refs import REGISTRY, check_refs
 from domain.core.errors import InvalidInput
 
 MAX_SCHEMA_BYTES = 64 * 1024
@@ -49,13 +51,14 @@ def check_schema(schema: object, field: str) -> dict:
             f"not a valid JSON Schema: {_short(exc.message)}" + (f" (at {at})" if at else ""),
             field=field + at,
         ) from None
+    check_refs(schema, cls.ID_OF(cls.META_SCHEMA), field)
     return schema
 
 
 def violations(schema: dict, instance: Any) -> list[dict[str, str]]:
     """Every way `instance` breaks `schema`: [{path (JSON pointer), message}], stable order."""
     cls = validator_for(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    validator = cls(schema, registry=REGISTRY, format_checker=cls.FORMAT_CHECKER)
     try:
         errors = sorted(
             validator.iter_errors(instance),
