@@ -14,7 +14,6 @@ import hashlib
 import io
 import stat
 import zipfile
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,13 +25,12 @@ from domain.catalog.bundle_paths import (
     file_field,
     must_be_text,
 )
+from domain.catalog.bundle_zip import MAX_FILES, check_size, files_from_zip
 from domain.catalog.front_matter import SkillDocument, parse_skill_md
-from domain.core.errors import InvalidInput, TooLarge
+from domain.core.errors import InvalidInput
 
-MAX_FILES = 1000
 CANONICAL_HEADER = b"signalyard-skill-bundle/v1\n"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no clock in the bytes
-_JUNK = ("__MACOSX/",)
 
 
 def is_text(data: bytes) -> bool:
@@ -43,13 +41,6 @@ def is_text(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _check_size(total: int, max_bytes: int) -> None:
-    if total > max_bytes:
-        raise TooLarge(
-            f"bundle is {total} bytes unpacked; the limit is {max_bytes} bytes", field="bundle"
-        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +54,7 @@ class Bundle:
             raise InvalidInput("a bundle needs at least a SKILL.md", field="files")
         if len(files) > MAX_FILES:
             raise InvalidInput(f"a bundle holds at most {MAX_FILES} files", field="files")
-        _check_size(sum(len(data) for data in files.values()), max_bytes)
+        check_size(sum(len(data) for data in files.values()), max_bytes)
         paths = [check_path(path) for path in files]
         check_unique(paths)
         if SKILL_FILE not in files:
@@ -134,70 +125,6 @@ def files_from_json(files: Mapping[str, object]) -> dict[str, bytes]:
                 'a file is a string of text or {"base64": "..."}', field=file_field(path)
             )
     return decoded
-
-
-def _open_zip(archive: bytes) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(io.BytesIO(archive))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise InvalidInput("bundle is not a valid zip archive", field="bundle") from None
-
-
-def _checked_entries(archive: zipfile.ZipFile, max_bytes: int) -> list[zipfile.ZipInfo]:
-    entries = []
-    for info in archive.infolist():
-        name = info.filename
-        if name.startswith(_JUNK) or name.rsplit("/", 1)[-1] == ".DS_Store":
-            continue
-        check_path(name.removesuffix("/") if info.is_dir() else name)
-        if info.is_dir():
-            continue
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise InvalidInput("symbolic links are not allowed in a bundle", field=file_field(name))
-        if info.flag_bits & 0x1:
-            raise InvalidInput("encrypted entries are not supported", field=file_field(name))
-        entries.append(info)
-    if len(entries) > MAX_FILES:
-        raise InvalidInput(f"a bundle holds at most {MAX_FILES} files", field="bundle")
-    check_unique([info.filename for info in entries])
-    # Declared sizes first, so a zip bomb is refused before anything is inflated.
-    _check_size(sum(info.file_size for info in entries), max_bytes)
-    return entries
-
-
-def _strip_wrapper(files: dict[str, bytes]) -> dict[str, bytes]:
-    """`zip -r my-skill.zip my-skill/` wraps everything in one folder: unwrap it."""
-    if SKILL_FILE in files or not files:
-        return files
-    tops = {path.split("/", 1)[0] for path in files}
-    if len(tops) != 1 or not all("/" in path for path in files):
-        return files
-    top = tops.pop() + "/"
-    if top + SKILL_FILE not in files:
-        return files
-    return {path.removeprefix(top): data for path, data in files.items()}
-
-
-def files_from_zip(archive: bytes, max_bytes: int) -> dict[str, bytes]:
-    with _open_zip(archive) as opened:
-        files: dict[str, bytes] = {}
-        for info in _checked_entries(opened, max_bytes):
-            try:
-                files[info.filename] = opened.read(info)
-            except (
-                zipfile.BadZipFile,
-                zlib.error,
-                NotImplementedError,
-                RuntimeError,
-                ValueError,
-                EOFError,
-                OSError,
-            ):
-                raise InvalidInput(
-                    "entry cannot be read (corrupt or unsupported compression)",
-                    field=file_field(info.filename),
-                ) from None
-    return _strip_wrapper(files)
 
 
 def read_bundle(

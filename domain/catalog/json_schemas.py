@@ -1,18 +1,20 @@
 """JSON Schema checks: a schema must itself be valid against its metaschema (draft 2020-12
-unless it names another with `$schema`), and documents are checked against schemas."""
+unless it names another with `$schema`), refer to nothing outside itself, and stay within
+the limits of `schema_limits`; documents are checked against schemas with RE2 patterns."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from jsonschema import exceptions
 from jsonschema.validators import validator_for
 from referencing.exceptions import Unresolvable
 
+from domain.catalog.schema_limits import check_document_bounds, check_schema_bounds
+from domain.catalog.schema_patterns import check_patterns, linear_time
+from domain.catalog.schema_refs import REGISTRY, check_refs, subschemas
 from domain.core.errors import InvalidInput
 
-MAX_SCHEMA_BYTES = 64 * 1024
 MAX_MESSAGE = 300
 MAX_ERRORS = 50
 
@@ -35,8 +37,7 @@ def _validator_class(schema: dict, field: str) -> Any:
 def check_schema(schema: object, field: str) -> dict:
     if not isinstance(schema, dict):
         raise InvalidInput("must be a JSON Schema object", field=field)
-    if len(json.dumps(schema)) > MAX_SCHEMA_BYTES:
-        raise InvalidInput(f"schema must be at most {MAX_SCHEMA_BYTES} bytes", field=field)
+    check_schema_bounds(schema, field)
     if "$schema" not in schema:
         cls = validator_for(schema)
     else:
@@ -49,13 +50,17 @@ def check_schema(schema: object, field: str) -> dict:
             f"not a valid JSON Schema: {_short(exc.message)}" + (f" (at {at})" if at else ""),
             field=field + at,
         ) from None
+    dialect = cls.ID_OF(cls.META_SCHEMA)
+    check_refs(schema, dialect, field)
+    check_patterns([(node, path) for node, path, _ in subschemas(schema, dialect, field)])
     return schema
 
 
-def violations(schema: dict, instance: Any) -> list[dict[str, str]]:
+def violations(schema: dict, instance: Any, field: str = "input") -> list[dict[str, str]]:
     """Every way `instance` breaks `schema`: [{path (JSON pointer), message}], stable order."""
+    check_document_bounds(instance, field)
     cls = validator_for(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    validator = linear_time(cls)(schema, registry=REGISTRY, format_checker=cls.FORMAT_CHECKER)
     try:
         errors = sorted(
             validator.iter_errors(instance),
@@ -63,6 +68,8 @@ def violations(schema: dict, instance: Any) -> list[dict[str, str]]:
         )
     except Unresolvable as exc:
         raise InvalidInput(f"the schema has a $ref that cannot be resolved: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("the schema refers to itself without end") from None
     return [
         {"path": _pointer(e.absolute_path), "message": _short(e.message)}
         for e in errors[:MAX_ERRORS]
@@ -70,7 +77,7 @@ def violations(schema: dict, instance: Any) -> list[dict[str, str]]:
 
 
 def require_valid(schema: dict, instance: Any, field: str, what: str) -> None:
-    found = violations(schema, instance)
+    found = violations(schema, instance, field)
     if found:
         first = found[0]
         raise InvalidInput(

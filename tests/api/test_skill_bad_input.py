@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from zipfile import ZIP_BZIP2, ZIP_DEFLATED
 
 import pytest
 from support.api import assert_problem, created, etag_of, read_after, unique, writes_nothing
-from support.skill_bundles import as_json_files, as_zip, raw_zip, realistic_files, skill_md
+from support.skill_bundles import (
+    as_json_files,
+    as_zip,
+    bomb,
+    raw_zip,
+    realistic_files,
+    skill_md,
+)
 from support.stack import Stack, start_stack
 
 ZIP = {"Content-Type": "application/zip"}
@@ -190,3 +198,19 @@ def test_unsupported_media_type_is_415(skill, admin):
             f"{base}/versions", content=b"<xml/>", headers={"Content-Type": "text/xml"}
         )
         assert_problem(response, 415)
+
+
+def test_zip_bombs_are_refused_by_what_they_inflate_to(admin, skill):
+    stack, base = skill
+    bomb_name = "assets/bomb.bin"
+    with writes_nothing(stack), unchanged(admin, base):
+        assert_problem(
+            admin.post(f"{base}/versions", content=bomb(bomb_name, ZIP_BZIP2), headers=ZIP),
+            422,
+            f"files[{bomb_name}]",
+        )
+        assert_problem(
+            admin.post(f"{base}/versions", content=bomb(bomb_name, ZIP_DEFLATED), headers=ZIP),
+            413,
+            f"files[{bomb_name}]",
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 import zipfile
+import zlib
 
 SKILL_MD = """---
 name: pdf-forms
@@ -99,3 +101,33 @@ def raw_zip(entries: list[tuple[str, bytes]]) -> bytes:
 
 def skill_md(name: str = "pdf-forms", description: str = "Does things.", body: str = "Go.\n"):
     return f"---\nname: {name}\ndescription: {description}\n---\n{body}".encode()
+
+
+def zipped(entries: list[tuple[str, bytes, int]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, method in entries:
+            archive.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), data, method)
+    return buffer.getvalue()
+
+
+def lie_about(archive: bytes, name: str, size: int, crc: int) -> bytes:
+    """Patch the entry's declared size and CRC in its local header and the central
+    directory, so that a reader trusting them keeps only its first `size` bytes."""
+    patched = bytearray(archive)
+    info = zipfile.ZipFile(io.BytesIO(archive)).getinfo(name)
+    struct.pack_into("<LLL", patched, info.header_offset + 14, crc, info.compress_size, size)
+    central = patched.index(b"PK\x01\x02")
+    while patched[central + 46 : central + 46 + len(name)] != name.encode():
+        central = patched.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<LLL", patched, central + 16, crc, info.compress_size, size)
+    return bytes(patched)
+
+
+def bomb(name: str, method: int, declared: int = 100, inflated: int | None = None) -> bytes:
+    """A SKILL.md and `name`: 16 MiB of zeros (or `inflated` bytes) declaring `declared`,
+    with the CRC of its first `declared` bytes, so a reader trusting the header truncates
+    it without noticing."""
+    size = 16 * 1024 * 1024 if inflated is None else inflated
+    archive = zipped([("SKILL.md", skill_md(), zipfile.ZIP_DEFLATED), (name, bytes(size), method)])
+    return lie_about(archive, name, declared, zlib.crc32(bytes(declared)))
