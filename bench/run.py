@@ -102,6 +102,32 @@ def _cpu_split(per_request: dict) -> str:
     return " / ".join(f"{p:.2f}" for p in parts) + f" = {sum(parts):.2f} ms"
 
 
+def _read_rows(reads: dict) -> list[dict]:
+    """Session consistency's cost: get project (16 conns), idle and beside 16 creating."""
+
+    def one(r: dict) -> str:
+        return f"{fmt(r['rps'])} req/s, {fmt(r['p50_ms'], 'ms')} / {fmt(r['p99_ms'], 'ms')}"
+
+    idle, busy = reads["idle"], reads["under_create_load"]
+    return [
+        {
+            "figure": "get project, 16 conns, idle: by a token that wrote (session "
+            "consistency, p50/p99)",
+            "value": one(idle["writer_session"]),
+            "reference": f"consistency=eventual {one(idle['writer_eventual'])}; another "
+            f"token {one(idle['other_token'])}",
+        },
+        {
+            "figure": "get project, 16 conns, beside 16 connections creating with the same "
+            "token: reads wait for its writes (p50/p99)",
+            "value": one(busy["writer_session"]["reads"]),
+            "reference": f"consistency=eventual {one(busy['writer_eventual']['reads'])}; "
+            f"another token {one(busy['other_token']['reads'])}; creates meanwhile "
+            f"{fmt(busy['writer_session']['creates']['rps'])} req/s",
+        },
+    ]
+
+
 def rows(result: dict) -> list[dict]:
     out: list[dict] = []
     ap = result.get("append")
@@ -169,6 +195,9 @@ def rows(result: dict) -> list[dict]:
                 f"{_lag(http['c16']['lag_ms_p99'])} (5 ms sampling)",
             }
         )
+        reads = st.get("reads")
+        if reads:
+            out.extend(_read_rows(reads))
         cu = st["catch_up"]
         names = [k for k in cu if isinstance(cu[k], dict)]
         slowest = min(cu[n]["events_per_s"] for n in names)

@@ -18,7 +18,7 @@ import httpx
 import psutil
 import psycopg
 
-from bench import growth, load
+from bench import growth, load, reads_under_load
 from bench.populate import Tenant, head, populate, wait_for_projections
 from bench.servers import (
     BOOTSTRAP_TOKEN,
@@ -399,6 +399,9 @@ def run(db, *, quick: bool, results_dir: Path) -> dict:
             if index == 0:
                 out["http"] = http_compare(
                     dev, api_proc, bare, tenant, url, quick=quick, profile_dir=results_dir
+                )
+                out["reads"] = reads_under_load.run(
+                    dev.base_url, tenant, seconds=2.0 if quick else 5.0
                 )
         out["growth"] = by_size
         out["catch_up"] = catch_up(url, 5_000 if quick else 100_000)
