@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ContextDep, IfMatchDep, OptionalIfMatchDep, ServicesDep
+from api.edge import EdgeRoute
 from api.routes.catalog_views import (
     category_path,
     config_path,
@@ -18,7 +19,7 @@ from api.views import written
 from domain.core.context import CommandResult
 from schemas import catalog as wire
 
-router = APIRouter(prefix="/v1", tags=["configs"])
+router = APIRouter(prefix="/v1", tags=["configs"], route_class=EdgeRoute)
 CONFIGS = "/orgs/{org}/configs"
 CONFIG = CONFIGS + "/{config}"
 CATEGORY = "/orgs/{org}/config-categories/{category}"

@@ -15,6 +15,7 @@ from api.deps import (
     ServicesDep,
     ViewerDep,
 )
+from api.edge import EdgeRoute
 from api.problems import ApiProblem
 from api.routes.paths import groups_of
 from api.views import aggregate_row, found, history_entries, written
@@ -23,7 +24,7 @@ from projections.tenancy import queries
 from schemas import common
 from schemas import tenancy as wire
 
-router = APIRouter(prefix="/v1", tags=["members"])
+router = APIRouter(prefix="/v1", tags=["members"], route_class=EdgeRoute)
 ORG = "/orgs/{org}"
 TEAM = ORG + "/teams/{team}"
 ORG_MEMBER_FIELDS = ("organization_id", "user_id", "role")

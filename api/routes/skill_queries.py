@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
+from api.edge import EdgeRoute
 from api.views import found, history_entries
 from domain.catalog.blobs import BlobMissing, BlobStore
 from domain.catalog.bundle import unpack
@@ -20,7 +21,7 @@ from schemas import catalog as wire
 from schemas import common
 
 log = logging.getLogger("signalyard.api")
-router = APIRouter(prefix="/v1", tags=["skills"])
+router = APIRouter(prefix="/v1", tags=["skills"], route_class=EdgeRoute)
 SKILLS = "/orgs/{org}/skills"
 SKILL = SKILLS + "/{skill}"
 VersionRef = Annotated[
