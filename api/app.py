@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import problems
+from api import contract, problems
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.routes import (
     config_queries,
@@ -36,8 +36,10 @@ def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] =
     app.state.services = services
     problems.install(app)
     problems.install_unavailable(app, *unavailable)
-    for router in (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS):
+    routers = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
+    for router in routers:
         app.include_router(router)
+    contract.install(app, routers)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
