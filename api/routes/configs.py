@@ -37,7 +37,12 @@ def create_config(org: str, body: wire.ConfigCreate, ctx: ContextDep, services: 
     return written(published.result, describe_config(config), config_path(config), 201)
 
 
-@router.post(CONFIG + "/versions", status_code=201, response_model=wire.ConfigVersion)
+@router.post(
+    CONFIG + "/versions",
+    status_code=201,
+    response_model=wire.ConfigVersion,
+    responses={200: {"model": wire.ConfigVersion, "description": "An existing version"}},
+)
 def publish_config_version(
     org: str,
     config: str,
@@ -100,7 +105,11 @@ def undelete_config(
     return _changed(services.catalog.configs.set_deleted(ctx, org, config, False, version))
 
 
-@router.put(CATEGORY, response_model=wire.ConfigCategory)
+@router.put(
+    CATEGORY,
+    response_model=wire.ConfigCategory,
+    responses={201: {"model": wire.ConfigCategory, "description": "Created"}},
+)
 def put_config_category(
     org: str,
     category: str,

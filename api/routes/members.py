@@ -38,7 +38,11 @@ def _member_written(
     return written(result, body, location if created else None, 201 if created else 200)
 
 
-@router.put(ORG + "/members/{user}", response_model=wire.OrgMember)
+@router.put(
+    ORG + "/members/{user}",
+    response_model=wire.OrgMember,
+    responses={201: {"model": wire.OrgMember, "description": "Added"}},
+)
 def put_org_member(
     org: str,
     user: str,
@@ -64,7 +68,11 @@ def remove_org_member(
     return written(result, aggregate_row(result.entity, *ORG_MEMBER_FIELDS))
 
 
-@router.put(TEAM + "/members/{user}", response_model=wire.TeamMember)
+@router.put(
+    TEAM + "/members/{user}",
+    response_model=wire.TeamMember,
+    responses={201: {"model": wire.TeamMember, "description": "Added"}},
+)
 def put_team_member(
     org: str,
     team: str,

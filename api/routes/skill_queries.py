@@ -103,7 +103,12 @@ async def get_skill_version(
 @router.get(
     SKILL + "/versions/{number}/bundle",
     response_class=Response,
-    responses={200: {"content": {"application/zip": {}}, "description": "the bundle"}},
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the bundle",
+        }
+    },
 )
 async def download_skill_bundle(
     org: str,

@@ -52,6 +52,7 @@ def _version_written(published: Published) -> JSONResponse:
     SKILL + "/versions",
     status_code=201,
     response_model=wire.SkillVersion,
+    responses={200: {"model": wire.SkillVersion, "description": "An existing version"}},
     openapi_extra=upload_body(False),
 )
 def publish_skill_version(
