@@ -68,3 +68,10 @@ def test_a_json_route_refuses_other_media_types_with_415(admin, stack, content_t
     with writes_nothing(stack):
         response = admin.post("/v1/orgs", content=b'{"name": "x"}', headers=headers)
     assert_problem(response, 415)
+
+
+@pytest.mark.parametrize("raw", [b"[null, null]", b'"files"', b"3"])
+def test_an_upload_whose_json_is_not_an_object_is_422_not_500(admin, stack, org, raw):
+    with writes_nothing(stack):
+        response = admin.post(f"/v1/orgs/{org}/skills", content=raw, headers=JSON)
+    assert_problem(response, 422, "body")
