@@ -3,16 +3,17 @@ statuses are derived here, from each route's dependencies, not written on every 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 
 from api import deps
 from api.edge import EdgeRoute
-from api.problems import MEDIA_TYPE
+from api.problems import MEDIA_TYPE, problem
 from schemas.common import Problem
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -78,10 +79,26 @@ def _problem(status: int) -> dict[str, Any]:
     return answer
 
 
+def _if_match(required: bool) -> dict[str, Any]:
+    return {
+        "name": "If-Match",
+        "in": "header",
+        "required": required,
+        "description": "the ETag of the version the change is based on",
+        "schema": {"type": "string", "pattern": deps.ETAG.pattern},
+    }
+
+
 def _declare(operation: dict[str, Any], route: EdgeRoute, method: str) -> None:
     params = operation.get("parameters", [])
     bearer = [p for p in params if p["in"] == "header" and p["name"].lower() == "authorization"]
-    operation["parameters"] = [p for p in params if p not in bearer]
+    operation["parameters"] = [
+        _if_match(deps.required_version in set(_calls(route.dependant)))
+        if p["in"] == "header" and p["name"].lower() == "if-match"
+        else p
+        for p in params
+        if p not in bearer
+    ]
     if method == "post":
         operation["parameters"].append(IDEMPOTENCY_KEY)
     if bearer:
@@ -115,8 +132,32 @@ def document(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
     return spec
 
 
+def _literal_length(template: str) -> int:
+    return len(re.sub(r"\{[^}]*\}", "", template))
+
+
+def allowed_methods(routes: list[Any], path: str) -> list[str]:
+    """The methods of the path's most specific template, as the document lists them
+    (`/tools/x:validate` is `{tool}:validate`, not `{tool}`)."""
+    matching = [route for route in routes if route.path_regex.match(path)]
+    if not matching:
+        return []
+    best = max(_literal_length(route.path_format) for route in matching)
+    chosen = [r for r in matching if _literal_length(r.path_format) == best]
+    return sorted(set().union(*(route.methods for route in chosen)))
+
+
 def install(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
-    """Serve `document` at /openapi.json; `routers` are those included without a prefix."""
+    """Serve `document` at /openapi.json, and a 405's Allow from it; `routers` are those
+    included without a prefix."""
+    routes = [route for router in routers for route in router.routes]
+
+    # Starlette's Allow names only the first route matching the path, one method of several.
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        headers = {"Allow": ", ".join(allowed_methods(routes, request.url.path))}
+        return problem(request, 405, "Method not allowed", None, headers)
+
+    app.add_exception_handler(405, not_allowed)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

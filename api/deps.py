@@ -74,7 +74,7 @@ async def get_viewer(principal: PrincipalDep) -> Viewer:
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 
 def parse_if_match(if_match: str | None, *, required: bool) -> int | None:
@@ -84,7 +84,7 @@ def parse_if_match(if_match: str | None, *, required: bool) -> int | None:
                 428, "Precondition required", 'send If-Match: "<version>" from the ETag you read'
             )
         return None
-    match = _ETAG.match(if_match)
+    match = ETAG.match(if_match)
     if not match:
         raise ApiProblem(
             400,

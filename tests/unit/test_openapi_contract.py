@@ -71,3 +71,15 @@ def test_successes_declare_every_status_and_media_type_returned(spec):
         ("/v1/orgs/{org}/teams/{team}/members/{user}", "put"),
     ]:
         assert {"200", "201"} <= set(paths[path][method]["responses"]), (method, path)
+
+
+def test_allow_lists_the_methods_of_the_most_specific_path_template():
+    from api.app import COMMAND_ROUTERS, MIXED_ROUTERS, QUERY_ROUTERS
+    from api.contract import allowed_methods
+
+    routes = [
+        r for router in (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS) for r in router.routes
+    ]
+    assert allowed_methods(routes, "/v1/orgs/acme") == ["DELETE", "GET", "PATCH"]
+    assert allowed_methods(routes, "/v1/tools/t:validate") == ["POST"]
+    assert allowed_methods(routes, "/v1/nowhere") == []
