@@ -4,6 +4,7 @@ answer is a 5xx, and every status, media type and body is the one the document d
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,12 +14,28 @@ from schemathesis.engine import events, from_schema
 from support.api import created, unique
 from support.stack import Stack, start_stack
 
+ON, OFF = {"enabled": True}, {"enabled": False}
 CHECKS = {
-    "enabled": False,
-    "not_a_server_error": {"enabled": True},
-    "status_code_conformance": {"enabled": True},
-    "content_type_conformance": {"enabled": True},
-    "response_schema_conformance": {"enabled": True},
+    "enabled": False,  # only those named ON below
+    "not_a_server_error": ON,
+    "status_code_conformance": ON,
+    "content_type_conformance": ON,
+    "response_schema_conformance": ON,
+    "response_headers_conformance": ON,
+    "negative_data_rejection": ON,
+    "ignored_auth": ON,
+    "unsupported_method": ON,
+    "allow_header_conformance": ON,
+    # Schema-valid is not domain-valid: category JSON Schemas, opaque page tokens, taken slugs.
+    "positive_data_acceptance": OFF,
+    # Reads are eventually consistent (min_position is pinned): a read just after a write may lag.
+    "use_after_free": OFF,
+    "ensure_resource_availability": OFF,
+    # Off until api/middleware.py authenticates before Idempotency-Key: without a token a POST
+    # replays (or 422s on) another anonymous request's key instead of a 401 (reported).
+    "missing_required_header": OFF,
+    # Needs a second tenant's credentials; tenant isolation has its own tests.
+    "object_level_authorization": OFF,
 }
 
 
@@ -46,14 +63,27 @@ def _config(stack: Stack, org: str) -> SchemathesisConfig:
                 "database": "none",
             },
             "cache": {"enabled": False},
-            "phases": {"stateful": {"max-steps": 20}},
+            "phases": {
+                "coverage": {"checks": CHECKS},
+                "fuzzing": {"checks": CHECKS},
+                "stateful": {"max-steps": 10, "checks": CHECKS},
+            },
             # A real organization, so org-scoped operations get past the 404.
             # Without min_position: a position never reached waits the read-your-writes timeout
             # out, then answers 503 (declared); the fuzzed value says nothing of the contract.
             "parameters": {"path.org": org, "query.min_position": 0},
-            "workers": 2,
+            # One worker: CPython 3.11 may fail compiling ASTs in two threads at once.
+            "workers": 1,
         }
     )
+
+
+def before_call(context, case, kwargs) -> None:
+    """A valid Idempotency-Key is made unique: a reused one replays the first answer whatever
+    the headers (by design, tested in test_conventions), which no stateless check can model."""
+    key = (case.headers or {}).get("Idempotency-Key")
+    if key is not None and 1 <= len(key) <= 255:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
 
 
 def _failures(recorder) -> Iterator[str]:
@@ -63,7 +93,7 @@ def _failures(recorder) -> Iterator[str]:
                 failure = check.failure_info.failure
                 response = recorder.find_response(case_id=case_id)
                 status = response.status_code if response is not None else None
-                yield f"{failure.operation} -> {status}: {failure.title}: {failure.message}"
+                yield f"{failure.operation} -> {status} [{check.name}]: {failure.message}"
                 yield "    " + check.failure_info.code_sample.replace("\n", "\n    ")
 
 
@@ -92,6 +122,10 @@ def test_every_answer_is_the_one_the_contract_declares(own_stack):
         org = created(admin.post("/v1/orgs", json={"name": unique("fuzz")}))["slug"]
         spec = admin.get("/openapi.json").json()
     schema = schemathesis.openapi.from_dict(spec, config=_config(own_stack, org))
-    failures, timings = run(schema)
+    schemathesis.hook(before_call)  # hooks on `before_call` are process-wide only
+    try:
+        failures, timings = run(schema)
+    finally:
+        schemathesis.hooks.GLOBAL_HOOK_DISPATCHER.unregister(before_call)
     print("schemathesis seconds per phase:", {k: round(v, 1) for k, v in timings.items()})
     assert not failures, "\n".join(failures)
