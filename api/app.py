@@ -6,7 +6,7 @@ import functools
 
 from fastapi import FastAPI
 
-from api import problems
+from api import contract, problems
 from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.routes import (
@@ -40,8 +40,10 @@ def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] =
     app.state.services = services
     problems.install(app)
     problems.install_unavailable(app, *unavailable)
-    for router in (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS):
+    routers = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
+    for router in routers:
         app.include_router(router)
+    contract.install(app, routers)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

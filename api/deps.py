@@ -85,7 +85,7 @@ async def get_viewer(principal: PrincipalDep) -> Viewer:
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')  # ASCII digits: not "١" or "²"
+ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')  # ASCII digits: not "١" or "²"
 
 
 def _ascii_integer(value: object) -> object:
@@ -105,7 +105,7 @@ def parse_if_match(if_match: str | None, *, required: bool) -> int | None:
                 428, "Precondition required", 'send If-Match: "<version>" from the ETag you read'
             )
         return None
-    match = _ETAG.match(if_match)
+    match = ETAG.match(if_match)
     if not match:
         raise ApiProblem(
             400,

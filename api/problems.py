@@ -72,7 +72,8 @@ def _field_of(loc: tuple, error_type: str = "") -> str:
     if error_type == "json_invalid":  # loc is ("body", <character offset>)
         return "body"
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or str(loc[-1])
+    # A whole body parsed by a route itself (an upload that is not an object) has no loc.
+    return ".".join(parts) or (str(loc[-1]) if loc else "body")
 
 
 def install(app: FastAPI) -> None:

@@ -6,6 +6,8 @@ again; on a command that walk was a tenth of the worker thread's time.
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import orjson
@@ -24,8 +26,28 @@ def _fallback(value: Any) -> Any:
     return jsonable_encoder(value)
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # as orjson renders it
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _exact(content: Any) -> bytes:
+    plain = _finite(jsonable_encoder(content))
+    return json.dumps(plain, separators=(",", ":"), allow_nan=False).encode()
+
+
 def dumps(content: Any) -> bytes:
-    return orjson.dumps(content, default=_fallback, option=_OPTIONS)
+    try:
+        return orjson.dumps(content, default=_fallback, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # orjson stops at integers beyond 64 bits and lone surrogates; a value stored before
+        # the edge refused them (api/edge.py) is still answered, exactly, never with a 500.
+        return _exact(content)
 
 
 class FastJSONResponse(JSONResponse):

@@ -57,10 +57,19 @@ class History(BaseModel):
     items: list[HistoryEntry]
 
 
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str | None = Field(default=None, description="the validation error's kind")
+
+
 class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every error answer."""
+
     type: str = "about:blank"
     title: str
     status: int
     detail: str | None = None
     instance: str | None = None
-    errors: list[dict] | None = None
+    errors: list[FieldError] | None = Field(default=None, description="the fields at fault")
+    current_version: int | None = Field(default=None, description="412: the current version")

@@ -9,14 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
-from api.read_retry import ReadRetryRoute
+from api.edge import EdgeRoute
 from api.views import found, history_entries
 from domain.catalog.diff import diff_json
 from projections.catalog import queries
 from schemas import catalog as wire
 from schemas import common
 
-router = APIRouter(prefix="/v1", tags=["configs"], route_class=ReadRetryRoute)
+router = APIRouter(prefix="/v1", tags=["configs"], route_class=EdgeRoute)
 CONFIGS = "/orgs/{org}/configs"
 CONFIG = CONFIGS + "/{config}"
 CATEGORIES = "/orgs/{org}/config-categories"

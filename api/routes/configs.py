@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ContextDep, IfMatchDep, OptionalIfMatchDep, ServicesDep
+from api.edge import EdgeRoute
 from api.routes.catalog_views import (
     category_path,
     config_path,
@@ -18,7 +19,7 @@ from api.views import written
 from domain.core.context import CommandResult
 from schemas import catalog as wire
 
-router = APIRouter(prefix="/v1", tags=["configs"])
+router = APIRouter(prefix="/v1", tags=["configs"], route_class=EdgeRoute)
 CONFIGS = "/orgs/{org}/configs"
 CONFIG = CONFIGS + "/{config}"
 CATEGORY = "/orgs/{org}/config-categories/{category}"
@@ -36,7 +37,12 @@ def create_config(org: str, body: wire.ConfigCreate, ctx: ContextDep, services: 
     return written(published.result, describe_config(config), config_path(config), 201)
 
 
-@router.post(CONFIG + "/versions", status_code=201, response_model=wire.ConfigVersion)
+@router.post(
+    CONFIG + "/versions",
+    status_code=201,
+    response_model=wire.ConfigVersion,
+    responses={200: {"model": wire.ConfigVersion, "description": "An existing version"}},
+)
 def publish_config_version(
     org: str,
     config: str,
@@ -99,7 +105,11 @@ def undelete_config(
     return _changed(services.catalog.configs.set_deleted(ctx, org, config, False, version))
 
 
-@router.put(CATEGORY, response_model=wire.ConfigCategory)
+@router.put(
+    CATEGORY,
+    response_model=wire.ConfigCategory,
+    responses={201: {"model": wire.ConfigCategory, "description": "Created"}},
+)
 def put_config_category(
     org: str,
     category: str,

@@ -6,12 +6,13 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ContextDep, IfMatchDep, OptionalIfMatchDep, ServicesDep
+from api.edge import EdgeRoute
 from api.routes.paths import describe, path_of
 from api.views import written
 from domain.core.context import CommandResult
 from schemas import tenancy as wire
 
-router = APIRouter(prefix="/v1", tags=["commands"])
+router = APIRouter(prefix="/v1", tags=["commands"], route_class=EdgeRoute)
 ORG = "/orgs/{org}"
 TEAM = ORG + "/teams/{team}"
 WS = TEAM + "/workspaces/{ws}"

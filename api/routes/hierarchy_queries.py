@@ -7,13 +7,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
-from api.read_retry import ReadRetryRoute
+from api.edge import EdgeRoute
 from api.views import found, history_entries
 from projections.tenancy import queries
 from schemas import common
 from schemas import tenancy as wire
 
-router = APIRouter(prefix="/v1", tags=["queries"], route_class=ReadRetryRoute)
+router = APIRouter(prefix="/v1", tags=["queries"], route_class=EdgeRoute)
 ORG = "/orgs/{org}"
 TEAM = ORG + "/teams/{team}"
 WS = TEAM + "/workspaces/{ws}"

@@ -16,16 +16,16 @@ from api.deps import (
     ServicesDep,
     ViewerDep,
 )
+from api.edge import EdgeRoute
 from api.outcome import SECRET_SHOWN_ONCE
 from api.problems import ApiProblem
-from api.read_retry import ReadRetryRoute
 from api.views import aggregate_row, found, history_entries, written
 from domain.identity.token import ApiToken
 from projections.identity import queries
 from schemas import common
 from schemas import identity as wire
 
-router = APIRouter(prefix="/v1", tags=["identity"], route_class=ReadRetryRoute)
+router = APIRouter(prefix="/v1", tags=["identity"], route_class=EdgeRoute)
 USER_FIELDS = ("email", "is_service_account", "is_platform_admin", "is_active")
 
 

@@ -15,8 +15,8 @@ from api.deps import (
     ServicesDep,
     ViewerDep,
 )
+from api.edge import EdgeRoute
 from api.problems import ApiProblem
-from api.read_retry import ReadRetryRoute
 from api.routes.paths import groups_of
 from api.views import aggregate_row, found, history_entries, written
 from domain.core.context import CommandResult
@@ -24,7 +24,7 @@ from projections.tenancy import queries
 from schemas import common
 from schemas import tenancy as wire
 
-router = APIRouter(prefix="/v1", tags=["members"], route_class=ReadRetryRoute)
+router = APIRouter(prefix="/v1", tags=["members"], route_class=EdgeRoute)
 ORG = "/orgs/{org}"
 TEAM = ORG + "/teams/{team}"
 ORG_MEMBER_FIELDS = ("organization_id", "user_id", "role")
@@ -38,7 +38,11 @@ def _member_written(
     return written(result, body, location if created else None, 201 if created else 200)
 
 
-@router.put(ORG + "/members/{user}", response_model=wire.OrgMember)
+@router.put(
+    ORG + "/members/{user}",
+    response_model=wire.OrgMember,
+    responses={201: {"model": wire.OrgMember, "description": "Added"}},
+)
 def put_org_member(
     org: str,
     user: str,
@@ -64,7 +68,11 @@ def remove_org_member(
     return written(result, aggregate_row(result.entity, *ORG_MEMBER_FIELDS))
 
 
-@router.put(TEAM + "/members/{user}", response_model=wire.TeamMember)
+@router.put(
+    TEAM + "/members/{user}",
+    response_model=wire.TeamMember,
+    responses={201: {"model": wire.TeamMember, "description": "Added"}},
+)
 def put_team_member(
     org: str,
     team: str,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
+from api.edge import EdgeRoute
 from api.views import written
 from projections.tenancy import queries
 from schemas import common
 from schemas import tenancy as wire
 
-router = APIRouter(prefix="/v1", tags=["members"])
+router = APIRouter(prefix="/v1", tags=["members"], route_class=EdgeRoute)
 
 
 @router.get("/me/orgs", response_model=common.ListOf[wire.MyOrganization])

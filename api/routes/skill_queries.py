@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
-from api.read_retry import ReadRetryRoute
+from api.edge import EdgeRoute
 from api.views import found, history_entries
 from domain.catalog.blobs import BlobMissing, BlobStore
 from domain.catalog.bundle import unpack
@@ -21,7 +21,7 @@ from schemas import catalog as wire
 from schemas import common
 
 log = logging.getLogger("signalyard.api")
-router = APIRouter(prefix="/v1", tags=["skills"], route_class=ReadRetryRoute)
+router = APIRouter(prefix="/v1", tags=["skills"], route_class=EdgeRoute)
 SKILLS = "/orgs/{org}/skills"
 SKILL = SKILLS + "/{skill}"
 VersionRef = Annotated[
@@ -103,7 +103,12 @@ async def get_skill_version(
 @router.get(
     SKILL + "/versions/{number}/bundle",
     response_class=Response,
-    responses={200: {"content": {"application/zip": {}}, "description": "the bundle"}},
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the bundle",
+        }
+    },
 )
 async def download_skill_bundle(
     org: str,

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ContextDep, IfMatchDep, OptionalIfMatchDep, ServicesDep
+from api.edge import EdgeRoute
 from api.routes.catalog_views import describe_skill, skill_path, version_body
 from api.uploads import SkillCreateUpload, SkillVersionUpload, upload_body
 from api.views import written
@@ -16,7 +17,7 @@ from domain.catalog.publishing import Published
 from domain.core.context import CommandResult
 from schemas import catalog as wire
 
-router = APIRouter(prefix="/v1", tags=["skills"])
+router = APIRouter(prefix="/v1", tags=["skills"], route_class=EdgeRoute)
 SKILLS = "/orgs/{org}/skills"
 SKILL = SKILLS + "/{skill}"
 # Requests that carry a bundle get the bundle-sized body limit (see api/app.py).
@@ -51,6 +52,7 @@ def _version_written(published: Published) -> JSONResponse:
     SKILL + "/versions",
     status_code=201,
     response_model=wire.SkillVersion,
+    responses={200: {"model": wire.SkillVersion, "description": "An existing version"}},
     openapi_extra=upload_body(False),
 )
 def publish_skill_version(

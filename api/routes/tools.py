@@ -19,7 +19,7 @@ from api.deps import (
     ServicesDep,
     ViewerDep,
 )
-from api.read_retry import ReadRetryRoute
+from api.edge import EdgeRoute
 from api.routes.catalog_views import describe_tool, tool_path
 from api.views import found, history_entries, written
 from domain.core.context import CommandResult
@@ -27,7 +27,7 @@ from projections.catalog import queries
 from schemas import catalog as wire
 from schemas import common
 
-router = APIRouter(prefix="/v1", tags=["tools"], route_class=ReadRetryRoute)
+router = APIRouter(prefix="/v1", tags=["tools"], route_class=EdgeRoute)
 PLATFORM = "/tools"
 PLATFORM_TOOL = PLATFORM + "/{tool}"
 ORG = "/orgs/{org}/tools"

@@ -36,3 +36,11 @@ def test_compose_file_describes_the_production_stack():
     parser = build_parser()
     for name in ("migrate", "api", "projections"):
         parser.parse_args(services[name]["command"][1:])  # a real CLI command
+
+
+def test_every_route_passes_the_edge():
+    from api.app import COMMAND_ROUTERS, MIXED_ROUTERS, QUERY_ROUTERS
+    from api.edge import EdgeRoute
+
+    routers = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
+    assert all(isinstance(route, EdgeRoute) for router in routers for route in router.routes)
