@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
 from api.problems import ApiProblem
@@ -22,6 +23,8 @@ MAX_SAFE_INTEGER = 2**53 - 1
 # can hold an unsafe value: one C scan spares every other body a second parse.
 _SUSPECT = re.compile(rb"\d{16}|[eE][+-]?\d{3}|NaN|Infinity|\\u[dD][89a-fA-F]")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A JSON body above this is parsed off the event loop (other requests go on meanwhile).
+OFF_LOOP_BYTES = 64 * 1024
 _MESSAGE = (
     "JSON peers cannot carry this value: integers must lie within ±9007199254740991, "
     "numbers must be finite, strings valid Unicode"
@@ -64,14 +67,30 @@ def unsafe_paths(value: Any, path: tuple = ()) -> Iterator[tuple]:
         yield path
 
 
-def check_body(body: bytes) -> None:
-    """Raise a validation error naming every unsafe value of a JSON request body."""
+def check_body(body: bytes) -> Any:
+    """Raise a validation error naming every unsafe value of a JSON request body; the
+    parsed document if it had to be parsed (else None)."""
     if not _SUSPECT.search(body):
-        return
+        return None
     try:
         document = json.loads(body)
     except ValueError:
-        return  # not JSON at all: the body's own validation reports it
+        return None  # not JSON at all: the body's own validation reports it
+    _refuse_unsafe(document)
+    return document
+
+
+def parse_checked(body: bytes) -> Any:
+    """The document of a JSON body, unsafe values refused; None if it is not JSON."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    _refuse_unsafe(document)
+    return document
+
+
+def _refuse_unsafe(document: Any) -> None:
     errors = [
         {"type": "json_unsafe_value", "loc": ("body", *path), "msg": _MESSAGE, "input": None}
         for path in unsafe_paths(document)
@@ -92,7 +111,13 @@ class EdgeRoute(ReadRetryRoute):
                 if body and json_only and not _is_json(content_type):
                     raise ApiProblem(415, "Unsupported media type", "send application/json")
                 if body and (not content_type or _is_json(content_type)):
-                    check_body(body)
+                    if len(body) > OFF_LOOP_BYTES:
+                        # Parsed in a worker thread, once: FastAPI reuses it (Request._json).
+                        document = await run_in_threadpool(parse_checked, body)
+                        if document is not None:
+                            request._json = document
+                    else:
+                        check_body(body)
             return await handler(request)
 
         return guarded

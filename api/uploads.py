@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
@@ -51,7 +52,8 @@ async def _read(request: Request, json_model: type[BaseModel], fields_model: typ
         values = {k: v for k, v in form.items() if k != "bundle" and isinstance(v, str)}
         return BundleUpload(_validated(fields_model, values), None, await bundle.read())
     if media_type in ("", "application/json") or media_type.endswith("+json"):
-        data = _validated(json_model, await request.body(), json=True)
+        # Up to twice the bundle limit of JSON: parsed off the event loop.
+        data = await run_in_threadpool(_validated, json_model, await request.body(), json=True)
         files = data.pop("files")
         return BundleUpload(data, files, None)
     raise ApiProblem(

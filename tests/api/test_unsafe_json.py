@@ -75,3 +75,27 @@ def test_an_upload_whose_json_is_not_an_object_is_422_not_500(admin, stack, org,
     with writes_nothing(stack):
         response = admin.post(f"/v1/orgs/{org}/skills", content=raw, headers=JSON)
     assert_problem(response, 422, "body")
+
+
+def test_a_large_json_body_is_parsed_off_the_event_loop_once(admin, monkeypatch):
+    import asyncio
+    import json as stdlib_json
+
+    from api import edge
+
+    parses: list[bool] = []
+    original = stdlib_json.loads
+
+    def recording_loads(body, *args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            parses.append(True)  # on the event loop
+        except RuntimeError:
+            parses.append(False)  # in a worker thread
+        return original(body, *args, **kwargs)
+
+    monkeypatch.setattr(edge.json, "loads", recording_loads)  # the json module: every parse
+    description = "x" * (edge.OFF_LOOP_BYTES + 1)
+    response = admin.post("/v1/orgs", json={"name": unique("Big"), "description": description})
+    assert response.status_code in (201, 422), response.text  # the domain may refuse the size
+    assert parses == [False]
