@@ -78,6 +78,7 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 def prepare(settings: Settings) -> str | None:
     """Create every table (idempotent) and the bootstrap admin; return a new admin token."""
     from projections.operations import ensure_schema
+    from signalyard.eventstore.append_sql import outcome_tables
 
     url = database_url(settings)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -86,6 +87,8 @@ def prepare(settings: Settings) -> str | None:
                 psycopg.sql.Identifier(settings.event_schema)
             )
         )
+        for statement in outcome_tables(settings.event_schema):
+            conn.execute(statement)
     store = build_store(settings, url, create_tables=True)
     try:
         ensure_schema(url, read_models())

@@ -15,8 +15,33 @@ REPEATABLE READ or SERIALIZABLE the snapshot would predate the lock, so the func
 to run there rather than check against a stale view.
 """
 
+from psycopg.sql import SQL, Composed, Identifier
+
 OUTCOMES_TABLE = "command_outcomes"
 SESSIONS_TABLE = "session_positions"
+
+
+def outcome_tables(schema: str) -> list[Composed]:
+    """What the write side records beside the events, in the same transaction: which
+    idempotent request (scope, key, attempt) a write belongs to, so a retry learns the
+    outcome from the database and a superseded attempt can never commit; and each session's
+    (API token's) last written position, for reads of its own writes. The API needs them
+    whichever recorder writes, so they are made by `signalyard migrate` too."""
+    return [
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            " scope text NOT NULL, key text NOT NULL, attempt uuid NOT NULL,"
+            " fingerprint text NOT NULL, state text NOT NULL, position int8,"
+            " status int, headers jsonb, body bytea,"
+            " created_at timestamptz NOT NULL DEFAULT now(),"
+            " lease_until timestamptz NOT NULL DEFAULT now(),"
+            " PRIMARY KEY (scope, key))"
+        ).format(Identifier(schema, OUTCOMES_TABLE)),
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {} (session text PRIMARY KEY, position int8 NOT NULL)"
+        ).format(Identifier(schema, SESSIONS_TABLE)),
+    ]
+
 
 # Formatted with psycopg.sql: schema, function, table, id_type, outcomes, sessions,
 # channel, lock_space, table_name.

@@ -52,7 +52,12 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.core.errors import Superseded
-from signalyard.eventstore.append_sql import APPEND_FUNCTION, OUTCOMES_TABLE, SESSIONS_TABLE
+from signalyard.eventstore.append_sql import (
+    APPEND_FUNCTION,
+    OUTCOMES_TABLE,
+    SESSIONS_TABLE,
+    outcome_tables,
+)
 from signalyard.eventstore.grouping import GroupCommitter, Member
 from signalyard.eventstore.outcomes import (
     OutcomeUnknown,
@@ -104,27 +109,7 @@ class GroupCommitApplicationRecorder(PostgresApplicationRecorder):
         id_type = SQL(self.datastore.originator_id_type)  # "uuid" or "text", validated
         outcomes = Identifier(self.datastore.schema, OUTCOMES_TABLE)
         sessions = Identifier(self.datastore.schema, SESSIONS_TABLE)
-        # What the write side records beside the events, in the same transaction: which
-        # idempotent request (scope, key, attempt) a write belongs to, so a retry learns
-        # the outcome from the database and a superseded attempt can never commit; and
-        # each session's (API token's) last written position, for reads of its own writes.
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {outcomes} ("
-                " scope text NOT NULL, key text NOT NULL, attempt uuid NOT NULL,"
-                " fingerprint text NOT NULL, state text NOT NULL, position int8,"
-                " status int, headers jsonb, body bytea,"
-                " created_at timestamptz NOT NULL DEFAULT now(),"
-                " lease_until timestamptz NOT NULL DEFAULT now(),"
-                " PRIMARY KEY (scope, key))"
-            ).format(outcomes=outcomes)
-        )
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {sessions} ("
-                " session text PRIMARY KEY, position int8 NOT NULL)"
-            ).format(sessions=sessions)
-        )
+        self.sql_create_statements.extend(outcome_tables(self.datastore.schema))
         # Earlier signatures of the append function: a database created then would keep
         # them beside the new one as unused overloads.
         for arguments in (
