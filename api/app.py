@@ -17,6 +17,7 @@ from api.routes import (
     identity,
     members,
     my_orgs,
+    scope_members,
     skill_queries,
     skills,
     tools,
@@ -25,7 +26,13 @@ from api.services import Services
 
 COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router)
 QUERY_ROUTERS = (hierarchy_queries.router, skill_queries.router, config_queries.router)
-MIXED_ROUTERS = (members.router, my_orgs.router, identity.router, tools.router)
+MIXED_ROUTERS = (
+    members.router,
+    scope_members.router,
+    my_orgs.router,
+    identity.router,
+    tools.router,
+)
 # Skill uploads may carry a whole bundle, base64 inside JSON at worst (4/3, plus escaping).
 UPLOAD_OVERHEAD = 64 * 1024
 

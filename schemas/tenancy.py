@@ -12,6 +12,7 @@ from schemas.common import SLUG, Description, Name, Request, Resource
 # The role ladder (README "Roles"); `member` is the legacy value kept for existing grants.
 OrgRoleName = Literal["owner", "admin", "maintainer", "operator", "member", "auditor", "viewer"]
 TeamRoleName = Literal["admin", "maintainer", "operator", "member", "auditor", "viewer"]
+ScopeRoleName = Literal["admin", "maintainer", "operator", "auditor", "viewer"]
 
 
 class OrganizationCreate(Request):
@@ -86,6 +87,12 @@ class TeamMemberPut(Request):
     role: TeamRoleName
 
 
+class ScopeMemberPut(Request):
+    """A role on a workspace or a project."""
+
+    role: ScopeRoleName
+
+
 class OrgMember(Resource):
     organization_id: UUID
     user_id: UUID
@@ -97,6 +104,14 @@ class TeamMember(Resource):
     team_id: UUID
     user_id: UUID
     role: str
+
+
+class WorkspaceMember(TeamMember):
+    workspace_id: UUID
+
+
+class ProjectMember(WorkspaceMember):
+    project_id: UUID
 
 
 class GroupCreate(Request):

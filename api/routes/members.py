@@ -152,7 +152,7 @@ async def get_team_member(org: str, team: str, user: str, conn: ReadConnDep, vie
 @router.get(ORG + "/members/{user}/history", response_model=common.History)
 async def org_member_history(org: str, user: str, ctx: ContextDep, services: ServicesDep):
     """Every event of one organization membership."""
-    member, events = await run_in_threadpool(services.tenancy.member_history, ctx, org, None, user)
+    member, events = await run_in_threadpool(services.tenancy.member_history, ctx, (org,), user)
     return {"guid": member.id, "items": history_entries("OrganizationMember", events)}
 
 
@@ -161,7 +161,9 @@ async def team_member_history(
     org: str, team: str, user: str, ctx: ContextDep, services: ServicesDep
 ):
     """Every event of one team membership."""
-    member, events = await run_in_threadpool(services.tenancy.member_history, ctx, org, team, user)
+    member, events = await run_in_threadpool(
+        services.tenancy.member_history, ctx, (org, team), user
+    )
     return {"guid": member.id, "items": history_entries("TeamMembership", events)}
 
 

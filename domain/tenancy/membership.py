@@ -1,4 +1,5 @@
-"""OrganizationMember and TeamMembership: one aggregate per (scope, user).
+"""OrganizationMember, TeamMembership, WorkspaceMembership and ProjectMembership: one
+aggregate per (scope, user), each naming the scopes above its own.
 
 The id is derived from (scope, user), so a user is a member of a scope at most once,
 enforced by the event store. Removal is a soft delete; adding again restores it.
@@ -59,5 +60,55 @@ class TeamMembership(CoreAggregate):
         self._init_core(name, slug, "", meta)
         self.organization_id = organization_id
         self.team_id = team_id
+        self.user_id = user_id
+        self.role = role
+
+
+class WorkspaceMembership(CoreAggregate):
+    UPDATABLE = frozenset({"role"})
+
+    @event("Granted")
+    def __init__(
+        self,
+        id: UUID,  # noqa: A002 - membership_id(workspace_id, user_id)
+        organization_id: UUID,
+        team_id: UUID,
+        workspace_id: UUID,
+        user_id: UUID,
+        name: str,
+        slug: str,
+        role: str,
+        meta: dict,
+    ) -> None:
+        self._init_core(name, slug, "", meta)
+        self.organization_id = organization_id
+        self.team_id = team_id
+        self.workspace_id = workspace_id
+        self.user_id = user_id
+        self.role = role
+
+
+class ProjectMembership(CoreAggregate):
+    UPDATABLE = frozenset({"role"})
+
+    @event("Granted")
+    def __init__(
+        self,
+        id: UUID,  # noqa: A002 - membership_id(project_id, user_id)
+        organization_id: UUID,
+        team_id: UUID,
+        workspace_id: UUID,
+        project_id: UUID,
+        user_id: UUID,
+        name: str,
+        slug: str,
+        role: str,
+        meta: dict,
+    ) -> None:
+        self._init_core(name, slug, "", meta)
+        self.organization_id = organization_id
+        self.team_id = team_id
+        self.workspace_id = workspace_id
+        self.project_id = project_id
         self.user_id = user_id
         self.role = role

@@ -1,4 +1,4 @@
-"""Use cases of organization members and team memberships."""
+"""Use cases of memberships: of the organization and of its teams, workspaces, projects."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from domain.core.errors import (
 )
 from domain.core.reading import reads_only
 from domain.tenancy.entities import delete_entity
-from domain.tenancy.membership import OrganizationMember, TeamMembership, membership_id
+from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.organization import Organization
-from domain.tenancy.roles import Action, Role, parse_org_role, parse_team_role
+from domain.tenancy.roles import Action, Role, parse_org_role
+from domain.tenancy.scope_grants import SCOPE_GRANTS, new_scope_membership
 from domain.tenancy.use_cases import TenancyUseCases
 
 
@@ -105,29 +106,7 @@ class MembershipUseCases(TenancyUseCases):
         role: str,
         expected_version: int | None = None,
     ) -> tuple[CommandResult, bool]:
-        chain = self.locate(ctx, Action.TEAM_MEMBERS, org_ref, team_ref)
-        assert chain.team is not None
-        new_role = parse_team_role(role)
-        self.check_may_grant(ctx, chain.org, new_role, chain.team)
-        user = self.resolve.user(user_ref)
-        if self.access.org_role(user.id, chain.org) is None:
-            raise InvalidInput("user must be a member of the organization first", field="user")
-        member = self.store.find(membership_id(chain.team.id, user.id), TeamMembership)
-        if member is None:
-            member = TeamMembership(
-                id=membership_id(chain.team.id, user.id),
-                organization_id=chain.org.id,
-                team_id=chain.team.id,
-                user_id=user.id,
-                name=user.name,
-                slug=user.slug,
-                role=new_role.value,
-                meta=ctx.meta(chain.org.id),
-            )
-            return CommandResult.of(member, self.store.record(member)), True
-        if not member.is_deleted:
-            self.check_may_grant(ctx, chain.org, Role(member.role), chain.team)
-        return self._regrant(ctx, member, new_role.value, expected_version), False
+        return self.put_scope_member(ctx, (org_ref, team_ref), user_ref, role, expected_version)
 
     def remove_team_member(
         self,
@@ -137,22 +116,56 @@ class MembershipUseCases(TenancyUseCases):
         user_ref: str,
         expected_version: int | None,
     ) -> CommandResult:
-        chain = self.locate(ctx, Action.TEAM_MEMBERS, org_ref, team_ref)
-        assert chain.team is not None
+        return self.remove_scope_member(ctx, (org_ref, team_ref), user_ref, expected_version)
+
+    def put_scope_member(
+        self,
+        ctx: CommandContext,
+        refs: tuple[str, ...],
+        user_ref: str,
+        role: str,
+        expected_version: int | None = None,
+    ) -> tuple[CommandResult, bool]:
+        """Grant a role on a team, workspace or project (`refs`: the path down to it)."""
+        grant = SCOPE_GRANTS[len(refs) - 1]
+        chain = self.locate(ctx, grant.action, *refs)
+        new_role = grant.parse(role)
+        self.check_may_grant(ctx, chain.org, new_role, chain)
+        user = self.resolve.user(user_ref)
+        if self.access.org_role(user.id, chain.org) is None:
+            raise InvalidInput("user must be a member of the organization first", field="user")
+        member = self.store.find(membership_id(chain.leaf.id, user.id), grant.kind)
+        if member is None:
+            member = new_scope_membership(chain, user, new_role, ctx.meta(chain.org.id))
+            return CommandResult.of(member, self.store.record(member)), True
+        if not member.is_deleted:
+            self.check_may_grant(ctx, chain.org, Role(member.role), chain)
+        return self._regrant(ctx, member, new_role.value, expected_version), False
+
+    def remove_scope_member(
+        self,
+        ctx: CommandContext,
+        refs: tuple[str, ...],
+        user_ref: str,
+        expected_version: int | None,
+    ) -> CommandResult:
+        grant = SCOPE_GRANTS[len(refs) - 1]
+        chain = self.locate(ctx, grant.action, *refs)
         user = self.resolve.user(user_ref, include_deleted=True)
-        member = self._live_member(TeamMembership, membership_id(chain.team.id, user.id))
-        self.check_may_grant(ctx, chain.org, Role(member.role), chain.team)
+        member = self._live_member(grant.kind, membership_id(chain.leaf.id, user.id))
+        self.check_may_grant(ctx, chain.org, Role(member.role), chain)
         return delete_entity(self.store, ctx, member, expected_version)
 
     @reads_only
     def member_history(
-        self, ctx: CommandContext, org_ref: str, team_ref: str | None, user_ref: str
+        self, ctx: CommandContext, refs: tuple[str, ...], user_ref: str
     ) -> tuple[Any, list[Any]]:
-        chain = self.locate(ctx, Action.HISTORY_READ, org_ref, team_ref)
+        """Every event of a membership of the scope at the end of `refs` (the org, a team,
+        a workspace or a project); a deleted scope hides its memberships."""
+        chain = self.locate(ctx, Action.HISTORY_READ, *refs)
         user = self.resolve.user(user_ref, include_deleted=True)
-        kind = TeamMembership if chain.team else OrganizationMember
-        scope = chain.team or chain.org
-        member = self.store.find(membership_id(scope.id, user.id), kind)
+        kind = SCOPE_GRANTS[len(refs) - 1].kind if len(refs) > 1 else OrganizationMember
+        member = self.store.find(membership_id(chain.leaf.id, user.id), kind)
         if member is None:
             raise NotFound("membership not found")
         return member, self.store.history(member.id)

@@ -3,7 +3,8 @@
 What a user may do at a scope is the union of what the roles granted on it and on its
 ancestors allow; the ladder is ordered so that this is the highest of them. Two legacy
 values stay accepted for data written before the ladder: `member` (read at the org; writes
-come from team grants) and, on a team, `member` (may write projects).
+come from team grants) and, on a team, `member` (may write projects). Workspaces and
+projects, granted after the ladder, take neither `owner` nor `member`.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ class Action(StrEnum):
     TEAM_DELETE = "team.delete"
     TEAM_MEMBERS = "team.members"
     WORKSPACE_WRITE = "workspace.write"
+    WORKSPACE_MEMBERS = "workspace.members"
     PROJECT_WRITE = "project.write"
     PROJECT_DELETE = "project.delete"
+    PROJECT_MEMBERS = "project.members"
     # Skills, configs, config categories and tools an organization defines for itself.
     CATALOG_WRITE = "catalog.write"
     # Running things (tasks and workflows arrive later): an operator's work, never editing.
@@ -78,8 +81,10 @@ _MAINTAIN = frozenset(
         Action.TEAM_UPDATE,
         Action.TEAM_MEMBERS,
         Action.WORKSPACE_WRITE,
+        Action.WORKSPACE_MEMBERS,
         Action.PROJECT_WRITE,
         Action.PROJECT_DELETE,
+        Action.PROJECT_MEMBERS,
         Action.CATALOG_WRITE,
     }
 )
@@ -95,12 +100,15 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 # Where a role may be granted: ownership (the tenant itself) is held at the org only.
 ORG_ROLES = tuple(Role)
 TEAM_ROLES = tuple(r for r in Role if r is not Role.OWNER)
+# Workspaces and projects had no grants before the ladder: no legacy `member` there.
+SCOPE_ROLES = tuple(r for r in TEAM_ROLES if r is not Role.MEMBER)
 # A team `member` (legacy) may write projects in its team, nothing else.
 _TEAM_MEMBER = _READ | {Action.PROJECT_WRITE}
 
 
 def actions_of(org_roles: Iterable[Role], scope_roles: Iterable[Role] = ()) -> frozenset[Action]:
-    """What the grants at the org and at the scopes below it (a team...) allow together.
+    """What the grants at the org and at the scopes below it (team, workspace, project)
+    allow together.
 
     An org viewer or auditor stays read-only everywhere: a grant below does not lift
     someone the org made read-only (as before the ladder).
@@ -133,3 +141,8 @@ def parse_org_role(value: str, field: str = "role") -> Role:
 
 def parse_team_role(value: str, field: str = "role") -> Role:
     return _parse(value, TEAM_ROLES, field)
+
+
+def parse_scope_role(value: str, field: str = "role") -> Role:
+    """A role granted on a workspace or a project."""
+    return _parse(value, SCOPE_ROLES, field)

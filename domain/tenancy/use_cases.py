@@ -9,7 +9,6 @@ from domain.core.errors import PermissionDenied
 from domain.core.slugs import SlugClaim, looks_like_uuid
 from domain.store import EventStore
 from domain.tenancy.access import AccessPolicy
-from domain.tenancy.hierarchy import Team
 from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.organization import Organization
 from domain.tenancy.resolver import Chain, Resolver
@@ -33,7 +32,7 @@ class TenancyUseCases:
         """Read the path, the caller's memberships and a new child's slug claim in one go."""
         entities, wanted = self.resolve.guess(*refs)
         if ctx.actor_id is not None:
-            wanted += [membership_id(scope, ctx.actor_id) for scope in entities[:2]]
+            wanted += [membership_id(scope, ctx.actor_id) for scope in entities]
         depth = len([r for r in refs if r is not None])
         if claiming is not None and entities and len(entities) == depth:
             kind, slug = claiming
@@ -58,12 +57,12 @@ class TenancyUseCases:
         return chain
 
     def check_may_grant(
-        self, ctx: CommandContext, org: Organization, role: Role, team: Team | None = None
+        self, ctx: CommandContext, org: Organization, role: Role, chain: Chain | None = None
     ) -> None:
         """Nobody grants (or takes away) a role above their own there; owner is for owners."""
         if role is Role.OWNER and self.access.rank_at(ctx, org, None) < Role.OWNER.rank:
             raise PermissionDenied("only an owner may grant or remove the owner role")
-        if role.rank > self.access.rank_at(ctx, org, team):
+        if role.rank > self.access.rank_at(ctx, org, chain):
             raise PermissionDenied(f"you may not grant or remove the {role.value} role")
 
     def check_may_change_holder(self, ctx: CommandContext, org: Organization, user: UUID) -> None:

@@ -7,7 +7,12 @@ from typing import Any
 from psycopg import Cursor, sql
 
 from domain.tenancy.hierarchy import Project, Team, Workspace
-from domain.tenancy.membership import OrganizationMember, TeamMembership
+from domain.tenancy.membership import (
+    OrganizationMember,
+    ProjectMembership,
+    TeamMembership,
+    WorkspaceMembership,
+)
 from domain.tenancy.organization import Organization
 from projections.entity_rows import LIFECYCLE_EVENTS, EntityTablesIndex, lifecycle_changes
 from projections.log import LogBatch
@@ -22,6 +27,8 @@ _CREATED = {
     Project.Created: Creates(tables.PROJECTS),
     OrganizationMember.Granted: Creates(tables.ORG_MEMBERS),
     TeamMembership.Granted: Creates(tables.TEAM_MEMBERS),
+    WorkspaceMembership.Granted: Creates(tables.WORKSPACE_MEMBERS),
+    ProjectMembership.Granted: Creates(tables.PROJECT_MEMBERS),
 }
 _INDEX = EntityTablesIndex(c.table for c in _CREATED.values())
 GROUP_EVENT = "group event"

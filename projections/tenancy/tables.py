@@ -12,6 +12,13 @@ WORKSPACES = EntityTable("workspaces", ("organization_id", "team_id", "is_active
 PROJECTS = EntityTable("projects", ("organization_id", "team_id", "workspace_id", "settings"))
 ORG_MEMBERS = EntityTable("org_members", ("organization_id", "user_id", "role"))
 TEAM_MEMBERS = EntityTable("team_members", ("organization_id", "team_id", "user_id", "role"))
+WORKSPACE_MEMBERS = EntityTable(
+    "workspace_members", ("organization_id", "team_id", "workspace_id", "user_id", "role")
+)
+PROJECT_MEMBERS = EntityTable(
+    "project_members",
+    ("organization_id", "team_id", "workspace_id", "project_id", "user_id", "role"),
+)
 
 _DDL = [
     f"CREATE TABLE IF NOT EXISTS {{s}}.organizations ({BASE_COLUMNS_DDL}, website text)",
@@ -26,6 +33,12 @@ _DDL = [
     f"""CREATE TABLE IF NOT EXISTS {{s}}.team_members ({BASE_COLUMNS_DDL},
         organization_id uuid NOT NULL, team_id uuid NOT NULL, user_id uuid NOT NULL,
         role text NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {{s}}.workspace_members ({BASE_COLUMNS_DDL},
+        organization_id uuid NOT NULL, team_id uuid NOT NULL, workspace_id uuid NOT NULL,
+        user_id uuid NOT NULL, role text NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {{s}}.project_members ({BASE_COLUMNS_DDL},
+        organization_id uuid NOT NULL, team_id uuid NOT NULL, workspace_id uuid NOT NULL,
+        project_id uuid NOT NULL, user_id uuid NOT NULL, role text NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS {s}.groups (
         guid uuid PRIMARY KEY, organization_id uuid NOT NULL, slug text NOT NULL,
         name text NOT NULL, role text NOT NULL, created_position bigint NOT NULL,
@@ -49,6 +62,10 @@ _DDL = [
     "CREATE INDEX IF NOT EXISTS projects_slug ON {s}.projects (workspace_id, slug)",
     "CREATE INDEX IF NOT EXISTS om_org_user ON {s}.org_members (organization_id, user_id)",
     "CREATE INDEX IF NOT EXISTS tm_team_user ON {s}.team_members (team_id, user_id)",
+    "CREATE INDEX IF NOT EXISTS wm_ws ON {s}.workspace_members (workspace_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS wm_ws_user ON {s}.workspace_members (workspace_id, user_id)",
+    "CREATE INDEX IF NOT EXISTS pm_project ON {s}.project_members (project_id, created_position)",
+    "CREATE INDEX IF NOT EXISTS pm_project_user ON {s}.project_members (project_id, user_id)",
 ]
 
 

@@ -3,7 +3,8 @@
 Allowed callers must not get 403 or 404 (a stale If-Match turns their changes into 412s, so
 nothing they are allowed to do destroys the fixture); denied ones get 403, and a caller from
 another organization gets 404 on every org-scoped route. Routes outside organizations answer
-every org role alike: an org grant confers nothing there.
+every org role alike: an org grant confers nothing there. Besides the org roles, callers
+hold grants on the team, on the workspace or on the project of the paths.
 """
 
 from __future__ import annotations
@@ -27,9 +28,18 @@ GROUP = ORG + "/groups/{group}"
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
-EVERYONE = frozenset(ORG_ROLES) | frozenset(TEAM_GRANTS)
+# Grants on the fixture's workspace and project (the grantee is an org `member`).
+SCOPE_GRANTS = {
+    "ws-maintainer": ("ws", "maintainer"),
+    "ws-operator": ("ws", "operator"),
+    "project-maintainer": ("project", "maintainer"),
+    "project-operator": ("project", "operator"),
+}
+EVERYONE = frozenset(ORG_ROLES) | frozenset(TEAM_GRANTS) | frozenset(SCOPE_GRANTS)
 ADMINS = frozenset({"owner", "admin"})
 MAINTAINERS = ADMINS | {"maintainer", "team-maintainer"}
+WS_MAINTAINERS = MAINTAINERS | {"ws-maintainer"}
+PROJECT_MAINTAINERS = WS_MAINTAINERS | {"project-maintainer"}
 CATALOG = ADMINS | {"maintainer"}
 
 # Who may send each write (reads are for EVERYONE). A route missing here fails the test.
@@ -43,17 +53,21 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", TEAM): ADMINS,
     ("POST", TEAM + ":undelete"): ADMINS,
     ("POST", TEAM + "/workspaces"): MAINTAINERS,
-    ("PATCH", WS): MAINTAINERS,
-    ("DELETE", WS): MAINTAINERS,
-    ("POST", WS + ":undelete"): MAINTAINERS,
-    ("POST", WS + "/projects"): MAINTAINERS,
-    ("PATCH", PROJECT): MAINTAINERS,
-    ("DELETE", PROJECT): MAINTAINERS,
-    ("POST", PROJECT + ":undelete"): MAINTAINERS,
+    ("PATCH", WS): WS_MAINTAINERS,
+    ("DELETE", WS): WS_MAINTAINERS,
+    ("POST", WS + ":undelete"): WS_MAINTAINERS,
+    ("POST", WS + "/projects"): WS_MAINTAINERS,
+    ("PATCH", PROJECT): PROJECT_MAINTAINERS,
+    ("DELETE", PROJECT): PROJECT_MAINTAINERS,
+    ("POST", PROJECT + ":undelete"): PROJECT_MAINTAINERS,
     ("PUT", ORG + "/members/{user}"): ADMINS,
     ("DELETE", ORG + "/members/{user}"): ADMINS,
     ("PUT", TEAM + "/members/{user}"): MAINTAINERS,
     ("DELETE", TEAM + "/members/{user}"): MAINTAINERS,
+    ("PUT", WS + "/members/{user}"): WS_MAINTAINERS,
+    ("DELETE", WS + "/members/{user}"): WS_MAINTAINERS,
+    ("PUT", PROJECT + "/members/{user}"): PROJECT_MAINTAINERS,
+    ("DELETE", PROJECT + "/members/{user}"): PROJECT_MAINTAINERS,
     ("POST", ORG + "/groups"): ADMINS,
     ("PATCH", GROUP): ADMINS,
     ("DELETE", GROUP): ADMINS,
@@ -131,6 +145,10 @@ def world(stack):
         org, team = tree.org["slug"], tree.team["slug"]
         base = f"/v1/orgs/{org}"
         target, _, _ = add_member(admin, org, "viewer", team, "viewer")
+        scopes = {"ws": f"{base}/teams/{team}/workspaces/{tree.ws['slug']}"}
+        scopes["project"] = f"{scopes['ws']}/projects/{tree.project['slug']}"
+        for scope in scopes.values():
+            created(admin.put(f"{scope}/members/{target}", json={"role": "viewer"}))
         platform_tool = unique("probe")
         for path, body in [
             (f"{base}/skills", {"category": "docs", "slug": "probe", "files": _files()}),
@@ -147,6 +165,9 @@ def world(stack):
             _, tokens[role], _ = add_member(admin, org, role)
         for name, grant in TEAM_GRANTS.items():
             _, tokens[name], _ = add_member(admin, org, "member", team, grant)
+        for name, (scope, grant) in SCOPE_GRANTS.items():
+            user, tokens[name], _ = add_member(admin, org, "member")
+            created(admin.put(f"{scopes[scope]}/members/{user}", json={"role": grant}))
         _, tokens["outsider"] = new_user(admin, "outsider")
         with stack.client(tokens["outsider"]) as outsider:
             created(outsider.post("/v1/orgs", json={"name": unique("elsewhere")}))

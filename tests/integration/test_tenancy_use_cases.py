@@ -177,6 +177,30 @@ def test_team_roles_widen_what_an_org_member_may_do(world: World):
     world.tenancy.create_workspace(bob, "acme", "platform", "Side")
 
 
+def test_workspace_and_project_grants_hold_below_them_only(world: World):
+    alice, bob = world.user("alice"), world.user("bob")
+    build_tree(world, alice)
+    world.tenancy.create_workspace(alice, "acme", "platform", "Side")
+    world.tenancy.create_project(alice, "acme", "platform", "main", "Other")
+    world.tenancy.put_org_member(alice, "acme", "bob", "member")
+    agents = ("acme", "platform", "main", "agents")
+    world.tenancy.put_scope_member(alice, agents, "bob", "maintainer")
+    world.tenancy.update(bob, agents, {"description": "mine"}, 1)
+    for refs in [("acme", "platform", "main"), ("acme", "platform", "main", "other")]:
+        with pytest.raises(PermissionDenied):
+            world.tenancy.update(bob, refs, {"description": "x"}, 1)
+    world.tenancy.put_scope_member(alice, ("acme", "platform", "main"), "bob", "maintainer")
+    world.tenancy.update(bob, ("acme", "platform", "main", "other"), {"description": "x"}, 1)
+    world.tenancy.create_project(bob, "acme", "platform", "main", "New")
+    with pytest.raises(PermissionDenied):
+        world.tenancy.update(bob, ("acme", "platform", "side"), {"description": "x"}, 1)
+    with pytest.raises(PermissionDenied):
+        world.tenancy.put_scope_member(bob, agents, "alice", "admin")
+    world.tenancy.put_org_member(alice, "acme", "bob", "viewer", 1)
+    with pytest.raises(PermissionDenied):  # an org viewer stays read-only
+        world.tenancy.create_project(bob, "acme", "platform", "main", "Newer")
+
+
 def test_groups_grant_their_role_to_members(world: World):
     alice, carol = world.user("alice"), world.user("carol")
     build_tree(world, alice)
