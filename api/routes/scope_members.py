@@ -15,7 +15,7 @@ from api.deps import (
     ServicesDep,
     ViewerDep,
 )
-from api.read_retry import ReadRetryRoute
+from api.edge import EdgeRoute
 from api.services import Services
 from api.views import aggregate_row, found, history_entries, written
 from domain.core.context import CommandContext, CommandResult
@@ -23,7 +23,7 @@ from projections.tenancy import queries
 from schemas import common
 from schemas import tenancy as wire
 
-router = APIRouter(prefix="/v1", tags=["members"], route_class=ReadRetryRoute)
+router = APIRouter(prefix="/v1", tags=["members"], route_class=EdgeRoute)
 WS = "/orgs/{org}/teams/{team}/workspaces/{ws}"
 PROJECT = WS + "/projects/{project}"
 WS_FIELDS = ("organization_id", "team_id", "workspace_id", "user_id", "role")
