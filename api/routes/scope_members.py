@@ -52,7 +52,11 @@ def _written(result: CommandResult, created: bool = False) -> JSONResponse:
     return written(result, body, location, 201 if created else 200)
 
 
-@router.put(WS + "/members/{user}", response_model=wire.WorkspaceMember)
+@router.put(
+    WS + "/members/{user}",
+    response_model=wire.WorkspaceMember,
+    responses={201: {"model": wire.WorkspaceMember, "description": "Added"}},
+)
 def put_workspace_member(
     org: str,
     team: str,
@@ -82,7 +86,11 @@ def remove_workspace_member(
     return _written(services.tenancy.remove_scope_member(ctx, refs, user, version))
 
 
-@router.put(PROJECT + "/members/{user}", response_model=wire.ProjectMember)
+@router.put(
+    PROJECT + "/members/{user}",
+    response_model=wire.ProjectMember,
+    responses={201: {"model": wire.ProjectMember, "description": "Added"}},
+)
 def put_project_member(
     org: str,
     team: str,
