@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,7 +49,7 @@ class HistoryEntry(BaseModel):
     correlation_id: str | None
     causation_id: str | None
     changed_fields: list[str]
-    data: dict
+    data: dict[str, Any]
 
 
 class History(BaseModel):
