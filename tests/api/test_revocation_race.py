@@ -35,10 +35,10 @@ def test_no_write_by_a_revoked_token_commits_after_its_revocation(admin, stack):
     writers = [threading.Thread(target=write) for _ in range(WRITERS)]
     for writer in writers:
         writer.start()
-    time.sleep(0.5)
+    _until(lambda: answers.count(201) >= WRITERS)  # the writers are in full flow
     revoked = admin.delete(f"/v1/users/{user}/tokens/{token_id}")
     assert revoked.status_code == 200, revoked.text
-    time.sleep(0.5)
+    _until(lambda: answers.count(401) >= WRITERS)  # every writer has been refused since
     stop.set()
     for writer in writers:
         writer.join(timeout=30)
@@ -46,6 +46,13 @@ def test_no_write_by_a_revoked_token_commits_after_its_revocation(admin, stack):
     revocation = int(revoked.headers["X-Signalyard-Position"])
     assert 201 in answers and 401 in answers  # the race really was run
     assert _last_position_by(stack, user) < revocation
+
+
+def _until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the race did not get going"
+        time.sleep(0.01)
 
 
 def _token_id(admin, user: str) -> str:
