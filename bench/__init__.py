@@ -1,1 +1,1 @@
-"""Signalyard's benchmark suite: `python -m bench [--quick]` (see README, "Benchmarks")."""
+"""Signalyard's benchmark suite: `python -m bench [--quick]`; method and runs: bench/README.md."""

@@ -27,9 +27,8 @@ ANALYSIS_MARKER = "<!-- analysis: kept by --update-readme -->"
 HOW_TO_RUN = """\
 One command runs the suite on the embedded stack (a throw-away embedded Postgres; set
 `DATABASE_URL` to use another server) and prints the table below, each figure beside its
-reference measured in the same run on the same machine; the JSON (with every trial, the
-py-spy profile of the API under load and the raw samples' location) goes to
-`bench/results/` (git-ignored):
+reference measured in the same run on the same machine; the JSON (every trial, the API's
+profile under load) goes to `bench/results/` (git-ignored):
 
 ```bash
 apt-get install wrk   # optional: without it an asyncio load generator (own process) is used
@@ -39,25 +38,11 @@ apt-get install wrk   # optional: without it an asyncio load generator (own proc
 .venv/bin/python -m bench --update-readme   # also rewrites this section
 ```
 
-References: *stock* is the eventsourcing library's Postgres recorder and *raw* is psycopg
-INSERT + COMMIT of one row per call, both on the same database, same row shape (a 0.66 kB
-`Project.Created`), writers being threads of one process like the API's thread pool, trials
-interleaved. The HTTP reference is a bare FastAPI endpoint parsing the same body with the
-same pydantic model, served by uvicorn exactly as `signalyard api` is (same number of
-worker processes, `SIGNALYARD_API_WORKERS`, default 2). The *storage floor*
-(`bench/floor_app.py`) is the same server with a sync route, like the real one, that
-builds the same two aggregates a create makes (Project and SlugClaim) and appends them
-through the same group commit on the database `signalyard dev` is projecting, with no
-authentication, reads, permission checks or middleware: what this storage design costs
-per create before any command logic (a test checks its writes are real creates). The
-load generator is wrk (2 threads) in its own process. The API runs inside `signalyard dev`
-(API + projection runners) with its default settings; the projection lag is sampled in a
-separate trial of the same load (its 5 ms polling would load the machine only during the
-API's latency trial). Latency vs store size: at each size
-the grown store and a reference store kept at 10^4 events (a second `signalyard dev` on a
-second database) take turns, 1 s trials A B A B (5 each; 2 with `--quick`), and the ratio
-is of the medians over trials of p50 and of p99; at 10^4 both stores are 10^4, a check of
-the method that should read ~1.0x."""
+References: *stock* is the eventsourcing library's Postgres recorder and *raw* psycopg
+single-row INSERT + COMMIT, on the same database and row shape; *bare* is a bare FastAPI
+endpoint served as `signalyard api` is; the *storage floor* appends what a create appends,
+through the same group commit, with no command logic. How each figure is measured, every
+run so far and what was tried: [bench/README.md](bench/README.md)."""
 RESULTS = ROOT / "bench" / "results"
 
 

@@ -47,7 +47,7 @@ def read_models() -> list[Projection]:
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
     info = conninfo_to_dict(url)
     persistence = {
-        "grouped": "signalyard.eventstore.postgres",  # group commit (issue 4)
+        "grouped": "signalyard.eventstore.postgres",  # group commit: the guarantees need it
         "stock": "eventsourcing.postgres",
     }[settings.event_recorder]
     return {

@@ -131,7 +131,7 @@ class EmbeddedPostgres:
     def _clear_leftover_server(self) -> None:
         # We hold the directory lock, so a postmaster still running here was left behind by
         # a killed owner (e.g. `signalyard dev` got SIGKILL). We stop it rather than adopt
-        # it: it may run with other options or another port, and restarting costs ~1 s.
+        # it: it may run with other options or another port, and restarting is cheap.
         # A postmaster.pid whose pid is dead or reused by another program is stale: remove
         # it, since postgres treats a pid it cannot signal (EPERM) as a live postmaster.
         # Children of a SIGKILLed postmaster linger a moment and keep its shared memory

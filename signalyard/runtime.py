@@ -3,10 +3,10 @@ rebuilds).
 
 The cyclic garbage collector: by default a full collection walks every tracked object of
 the process (the app, pydantic schemas, the aggregate cache...) every few thousand
-allocations; under the command load it cost 0.3-0.5 ms per request and its pauses showed
-up in p99. After start-up the objects that live as long as the process are frozen (never
-walked again) and the young generation collects less often. Reference counting still frees
-everything that is not in a cycle at once.
+allocations, so under the command load every request paid for it and its pauses reached
+the tail latency. After start-up the objects that live as long as the process are frozen
+(never walked again) and the young generation collects less often. Reference counting still
+frees everything that is not in a cycle at once.
 """
 
 from __future__ import annotations

@@ -48,3 +48,26 @@ def test_a_result_from_before_the_floor_still_renders():
     rows = by_figure(older)
     assert "storage floor" not in rows["create project over HTTP, 64 connections"]["reference"]
     assert "CPU per create at 16 connections" not in rows
+
+
+def test_a_new_table_replaces_the_old_one_and_keeps_the_note_below_the_marker(
+    tmp_path, monkeypatch
+):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# Signalyard\n\n## Benchmarks\n\nold table\n\n"
+        f"{run.ANALYSIS_MARKER}\nHistory: bench/README.md.\n\n## After\n\nkept\n"
+    )
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    run.update_readme("new table\n")
+    text = readme.read_text()
+    assert "old table" not in text
+    assert text.index("new table") < text.index(run.ANALYSIS_MARKER)
+    assert text.endswith(f"{run.ANALYSIS_MARKER}\nHistory: bench/README.md.\n\n## After\n\nkept\n")
+
+
+def test_the_readme_benchmarks_section_is_what_update_readme_writes():
+    section = (run.ROOT / "README.md").read_text().split("## Benchmarks\n", 1)[1]
+    assert section.startswith("\n" + run.HOW_TO_RUN + "\n\nMeasured ")
+    assert run.ANALYSIS_MARKER in section
+    assert (run.ROOT / "bench" / "README.md").exists()
