@@ -13,15 +13,15 @@ from domain.catalog.skill import Skill
 from domain.catalog.tooldef import ToolDef
 from domain.catalog.versioned import VersionedAggregate
 from projections.catalog import tables
-from projections.entity_rows import (
+from projections.engine.entity_rows import (
     LIFECYCLE_EVENTS,
     EntityTable,
     EntityTablesIndex,
     lifecycle_changes,
 )
-from projections.log import LogBatch
-from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
-from projections.row_writes import RowWrites
+from projections.engine.log import LogBatch
+from projections.engine.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
+from projections.engine.row_writes import RowWrites
 
 _CREATED = {
     Skill.Created: Creates(tables.SKILLS),

@@ -9,9 +9,9 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
-from projections.paging import Page, next_token
+from projections.reading.paging import Page, next_token
+from projections.reading.viewer import NotVisible, Viewer
 from projections.tenancy import queries as tenancy
-from projections.viewer import NotVisible, Viewer
 
 # ASCII digits only: str.isdigit() also takes "²" (int() then fails) and "١" (read as 1).
 ASCII_NUMBER = re.compile(r"[0-9]{1,9}")

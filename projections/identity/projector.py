@@ -6,16 +6,16 @@ from psycopg import Cursor, sql
 
 from domain.identity.token import ApiToken
 from domain.identity.user import User
-from projections.entity_rows import (
+from projections.engine.entity_rows import (
     BASE_COLUMNS_DDL,
     LIFECYCLE_EVENTS,
     EntityTable,
     OneTableIndex,
     lifecycle_changes,
 )
-from projections.log import LogBatch
-from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
-from projections.row_writes import RowWrites
+from projections.engine.log import LogBatch
+from projections.engine.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
+from projections.engine.row_writes import RowWrites
 
 USERS = EntityTable(
     "users", ("email", "is_service_account", "is_platform_admin"), mutable_only=("is_active",)

@@ -14,10 +14,10 @@ from domain.tenancy.membership import (
     WorkspaceMembership,
 )
 from domain.tenancy.organization import Organization
-from projections.entity_rows import LIFECYCLE_EVENTS, EntityTablesIndex, lifecycle_changes
-from projections.log import LogBatch
-from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
-from projections.row_writes import RowWrites
+from projections.engine.entity_rows import LIFECYCLE_EVENTS, EntityTablesIndex, lifecycle_changes
+from projections.engine.log import LogBatch
+from projections.engine.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
+from projections.engine.row_writes import RowWrites
 from projections.tenancy import tables
 
 _CREATED = {

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
-from projections.paging import Page, next_token
-from projections.viewer import NotVisible, Viewer
+from projections.reading.paging import Page, next_token
+from projections.reading.viewer import NotVisible, Viewer
 
 SCHEMA = sql.Identifier("rm_tenancy")
 

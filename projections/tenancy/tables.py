@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import Cursor, sql
 
-from projections.entity_rows import BASE_COLUMNS_DDL, ENTITY_TABLES_DDL, EntityTable
+from projections.engine.entity_rows import BASE_COLUMNS_DDL, ENTITY_TABLES_DDL, EntityTable
 
 ORGANIZATIONS = EntityTable("organizations", ("website",))
 TEAMS = EntityTable("teams", ("organization_id",))

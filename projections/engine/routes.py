@@ -14,8 +14,8 @@ from typing import Any
 
 from psycopg import Cursor
 
-from projections.entity_rows import EntityIndex, EntityTable
-from projections.log import LogBatch, event_class
+from projections.engine.entity_rows import EntityIndex, EntityTable
+from projections.engine.log import LogBatch, event_class
 
 
 @dataclass(frozen=True)

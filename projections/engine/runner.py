@@ -19,8 +19,8 @@ import time
 import psycopg
 from psycopg import sql
 
-from projections.apply import apply_batch
-from projections.base import (
+from projections.engine.apply import apply_batch
+from projections.engine.base import (
     Projection,
     batch_key,
     ensure_meta,
@@ -30,9 +30,9 @@ from projections.base import (
     notify_progress,
     read_tracking,
 )
-from projections.log import EventLog
-from projections.runner_state import clear, report_retrying
-from projections.transient import backoff, describe_error, is_transient
+from projections.engine.log import EventLog
+from projections.engine.runner_state import clear, report_retrying
+from projections.engine.transient import backoff, describe_error, is_transient
 
 logger = logging.getLogger(__name__)
 
