@@ -6,6 +6,7 @@ from psycopg import Cursor, sql
 
 from domain.identity.token import ApiToken
 from domain.identity.user import User
+from projections.engine.dispatch import BY_ORIGINATOR, Creates, EventDispatch, events_to_apply
 from projections.engine.entity_rows import (
     BASE_COLUMNS_DDL,
     LIFECYCLE_EVENTS,
@@ -14,7 +15,6 @@ from projections.engine.entity_rows import (
     lifecycle_changes,
 )
 from projections.engine.log import LogBatch
-from projections.engine.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
 from projections.engine.row_writes import RowWrites
 
 USERS = EntityTable(
@@ -38,7 +38,7 @@ TOKEN_ISSUED = "token issued"
 TOKEN_REVOKED = "token revoked"
 
 
-def _route(cls: type) -> object:
+def _target(cls: type) -> object:
     if issubclass(cls, User.Registered):
         return Creates(USERS)
     if issubclass(cls, ApiToken.Issued):
@@ -50,7 +50,7 @@ def _route(cls: type) -> object:
     return None
 
 
-_ROUTES = Routes(_route)
+_DISPATCH = EventDispatch(_target)
 
 
 class IdentityProjection:
@@ -64,13 +64,13 @@ class IdentityProjection:
 
     def apply(self, cur: Cursor, schema: str, batch: LogBatch) -> None:
         rows = RowWrites(schema, _INDEX)
-        for each in events_to_apply(cur, schema, batch, _ROUTES, _INDEX):
+        for each in events_to_apply(cur, schema, batch, _DISPATCH, _INDEX):
             event = each.event
-            if isinstance(each.route, Creates):
+            if isinstance(each.target, Creates):
                 rows.create(USERS, event, each.position)
-            elif each.route is BY_ORIGINATOR:
+            elif each.target is BY_ORIGINATOR:
                 rows.change(USERS, event, lifecycle_changes(event))
-            elif each.route is TOKEN_ISSUED:
+            elif each.target is TOKEN_ISSUED:
                 cur.execute(
                     sql.SQL(
                         "INSERT INTO {}.tokens VALUES (%s,%s,%s,%s,NULL,%s,%s,%s) "
