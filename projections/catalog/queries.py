@@ -11,7 +11,7 @@ from psycopg import AsyncConnection, sql
 
 from projections.reading.paging import Page, next_token
 from projections.reading.viewer import NotVisible, Viewer
-from projections.tenancy import queries as tenancy
+from projections.tenancy.views import scopes
 
 # ASCII digits only: str.isdigit() also takes "²" (int() then fails) and "١" (read as 1).
 ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -34,8 +34,7 @@ def _as_uuid(ref: str) -> UUID | None:
 
 async def org_of(conn: AsyncConnection, viewer: Viewer, org: str) -> UUID:
     """The organization's guid, if the viewer may read inside it."""
-    located = await tenancy.locate(conn, viewer, org, include_deleted_leaf=False)
-    return located.org["guid"]
+    return await scopes.get_org_id(conn, viewer, org)
 
 
 def _owner(org_id: UUID | None) -> tuple[sql.Composable, list]:
