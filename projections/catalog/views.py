@@ -42,7 +42,11 @@ class CatalogView:
         self._what = what  # for "… not found"
 
     async def _get(
-        self, conn: AsyncConnection, org_id: UUID | None, ref: str, include_deleted: bool
+        self,
+        conn: AsyncConnection,
+        org_id: UUID | None,
+        ref: str,
+        include_deleted: bool = False,
     ) -> dict:
         guid = as_uuid(ref)
         owner, params = _owner(org_id)
@@ -124,42 +128,16 @@ class SkillsView(VersionedView):
     def __init__(self) -> None:
         super().__init__(tables.SKILLS, "skill", "skill_versions", "skill_id")
 
-    async def get_skill(
-        self, conn: AsyncConnection, org_id: UUID, ref: str, include_deleted: bool = False
-    ) -> dict:
-        return await self._get(conn, org_id, ref, include_deleted)
-
-    async def list_skills(
-        self,
-        conn: AsyncConnection,
-        org_id: UUID,
-        page: Page,
-        show_deleted: bool = False,
-        category: str | None = None,
-        q: str | None = None,
-    ) -> Listed:
-        return await self._list(conn, org_id, page, show_deleted, category, q)
+    get_skill = CatalogView._get
+    list_skills = CatalogView._list
 
 
 class ConfigsView(VersionedView):
     def __init__(self) -> None:
         super().__init__(tables.CONFIGS, "config", "config_versions", "config_id")
 
-    async def get_config(
-        self, conn: AsyncConnection, org_id: UUID, ref: str, include_deleted: bool = False
-    ) -> dict:
-        return await self._get(conn, org_id, ref, include_deleted)
-
-    async def list_configs(
-        self,
-        conn: AsyncConnection,
-        org_id: UUID,
-        page: Page,
-        show_deleted: bool = False,
-        category: str | None = None,
-        q: str | None = None,
-    ) -> Listed:
-        return await self._list(conn, org_id, page, show_deleted, category, q)
+    get_config = CatalogView._get
+    list_configs = CatalogView._list
 
 
 class ConfigCategoriesView(CatalogView):

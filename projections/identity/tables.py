@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from psycopg import Cursor, sql
+from psycopg import Cursor
 
-from projections.engine.entity_rows import BASE_COLUMNS_DDL, EntityTable
+from projections.engine.entity_rows import BASE_COLUMNS_DDL, EntityTable, run_ddl
 
 USERS = EntityTable(
     "users", ("email", "is_service_account", "is_platform_admin"), mutable_only=("is_active",)
@@ -24,7 +24,4 @@ _DDL = [
 
 
 def create_tables(cur: Cursor, schema: str) -> None:
-    for statement in _DDL:
-        cur.execute(
-            sql.SQL(statement.replace("{s}", "{schema}")).format(schema=sql.Identifier(schema))
-        )
+    run_ddl(cur, schema, _DDL)

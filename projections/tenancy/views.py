@@ -179,39 +179,27 @@ class TeamsView(ChildrenView):
     def __init__(self) -> None:
         super().__init__(tables.TEAMS, "organization_id")
 
-    async def list_teams(
-        self, conn: AsyncConnection, org_id: UUID, page: Page, show_deleted: bool
-    ) -> tuple[list[dict], str | None]:
-        return await self._list_children(conn, org_id, page, show_deleted)
+    list_teams = ChildrenView._list_children
 
 
 class WorkspacesView(ChildrenView):
     def __init__(self) -> None:
         super().__init__(tables.WORKSPACES, "team_id")
 
-    async def list_workspaces(
-        self, conn: AsyncConnection, team_id: UUID, page: Page, show_deleted: bool
-    ) -> tuple[list[dict], str | None]:
-        return await self._list_children(conn, team_id, page, show_deleted)
+    list_workspaces = ChildrenView._list_children
 
 
 class ProjectsView(ChildrenView):
     def __init__(self) -> None:
         super().__init__(tables.PROJECTS, "workspace_id")
 
-    async def list_projects(
-        self, conn: AsyncConnection, workspace_id: UUID, page: Page, show_deleted: bool
-    ) -> tuple[list[dict], str | None]:
-        return await self._list_children(conn, workspace_id, page, show_deleted)
+    list_projects = ChildrenView._list_children
 
 
 class MembersView(ChildrenView):
     """The memberships granted on one kind of scope (org, team, workspace or project)."""
 
-    async def list_members(
-        self, conn: AsyncConnection, scope_id: UUID, page: Page, show_deleted: bool
-    ) -> tuple[list[dict], str | None]:
-        return await self._list_children(conn, scope_id, page, show_deleted)
+    list_members = ChildrenView._list_children
 
     async def get_member(
         self, conn: AsyncConnection, scope_id: UUID, user_ref: str, include_deleted: bool = False
