@@ -16,8 +16,8 @@ from api.services import Services
 from domain.core.context import CommandContext
 from domain.core.errors import Unauthenticated
 from domain.identity.service import Principal
-from projections.paging import MAX_PAGE_SIZE, Page
-from projections.viewer import Viewer
+from projections.reading.paging import MAX_PAGE_SIZE, Page
+from projections.reading.viewer import Viewer
 
 
 async def get_services(request: Request) -> Services:

@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.outcome import OUTCOME_HEADER, committed_reply
 from domain.core import errors
-from projections.paging import BadPageToken
-from projections.viewer import NotVisible
+from projections.reading.paging import BadPageToken
+from projections.reading.viewer import NotVisible
 
 log = logging.getLogger("signalyard.api")
 MEDIA_TYPE = "application/problem+json"

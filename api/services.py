@@ -12,7 +12,7 @@ from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
-from projections.waiter import ProgressWaiter
+from projections.engine.waiter import ProgressWaiter
 
 
 @dataclass

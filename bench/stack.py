@@ -30,7 +30,7 @@ from bench.servers import (
     start_floor,
 )
 from bench.stats import median, percentile
-from projections import rebuild
+from projections.engine import rebuild
 from signalyard import bootstrap
 from signalyard.settings import Settings
 
@@ -308,11 +308,11 @@ def settle(url: str) -> None:
 
 def catch_up(url: str, limit: int) -> dict:
     """Each read model rebuilt from the start of the log into a scratch schema, with the
-    rebuild's own batch loop (projections.apply.apply_batch, in transactions of the
+    rebuild's own batch loop (projections.engine.apply.apply_batch, in transactions of the
     rebuild's batch size), over the first `limit` events (or the whole log if shorter);
     the scratch is dropped."""
-    from projections.log import EventLog
-    from projections.runner import connect
+    from projections.engine.log import EventLog
+    from projections.engine.runner import connect
     from signalyard.runtime import settle_gc
 
     settings = Settings(database_url=url)

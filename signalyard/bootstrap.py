@@ -19,10 +19,10 @@ from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
-from projections.base import Projection
 from projections.catalog.projector import CatalogProjection
+from projections.engine.base import Projection
+from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
-from projections.log import EventLog
 from projections.tenancy.projector import TenancyProjection
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -77,7 +77,7 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 
 def prepare(settings: Settings) -> str | None:
     """Create every table (idempotent) and the bootstrap admin; return a new admin token."""
-    from projections.operations import ensure_schema
+    from projections.engine.operations import ensure_schema
     from signalyard.eventstore.append_sql import outcome_tables
 
     url = database_url(settings)
@@ -106,7 +106,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.app import create_app
     from api.idempotency import IdempotencyStore
     from api.services import Services
-    from projections.waiter import ProgressWaiter
+    from projections.engine.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
     from workers.blobstore import FileBlobStore
 
@@ -190,7 +190,7 @@ def _event_log(settings: Settings) -> tuple[EventStore, EventLog]:
 
 
 def run_projections(settings: Settings) -> None:
-    from projections.runner import run_projections as run_all
+    from projections.engine.runner import run_projections as run_all
 
     logging.basicConfig(level=settings.log_level.upper())
     stop = threading.Event()
@@ -211,7 +211,7 @@ def run_projections(settings: Settings) -> None:
 
 
 def projections_status(settings: Settings) -> list[dict]:
-    from projections.operations import status
+    from projections.engine.operations import status
 
     store, event_log = _event_log(settings)
     try:
@@ -221,7 +221,7 @@ def projections_status(settings: Settings) -> list[dict]:
 
 
 def rebuild_projections(settings: Settings, name: str | None) -> list[tuple[str, int]]:
-    from projections.operations import rebuild
+    from projections.engine.operations import rebuild
 
     chosen = [p for p in read_models() if name in (None, p.name)]
     if not chosen:
@@ -237,14 +237,14 @@ def rebuild_projections(settings: Settings, name: str | None) -> list[tuple[str,
 
 
 def list_dead_letters(settings: Settings, name: str | None) -> list[dict]:
-    from projections.operations import list_dead_letters as listing
+    from projections.engine.operations import list_dead_letters as listing
 
     return listing(database_url(settings), name)
 
 
 def redrive_dead_letter(settings: Settings, dead_letter_id: int) -> bool:
     """True if the quarantined event applied (a parked one failing after it is quarantined)."""
-    from projections.operations import redrive
+    from projections.engine.operations import redrive
 
     store, event_log = _event_log(settings)
     try:
@@ -254,6 +254,6 @@ def redrive_dead_letter(settings: Settings, dead_letter_id: int) -> bool:
 
 
 def skip_dead_letter(settings: Settings, dead_letter_id: int) -> None:
-    from projections.operations import skip
+    from projections.engine.operations import skip
 
     skip(database_url(settings), dead_letter_id)

@@ -12,7 +12,8 @@ from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
 from api.edge import EdgeRoute
 from api.views import found, history_entries
 from domain.catalog.diff import diff_json
-from projections.catalog import queries
+from projections.catalog.views import config_categories, configs
+from projections.tenancy.views import scopes
 from schemas import catalog as wire
 from schemas import common
 
@@ -27,8 +28,8 @@ VersionRef = Annotated[
 
 
 async def _config(conn, viewer, org: str, config: str, include_deleted: bool = False) -> dict:
-    org_id = await queries.org_of(conn, viewer, org)
-    return await queries.get_entity(conn, "configs", org_id, config, include_deleted)
+    org_id = await scopes.get_org_id(conn, viewer, org)
+    return await configs.get_config(conn, org_id, config, include_deleted)
 
 
 @router.get(CONFIGS, response_model=common.ListOf[wire.Config])
@@ -42,9 +43,9 @@ async def list_configs(
     show_deleted: bool = False,
 ):
     """List an organization's configs, by category and/or searched by name."""
-    org_id = await queries.org_of(conn, viewer, org)
-    rows, token = await queries.list_entities(
-        conn, "configs", org_id, page, show_deleted, category=category, q=q
+    org_id = await scopes.get_org_id(conn, viewer, org)
+    rows, token = await configs.list_configs(
+        conn, org_id, page, show_deleted, category=category, q=q
     )
     return {"items": rows, "next_page_token": token}
 
@@ -64,7 +65,7 @@ async def list_config_versions(
 ):
     """The versions of a config, oldest first."""
     row = await _config(conn, viewer, org, config)
-    items, token = await queries.list_versions(conn, "configs", row, page)
+    items, token = await configs.list_versions(conn, row, page)
     return {"items": items, "next_page_token": token}
 
 
@@ -74,7 +75,7 @@ async def get_config_version(
 ):
     """One version of a config; `latest` is the current version."""
     row = await _config(conn, viewer, org, config)
-    return await queries.get_version(conn, "configs", row, number)
+    return await configs.get_version(conn, row, number)
 
 
 @router.get(CONFIG + "/diff", response_model=wire.ConfigDiff)
@@ -88,8 +89,8 @@ async def diff_config_versions(
 ):
     """A JSON diff between two versions: [{op, path (JSON pointer), old, new}]."""
     row = await _config(conn, viewer, org, config)
-    old = await queries.get_version(conn, "configs", row, from_)
-    new = await queries.get_version(conn, "configs", row, to)
+    old = await configs.get_version(conn, row, from_)
+    new = await configs.get_version(conn, row, to)
     return {
         "config_id": row["guid"],
         "from_version": old["version_number"],
@@ -110,8 +111,8 @@ async def list_config_categories(
     org: str, conn: ReadConnDep, viewer: ViewerDep, page: PageDep, show_deleted: bool = False
 ):
     """The config categories of an organization that have a schema."""
-    org_id = await queries.org_of(conn, viewer, org)
-    rows, token = await queries.list_entities(conn, "config_categories", org_id, page, show_deleted)
+    org_id = await scopes.get_org_id(conn, viewer, org)
+    rows, token = await config_categories.list_categories(conn, org_id, page, show_deleted)
     return {"items": rows, "next_page_token": token}
 
 
@@ -120,8 +121,8 @@ async def get_config_category(
     org: str, category: str, conn: ReadConnDep, viewer: ViewerDep, show_deleted: bool = False
 ) -> JSONResponse:
     """A category's JSON Schema."""
-    org_id = await queries.org_of(conn, viewer, org)
-    row = await queries.get_entity(conn, "config_categories", org_id, category, show_deleted)
+    org_id = await scopes.get_org_id(conn, viewer, org)
+    row = await config_categories.get_category(conn, org_id, category, show_deleted)
     body = wire.ConfigCategory.model_validate(row).model_dump(by_alias=True)
     return found(body, row["version"])
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
 from api.edge import EdgeRoute
 from api.views import found, history_entries
-from projections.tenancy import queries
+from projections.tenancy.views import organizations, projects, scopes, teams, workspaces
 from schemas import common
 from schemas import tenancy as wire
 
@@ -29,7 +29,7 @@ async def list_organizations(
     conn: ReadConnDep, viewer: ViewerDep, page: PageDep, show_deleted: bool = False
 ):
     """List the organizations the caller belongs to."""
-    return _listed(*await queries.list_organizations(conn, viewer, page, show_deleted))
+    return _listed(*await organizations.list_organizations(conn, viewer, page, show_deleted))
 
 
 @router.get(ORG, response_model=wire.Organization)
@@ -37,8 +37,8 @@ async def get_organization(
     org: str, conn: ReadConnDep, viewer: ViewerDep, show_deleted: bool = False
 ) -> JSONResponse:
     """Read one organization, with its groups."""
-    row = (await queries.locate(conn, viewer, org, include_deleted_leaf=show_deleted)).org
-    row = {**row, "groups": await queries.list_groups(conn, row["guid"])}
+    row = (await scopes.get_scope(conn, viewer, org, include_deleted_leaf=show_deleted)).org
+    row = {**row, "groups": await organizations.list_groups(conn, row["guid"])}
     return found(wire.Organization.model_validate(row).model_dump(), row["version"])
 
 
@@ -47,9 +47,8 @@ async def list_teams(
     org: str, conn: ReadConnDep, viewer: ViewerDep, page: PageDep, show_deleted: bool = False
 ):
     """List the teams of an organization."""
-    located = await queries.locate(conn, viewer, org, include_deleted_leaf=False)
-    filters = {"organization_id": located.org["guid"]}
-    return _listed(*await queries.list_rows(conn, "teams", filters, page, show_deleted))
+    located = await scopes.get_scope(conn, viewer, org, include_deleted_leaf=False)
+    return _listed(*await teams.list_teams(conn, located.org["guid"], page, show_deleted))
 
 
 @router.get(TEAM, response_model=wire.Team)
@@ -57,7 +56,7 @@ async def get_team(
     org: str, team: str, conn: ReadConnDep, viewer: ViewerDep, show_deleted: bool = False
 ) -> JSONResponse:
     """Read one team."""
-    row = (await queries.locate(conn, viewer, org, team, include_deleted_leaf=show_deleted)).leaf
+    row = (await scopes.get_scope(conn, viewer, org, team, include_deleted_leaf=show_deleted)).leaf
     return found(wire.Team.model_validate(row).model_dump(), row["version"])
 
 
@@ -71,9 +70,9 @@ async def list_workspaces(
     show_deleted: bool = False,
 ):
     """List the workspaces of a team."""
-    located = await queries.locate(conn, viewer, org, team, include_deleted_leaf=False)
-    filters = {"team_id": located.leaf["guid"]}
-    return _listed(*await queries.list_rows(conn, "workspaces", filters, page, show_deleted))
+    located = await scopes.get_scope(conn, viewer, org, team, include_deleted_leaf=False)
+    team_id = located.leaf["guid"]
+    return _listed(*await workspaces.list_workspaces(conn, team_id, page, show_deleted))
 
 
 @router.get(WS, response_model=wire.Workspace)
@@ -86,7 +85,7 @@ async def get_workspace(
     show_deleted: bool = False,
 ) -> JSONResponse:
     """Read one workspace."""
-    located = await queries.locate(conn, viewer, org, team, ws, include_deleted_leaf=show_deleted)
+    located = await scopes.get_scope(conn, viewer, org, team, ws, include_deleted_leaf=show_deleted)
     return found(wire.Workspace.model_validate(located.leaf).model_dump(), located.leaf["version"])
 
 
@@ -101,9 +100,9 @@ async def list_projects(
     show_deleted: bool = False,
 ):
     """List the projects of a workspace."""
-    located = await queries.locate(conn, viewer, org, team, ws, include_deleted_leaf=False)
-    filters = {"workspace_id": located.leaf["guid"]}
-    return _listed(*await queries.list_rows(conn, "projects", filters, page, show_deleted))
+    located = await scopes.get_scope(conn, viewer, org, team, ws, include_deleted_leaf=False)
+    ws_id = located.leaf["guid"]
+    return _listed(*await projects.list_projects(conn, ws_id, page, show_deleted))
 
 
 @router.get(PROJECT, response_model=wire.Project)
@@ -117,7 +116,7 @@ async def get_project(
     show_deleted: bool = False,
 ) -> JSONResponse:
     """Read one project."""
-    located = await queries.locate(
+    located = await scopes.get_scope(
         conn, viewer, org, team, ws, project, include_deleted_leaf=show_deleted
     )
     return found(wire.Project.model_validate(located.leaf).model_dump(), located.leaf["version"])

@@ -21,7 +21,7 @@ from api.outcome import SECRET_SHOWN_ONCE
 from api.problems import ApiProblem
 from api.views import aggregate_row, found, history_entries, written
 from domain.identity.token import ApiToken
-from projections.identity import queries
+from projections.identity.views import tokens, users
 from schemas import common
 from schemas import identity as wire
 
@@ -97,22 +97,22 @@ async def list_users(
     conn: ReadConnDep, viewer: ViewerDep, page: PageDep, show_deleted: bool = False
 ):
     """List users (platform admins see all; others see themselves)."""
-    rows, token = await queries.list_users(conn, viewer, page, show_deleted)
+    rows, token = await users.list_users(conn, viewer, page, show_deleted)
     return {"items": rows, "next_page_token": token}
 
 
 @router.get("/users/{user}", response_model=wire.User)
 async def get_user(user: str, conn: ReadConnDep, viewer: ViewerDep):
     """Read one user."""
-    row = await queries.get_user(conn, viewer, user)
+    row = await users.get_user(conn, viewer, user)
     return found(wire.User.model_validate(row).model_dump(), row["version"])
 
 
 @router.get("/users/{user}/tokens", response_model=common.ListOf[wire.Token])
 async def list_tokens(user: str, conn: ReadConnDep, viewer: ViewerDep, page: PageDep):
     """List a user's tokens (never their secrets)."""
-    row = await queries.get_user(conn, viewer, user)
-    rows, token = await queries.list_tokens(conn, row["guid"], page)
+    row = await users.get_user(conn, viewer, user)
+    rows, token = await tokens.list_tokens(conn, row["guid"], page)
     return {"items": rows, "next_page_token": token}
 
 

@@ -20,7 +20,7 @@ from api.problems import ApiProblem
 from api.routes.paths import groups_of
 from api.views import aggregate_row, found, history_entries, written
 from domain.core.context import CommandResult
-from projections.tenancy import queries
+from projections.tenancy.views import org_members, organizations, scopes, team_members
 from schemas import common
 from schemas import tenancy as wire
 
@@ -107,20 +107,16 @@ async def list_org_members(
     org: str, conn: ReadConnDep, viewer: ViewerDep, page: PageDep, show_deleted: bool = False
 ):
     """List the members of an organization."""
-    located = await queries.locate(conn, viewer, org, include_deleted_leaf=False)
-    rows, token = await queries.list_rows(
-        conn, "org_members", {"organization_id": located.org["guid"]}, page, show_deleted
-    )
+    located = await scopes.get_scope(conn, viewer, org, include_deleted_leaf=False)
+    rows, token = await org_members.list_members(conn, located.org["guid"], page, show_deleted)
     return {"items": rows, "next_page_token": token}
 
 
 @router.get(ORG + "/members/{user}", response_model=wire.OrgMember)
 async def get_org_member(org: str, user: str, conn: ReadConnDep, viewer: ViewerDep):
     """Read one organization membership."""
-    located = await queries.locate(conn, viewer, org, include_deleted_leaf=False)
-    row = await queries.get_member(
-        conn, "org_members", "organization_id", located.org["guid"], user
-    )
+    located = await scopes.get_scope(conn, viewer, org, include_deleted_leaf=False)
+    row = await org_members.get_member(conn, located.org["guid"], user)
     return found(wire.OrgMember.model_validate(row).model_dump(), row["version"])
 
 
@@ -134,18 +130,16 @@ async def list_team_members(
     show_deleted: bool = False,
 ):
     """List the members of a team."""
-    located = await queries.locate(conn, viewer, org, team, include_deleted_leaf=False)
-    rows, token = await queries.list_rows(
-        conn, "team_members", {"team_id": located.leaf["guid"]}, page, show_deleted
-    )
+    located = await scopes.get_scope(conn, viewer, org, team, include_deleted_leaf=False)
+    rows, token = await team_members.list_members(conn, located.leaf["guid"], page, show_deleted)
     return {"items": rows, "next_page_token": token}
 
 
 @router.get(TEAM + "/members/{user}", response_model=wire.TeamMember)
 async def get_team_member(org: str, team: str, user: str, conn: ReadConnDep, viewer: ViewerDep):
     """Read one team membership."""
-    located = await queries.locate(conn, viewer, org, team, include_deleted_leaf=False)
-    row = await queries.get_member(conn, "team_members", "team_id", located.leaf["guid"], user)
+    located = await scopes.get_scope(conn, viewer, org, team, include_deleted_leaf=False)
+    row = await team_members.get_member(conn, located.leaf["guid"], user)
     return found(wire.TeamMember.model_validate(row).model_dump(), row["version"])
 
 
@@ -225,15 +219,15 @@ def remove_group_member(
 @router.get(ORG + "/groups", response_model=list[wire.Group])
 async def list_groups(org: str, conn: ReadConnDep, viewer: ViewerDep):
     """List an organization's groups and their members."""
-    located = await queries.locate(conn, viewer, org, include_deleted_leaf=False)
-    return await queries.list_groups(conn, located.org["guid"])
+    located = await scopes.get_scope(conn, viewer, org, include_deleted_leaf=False)
+    return await organizations.list_groups(conn, located.org["guid"])
 
 
 @router.get(ORG + "/groups/{group}", response_model=wire.Group)
 async def get_group(org: str, group: str, conn: ReadConnDep, viewer: ViewerDep):
     """Read one group."""
-    located = await queries.locate(conn, viewer, org, include_deleted_leaf=False)
-    for row in await queries.list_groups(conn, located.org["guid"]):
+    located = await scopes.get_scope(conn, viewer, org, include_deleted_leaf=False)
+    for row in await organizations.list_groups(conn, located.org["guid"]):
         if group in (str(row["guid"]), row["slug"]):
             return row
     raise ApiProblem(404, "Not found", f"group {group!r} not found")

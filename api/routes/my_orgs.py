@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
 from api.edge import EdgeRoute
 from api.views import written
-from projections.tenancy import queries
+from projections.tenancy.views import organizations
 from schemas import common
 from schemas import tenancy as wire
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["members"], route_class=EdgeRoute)
 @router.get("/me/orgs", response_model=common.ListOf[wire.MyOrganization])
 async def list_my_organizations(conn: ReadConnDep, viewer: ViewerDep, page: PageDep):
     """List the organizations the caller holds a role in, with those roles."""
-    rows, token = await queries.list_orgs_of(conn, viewer.user_id, page)
+    rows, token = await organizations.list_organizations_of(conn, viewer.user_id, page)
     return {"items": rows, "next_page_token": token}
 
 

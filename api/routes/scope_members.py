@@ -19,7 +19,7 @@ from api.edge import EdgeRoute
 from api.services import Services
 from api.views import aggregate_row, found, history_entries, written
 from domain.core.context import CommandContext, CommandResult
-from projections.tenancy import queries
+from projections.tenancy.views import project_members, scopes, workspace_members
 from schemas import common
 from schemas import tenancy as wire
 
@@ -133,10 +133,9 @@ async def list_workspace_members(
     show_deleted: bool = False,
 ):
     """List the members of a workspace (grants on the workspace itself)."""
-    located = await queries.locate(conn, viewer, org, team, ws, include_deleted_leaf=False)
-    rows, token = await queries.list_rows(
-        conn, "workspace_members", {"workspace_id": located.leaf["guid"]}, page, show_deleted
-    )
+    located = await scopes.get_scope(conn, viewer, org, team, ws, include_deleted_leaf=False)
+    ws_id = located.leaf["guid"]
+    rows, token = await workspace_members.list_members(conn, ws_id, page, show_deleted)
     return {"items": rows, "next_page_token": token}
 
 
@@ -145,10 +144,8 @@ async def get_workspace_member(
     org: str, team: str, ws: str, user: str, conn: ReadConnDep, viewer: ViewerDep
 ):
     """Read one workspace membership."""
-    located = await queries.locate(conn, viewer, org, team, ws, include_deleted_leaf=False)
-    row = await queries.get_member(
-        conn, "workspace_members", "workspace_id", located.leaf["guid"], user
-    )
+    located = await scopes.get_scope(conn, viewer, org, team, ws, include_deleted_leaf=False)
+    row = await workspace_members.get_member(conn, located.leaf["guid"], user)
     return found(wire.WorkspaceMember.model_validate(row).model_dump(), row["version"])
 
 
@@ -164,10 +161,11 @@ async def list_project_members(
     show_deleted: bool = False,
 ):
     """List the members of a project (grants on the project itself)."""
-    located = await queries.locate(conn, viewer, org, team, ws, project, include_deleted_leaf=False)
-    rows, token = await queries.list_rows(
-        conn, "project_members", {"project_id": located.leaf["guid"]}, page, show_deleted
+    located = await scopes.get_scope(
+        conn, viewer, org, team, ws, project, include_deleted_leaf=False
     )
+    project_id = located.leaf["guid"]
+    rows, token = await project_members.list_members(conn, project_id, page, show_deleted)
     return {"items": rows, "next_page_token": token}
 
 
@@ -176,10 +174,10 @@ async def get_project_member(
     org: str, team: str, ws: str, project: str, user: str, conn: ReadConnDep, viewer: ViewerDep
 ):
     """Read one project membership."""
-    located = await queries.locate(conn, viewer, org, team, ws, project, include_deleted_leaf=False)
-    row = await queries.get_member(
-        conn, "project_members", "project_id", located.leaf["guid"], user
+    located = await scopes.get_scope(
+        conn, viewer, org, team, ws, project, include_deleted_leaf=False
     )
+    row = await project_members.get_member(conn, located.leaf["guid"], user)
     return found(wire.ProjectMember.model_validate(row).model_dump(), row["version"])
 
 

@@ -16,7 +16,8 @@ from domain.catalog.blobs import BlobMissing, BlobStore
 from domain.catalog.bundle import unpack
 from domain.catalog.diff import diff_bundles
 from domain.catalog.front_matter import parse_skill_md
-from projections.catalog import queries
+from projections.catalog.views import skills
+from projections.tenancy.views import scopes
 from schemas import catalog as wire
 from schemas import common
 
@@ -30,8 +31,8 @@ VersionRef = Annotated[
 
 
 async def _skill(conn, viewer, org: str, skill: str, include_deleted: bool = False) -> dict:
-    org_id = await queries.org_of(conn, viewer, org)
-    return await queries.get_entity(conn, "skills", org_id, skill, include_deleted)
+    org_id = await scopes.get_org_id(conn, viewer, org)
+    return await skills.get_skill(conn, org_id, skill, include_deleted)
 
 
 def _instructions(blobs: BlobStore, storage_ref: str) -> str | None:
@@ -54,10 +55,8 @@ async def list_skills(
     show_deleted: bool = False,
 ):
     """List an organization's skills, by category and/or searched by name."""
-    org_id = await queries.org_of(conn, viewer, org)
-    rows, token = await queries.list_entities(
-        conn, "skills", org_id, page, show_deleted, category=category, q=q
-    )
+    org_id = await scopes.get_org_id(conn, viewer, org)
+    rows, token = await skills.list_skills(conn, org_id, page, show_deleted, category=category, q=q)
     return {"items": rows, "next_page_token": token}
 
 
@@ -87,7 +86,7 @@ async def list_skill_versions(
 ):
     """The versions of a skill, oldest first."""
     row = await _skill(conn, viewer, org, skill)
-    items, token = await queries.list_versions(conn, "skills", row, page)
+    items, token = await skills.list_versions(conn, row, page)
     return {"items": items, "next_page_token": token}
 
 
@@ -97,7 +96,7 @@ async def get_skill_version(
 ):
     """One version of a skill; `latest` is the current version."""
     row = await _skill(conn, viewer, org, skill)
-    return await queries.get_version(conn, "skills", row, number)
+    return await skills.get_version(conn, row, number)
 
 
 @router.get(
@@ -120,7 +119,7 @@ async def download_skill_bundle(
 ) -> Response:
     """The version's bundle as a zip: the same bytes every time (its ref is their hash)."""
     row = await _skill(conn, viewer, org, skill)
-    version = await queries.get_version(conn, "skills", row, number)
+    version = await skills.get_version(conn, row, number)
     data = await run_in_threadpool(services.catalog.blobs.get, version["storage_ref"])
     filename = f"{row['slug']}-v{version['version_number']}.zip"
     return Response(
@@ -150,8 +149,8 @@ async def diff_skill_versions(
 ):
     """Files added, removed and changed between two versions, with unified text diffs."""
     row = await _skill(conn, viewer, org, skill)
-    old = await queries.get_version(conn, "skills", row, from_)
-    new = await queries.get_version(conn, "skills", row, to)
+    old = await skills.get_version(conn, row, from_)
+    new = await skills.get_version(conn, row, to)
     changes = await run_in_threadpool(
         _diff, services.catalog.blobs, old["storage_ref"], new["storage_ref"]
     )

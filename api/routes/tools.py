@@ -23,7 +23,8 @@ from api.edge import EdgeRoute
 from api.routes.catalog_views import describe_tool, tool_path
 from api.views import found, history_entries, written
 from domain.core.context import CommandResult
-from projections.catalog import queries
+from projections.catalog.views import tools
+from projections.tenancy.views import scopes
 from schemas import catalog as wire
 from schemas import common
 
@@ -54,7 +55,7 @@ def _validate(services, ctx, org, tool, body: wire.ToolValidate) -> dict:
 
 
 async def _list(conn, org_id, page, show_deleted, q) -> dict:
-    rows, token = await queries.list_entities(conn, "tools", org_id, page, show_deleted, q=q)
+    rows, token = await tools.list_tools(conn, org_id, page, show_deleted, q=q)
     return {"items": rows, "next_page_token": token}
 
 
@@ -121,7 +122,7 @@ async def get_platform_tool(
     tool: str, conn: ReadConnDep, viewer: ViewerDep, show_deleted: bool = False
 ) -> JSONResponse:
     """Read one platform tool."""
-    return _found(await queries.get_entity(conn, "tools", None, tool, show_deleted))
+    return _found(await tools.get_tool(conn, None, tool, show_deleted))
 
 
 @router.get(PLATFORM_TOOL + "/history", response_model=common.History)
@@ -184,7 +185,7 @@ async def list_org_tools(
     show_deleted: bool = False,
 ):
     """List an organization's own tools."""
-    org_id = await queries.org_of(conn, viewer, org)
+    org_id = await scopes.get_org_id(conn, viewer, org)
     return await _list(conn, org_id, page, show_deleted, q)
 
 
@@ -193,8 +194,8 @@ async def get_org_tool(
     org: str, tool: str, conn: ReadConnDep, viewer: ViewerDep, show_deleted: bool = False
 ) -> JSONResponse:
     """Read one organization tool."""
-    org_id = await queries.org_of(conn, viewer, org)
-    return _found(await queries.get_entity(conn, "tools", org_id, tool, show_deleted))
+    org_id = await scopes.get_org_id(conn, viewer, org)
+    return _found(await tools.get_tool(conn, org_id, tool, show_deleted))
 
 
 @router.get(ORG_TOOL + "/history", response_model=common.History)

@@ -13,15 +13,15 @@ from domain.catalog.skill import Skill
 from domain.catalog.tooldef import ToolDef
 from domain.catalog.versioned import VersionedAggregate
 from projections.catalog import tables
-from projections.entity_rows import (
+from projections.engine.dispatch import BY_ORIGINATOR, Creates, EventDispatch, events_to_apply
+from projections.engine.entity_rows import (
     LIFECYCLE_EVENTS,
     EntityTable,
     EntityTablesIndex,
     lifecycle_changes,
 )
-from projections.log import LogBatch
-from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
-from projections.row_writes import RowWrites
+from projections.engine.log import LogBatch
+from projections.engine.row_writes import RowWrites
 
 _CREATED = {
     Skill.Created: Creates(tables.SKILLS),
@@ -34,7 +34,7 @@ SKILL_VERSION = "skill version"
 CONFIG_VERSION = "config version"
 
 
-def _route(cls: type) -> object:
+def _target(cls: type) -> object:
     if cls in _CREATED:
         return _CREATED[cls]
     if issubclass(cls, Skill.VersionPublished):
@@ -48,7 +48,7 @@ def _route(cls: type) -> object:
     return None
 
 
-_ROUTES = Routes(_route)
+_DISPATCH = EventDispatch(_target)
 
 
 class CatalogProjection:
@@ -59,13 +59,13 @@ class CatalogProjection:
 
     def apply(self, cur: Cursor, schema: str, batch: LogBatch) -> None:
         rows = RowWrites(schema, _INDEX)
-        for each in events_to_apply(cur, schema, batch, _ROUTES, _INDEX):
+        for each in events_to_apply(cur, schema, batch, _DISPATCH, _INDEX):
             event, position = each.event, each.position
-            if isinstance(each.route, Creates):
+            if isinstance(each.target, Creates):
                 rows.create(each.table, event, position)
-            elif each.route is SKILL_VERSION:
+            elif each.target is SKILL_VERSION:
                 self._skill_version(cur, schema, rows, event, position)
-            elif each.route is CONFIG_VERSION:
+            elif each.target is CONFIG_VERSION:
                 self._config_version(cur, schema, rows, event, position)
             else:
                 assert each.table is not None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from psycopg import Cursor, sql
+from psycopg import Cursor
 
-from projections.entity_rows import BASE_COLUMNS_DDL, ENTITY_TABLES_DDL, EntityTable
+from projections.engine.entity_rows import BASE_COLUMNS_DDL, ENTITY_TABLES_DDL, EntityTable, run_ddl
 
 SKILLS = EntityTable(
     "skills",
@@ -63,7 +63,4 @@ _DDL = [
 
 
 def create_tables(cur: Cursor, schema: str) -> None:
-    for statement in _DDL:
-        cur.execute(
-            sql.SQL(statement.replace("{s}", "{schema}")).format(schema=sql.Identifier(schema))
-        )
+    run_ddl(cur, schema, _DDL)

@@ -6,41 +6,21 @@ from psycopg import Cursor, sql
 
 from domain.identity.token import ApiToken
 from domain.identity.user import User
-from projections.entity_rows import (
-    BASE_COLUMNS_DDL,
-    LIFECYCLE_EVENTS,
-    EntityTable,
-    OneTableIndex,
-    lifecycle_changes,
-)
-from projections.log import LogBatch
-from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
-from projections.row_writes import RowWrites
+from projections.engine.dispatch import BY_ORIGINATOR, Creates, EventDispatch, events_to_apply
+from projections.engine.entity_rows import LIFECYCLE_EVENTS, OneTableIndex, lifecycle_changes
+from projections.engine.log import LogBatch
+from projections.engine.row_writes import RowWrites
+from projections.identity import tables
 
-USERS = EntityTable(
-    "users", ("email", "is_service_account", "is_platform_admin"), mutable_only=("is_active",)
-)
-_INDEX = OneTableIndex(USERS)
-
-_DDL = [
-    f"""CREATE TABLE IF NOT EXISTS {{s}}.users ({BASE_COLUMNS_DDL}, email text,
-        is_service_account boolean NOT NULL, is_platform_admin boolean NOT NULL,
-        is_active boolean NOT NULL DEFAULT true)""",
-    """CREATE TABLE IF NOT EXISTS {s}.tokens (
-        guid uuid PRIMARY KEY, user_id uuid NOT NULL, name text NOT NULL,
-        expires_at timestamptz, revoked_at timestamptz, created_position bigint NOT NULL,
-        created_at timestamptz NOT NULL, created_by text)""",
-    "CREATE INDEX IF NOT EXISTS tokens_user ON {s}.tokens (user_id, created_position)",
-    "CREATE INDEX IF NOT EXISTS users_slug ON {s}.users (slug)",
-]
+_INDEX = OneTableIndex(tables.USERS)
 
 TOKEN_ISSUED = "token issued"
 TOKEN_REVOKED = "token revoked"
 
 
-def _route(cls: type) -> object:
+def _target(cls: type) -> object:
     if issubclass(cls, User.Registered):
-        return Creates(USERS)
+        return Creates(tables.USERS)
     if issubclass(cls, ApiToken.Issued):
         return TOKEN_ISSUED
     if issubclass(cls, ApiToken.Revoked):
@@ -50,27 +30,24 @@ def _route(cls: type) -> object:
     return None
 
 
-_ROUTES = Routes(_route)
+_DISPATCH = EventDispatch(_target)
 
 
 class IdentityProjection:
     name = "identity"
 
     def create_tables(self, cur: Cursor, schema: str) -> None:
-        for statement in _DDL:
-            cur.execute(
-                sql.SQL(statement.replace("{s}", "{schema}")).format(schema=sql.Identifier(schema))
-            )
+        tables.create_tables(cur, schema)
 
     def apply(self, cur: Cursor, schema: str, batch: LogBatch) -> None:
         rows = RowWrites(schema, _INDEX)
-        for each in events_to_apply(cur, schema, batch, _ROUTES, _INDEX):
+        for each in events_to_apply(cur, schema, batch, _DISPATCH, _INDEX):
             event = each.event
-            if isinstance(each.route, Creates):
-                rows.create(USERS, event, each.position)
-            elif each.route is BY_ORIGINATOR:
-                rows.change(USERS, event, lifecycle_changes(event))
-            elif each.route is TOKEN_ISSUED:
+            if isinstance(each.target, Creates):
+                rows.create(tables.USERS, event, each.position)
+            elif each.target is BY_ORIGINATOR:
+                rows.change(tables.USERS, event, lifecycle_changes(event))
+            elif each.target is TOKEN_ISSUED:
                 cur.execute(
                     sql.SQL(
                         "INSERT INTO {}.tokens VALUES (%s,%s,%s,%s,NULL,%s,%s,%s) "

@@ -14,10 +14,10 @@ from domain.tenancy.membership import (
     WorkspaceMembership,
 )
 from domain.tenancy.organization import Organization
-from projections.entity_rows import LIFECYCLE_EVENTS, EntityTablesIndex, lifecycle_changes
-from projections.log import LogBatch
-from projections.routes import BY_ORIGINATOR, Creates, Routes, events_to_apply
-from projections.row_writes import RowWrites
+from projections.engine.dispatch import BY_ORIGINATOR, Creates, EventDispatch, events_to_apply
+from projections.engine.entity_rows import LIFECYCLE_EVENTS, EntityTablesIndex, lifecycle_changes
+from projections.engine.log import LogBatch
+from projections.engine.row_writes import RowWrites
 from projections.tenancy import tables
 
 _CREATED = {
@@ -34,7 +34,7 @@ _INDEX = EntityTablesIndex(c.table for c in _CREATED.values())
 GROUP_EVENT = "group event"
 
 
-def _route(cls: type) -> object:
+def _target(cls: type) -> object:
     if cls in _CREATED:
         return _CREATED[cls]
     if issubclass(cls, LIFECYCLE_EVENTS):
@@ -44,7 +44,7 @@ def _route(cls: type) -> object:
     return None
 
 
-_ROUTES = Routes(_route)
+_DISPATCH = EventDispatch(_target)
 
 
 class TenancyProjection:
@@ -55,11 +55,11 @@ class TenancyProjection:
 
     def apply(self, cur: Cursor, schema: str, batch: LogBatch) -> None:
         rows = RowWrites(schema, _INDEX)
-        for each in events_to_apply(cur, schema, batch, _ROUTES, _INDEX):
+        for each in events_to_apply(cur, schema, batch, _DISPATCH, _INDEX):
             event, table = each.event, each.table
-            if isinstance(each.route, Creates):
+            if isinstance(each.target, Creates):
                 rows.create(table, event, each.position)
-            elif each.route is BY_ORIGINATOR:
+            elif each.target is BY_ORIGINATOR:
                 rows.change(table, event, lifecycle_changes(event))
             else:
                 self._handle_group_event(cur, schema, event, each.position)

@@ -16,8 +16,8 @@ from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
-from projections.log import EventLog
-from projections.operations import ensure_schema, list_dead_letters, rebuild
+from projections.engine.log import EventLog
+from projections.engine.operations import ensure_schema, list_dead_letters, rebuild
 from signalyard.bootstrap import event_store_env
 from signalyard.settings import Settings
 from workers.blobstore import FileBlobStore

@@ -12,9 +12,9 @@ from psycopg.rows import dict_row
 from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
-from projections.base import live_schema
-from projections.log import EventLog, LogBatch
-from projections.operations import (
+from projections.engine.base import live_schema
+from projections.engine.log import EventLog, LogBatch
+from projections.engine.operations import (
     ensure_schema,
     list_dead_letters,
     rebuild,
@@ -22,7 +22,7 @@ from projections.operations import (
     skip,
     status,
 )
-from projections.runner import ProjectionRunner
+from projections.engine.runner import ProjectionRunner
 from projections.tenancy.projector import TenancyProjection
 from signalyard.bootstrap import event_store_env
 from signalyard.cli import main

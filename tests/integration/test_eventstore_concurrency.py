@@ -21,9 +21,9 @@ from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
 from domain.store import EventStore
-from projections.base import HandlesEachEvent, live_schema, read_tracking
-from projections.log import EventLog
-from projections.runner import ProjectionRunner
+from projections.engine.base import HandlesEachEvent, live_schema, read_tracking
+from projections.engine.log import EventLog
+from projections.engine.runner import ProjectionRunner
 from signalyard.bootstrap import event_store_env
 from signalyard.eventstore.recorder import GroupCommitApplicationRecorder, append_function_name
 from signalyard.settings import Settings

@@ -20,9 +20,9 @@ from test_projection_runner import (
     write,
 )
 
-from projections.log import EventLog
-from projections.operations import list_dead_letters, rebuild
-from projections.runner import ProjectionRunner, connect
+from projections.engine.log import EventLog
+from projections.engine.operations import list_dead_letters, rebuild
+from projections.engine.runner import ProjectionRunner, connect
 
 
 class FlakyRows(CounterRows):

@@ -18,10 +18,10 @@ from test_projection_runner import (
     write,
 )
 
-from projections.base import live_schema
-from projections.log import EventLog
-from projections.operations import ensure_schema, list_dead_letters, skip, status
-from projections.runner import ProjectionRunner
+from projections.engine.base import live_schema
+from projections.engine.log import EventLog
+from projections.engine.operations import ensure_schema, list_dead_letters, skip, status
+from projections.engine.runner import ProjectionRunner
 from signalyard.cli import STATUS_COLUMNS, format_table
 
 

@@ -15,11 +15,11 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
-from projections.base import HandlesEachEvent, leader_key, live_schema
-from projections.log import EventLog
-from projections.operations import ensure_schema, status
-from projections.runner import ProjectionRunner
-from projections.waiter import ProgressWaiter
+from projections.engine.base import HandlesEachEvent, leader_key, live_schema
+from projections.engine.log import EventLog
+from projections.engine.operations import ensure_schema, status
+from projections.engine.runner import ProjectionRunner
+from projections.engine.waiter import ProgressWaiter
 
 NAME = "counter_rows"
 

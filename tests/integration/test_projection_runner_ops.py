@@ -21,9 +21,9 @@ from test_projection_runner import (
     write,
 )
 
-from projections.base import live_schema, rebuild_key
-from projections.log import EventLog
-from projections.operations import (
+from projections.engine.base import live_schema, rebuild_key
+from projections.engine.log import EventLog
+from projections.engine.operations import (
     DeadLetterNotFound,
     RebuildInProgress,
     list_dead_letters,
@@ -32,7 +32,7 @@ from projections.operations import (
     skip,
     status,
 )
-from projections.runner import ProjectionRunner
+from projections.engine.runner import ProjectionRunner
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ from support.mixed_log import write_mixed_log
 from domain.identity.service import IdentityService
 from domain.store import EventStore
 from domain.tenancy.service import TenancyService
-from projections.base import Projection
 from projections.catalog.projector import CatalogProjection
+from projections.engine.base import Projection
+from projections.engine.log import EventLog, LogBatch
+from projections.engine.operations import list_dead_letters
+from projections.engine.rebuild import build_from_log, start_fresh
+from projections.engine.runner import connect
 from projections.identity.projector import IdentityProjection
-from projections.log import EventLog, LogBatch
-from projections.operations import list_dead_letters
-from projections.rebuild import build_from_log, start_fresh
-from projections.runner import connect
 from projections.tenancy.projector import TenancyProjection
 from signalyard.bootstrap import event_store_env
 from signalyard.settings import Settings

@@ -90,7 +90,7 @@ def start_stack(database_url: str, *, projections: bool = True, **overrides: obj
 
 
 def _run_projections(settings: Settings, stop: threading.Event) -> None:
-    from projections.runner import run_projections
+    from projections.engine.runner import run_projections
 
     store, event_log = bootstrap._event_log(settings)
     try:

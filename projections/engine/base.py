@@ -15,7 +15,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
-from projections.log import LogBatch
+from projections.engine.log import LogBatch
 
 META_SCHEMA = "projection_meta"
 PROGRESS_CHANNEL = "signalyard_projection_progress"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from psycopg import Cursor, sql
 
-from projections.base import live_schema, read_generation
-from projections.quarantine import TABLE
+from projections.engine.base import live_schema, read_generation
+from projections.engine.quarantine import TABLE
 
 OPEN = "status IN ('quarantined', 'parked')"
 

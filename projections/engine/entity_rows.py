@@ -30,6 +30,15 @@ BASE_COLUMNS_DDL = """
     deleted_by text
 """
 
+
+def run_ddl(cur: Cursor, schema: str, statements: Iterable[str]) -> None:
+    """Each statement with `{s}` standing for the (live or shadow) schema."""
+    for statement in statements:
+        cur.execute(
+            sql.SQL(statement.replace("{s}", "{schema}")).format(schema=sql.Identifier(schema))
+        )
+
+
 BASE_FIELDS = (
     "guid",
     "slug",

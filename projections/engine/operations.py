@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from projections.base import (
+from projections.engine.base import (
     Projection,
     batch_key,
     ensure_meta,
     ensure_projection_schema,
     live_schema,
 )
-from projections.dead_letters import DeadLetterNotFound, list_dead_letters, redrive, skip
-from projections.health import status
-from projections.rebuild import RebuildInProgress, rebuild
-from projections.runner import connect
+from projections.engine.dead_letters import DeadLetterNotFound, list_dead_letters, redrive, skip
+from projections.engine.health import status
+from projections.engine.rebuild import RebuildInProgress, rebuild
+from projections.engine.runner import connect
 
 __all__ = [
     "DeadLetterNotFound",

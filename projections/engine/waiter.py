@@ -15,7 +15,7 @@ import logging
 import psycopg
 from psycopg import sql
 
-from projections.base import PROGRESS_CHANNEL, TRACKING_TABLE
+from projections.engine.base import PROGRESS_CHANNEL, TRACKING_TABLE
 
 logger = logging.getLogger(__name__)
 

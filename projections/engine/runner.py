@@ -1,9 +1,9 @@
-"""Follows the notification log into one projection's live schema, exactly once.
+"""Follows the notification log for one follower (say a read model's live schema), exactly once.
 
 One connection per runner does everything: it holds the leader advisory lock (so the lock
 dies with the session and a standby takes over), it LISTENs on the log's channel (psycopg
 keeps notifications that arrive during a batch in a backlog, so no wake-up is lost), and it
-runs the batch transactions that write the view rows and the tracking row together.
+runs the batch transactions in which the follower takes in events and records its position.
 A failed batch is rolled back and tried again after a capped, growing delay; the session
 (and with it the lock and the LISTEN) is given up and made again unless the error was a
 transient one on a sound session.
@@ -19,20 +19,11 @@ import time
 import psycopg
 from psycopg import sql
 
-from projections.apply import apply_batch
-from projections.base import (
-    Projection,
-    batch_key,
-    ensure_meta,
-    ensure_projection_schema,
-    leader_key,
-    live_schema,
-    notify_progress,
-    read_tracking,
-)
-from projections.log import EventLog
-from projections.runner_state import clear, report_retrying
-from projections.transient import backoff, describe_error, is_transient
+from projections.engine.base import Projection, batch_key, ensure_meta, leader_key, notify_progress
+from projections.engine.follower import Follower, as_follower
+from projections.engine.log import EventLog
+from projections.engine.runner_state import clear, report_retrying
+from projections.engine.transient import backoff, describe_error, is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +55,7 @@ class ProjectionRunner:
     def __init__(
         self,
         conninfo: str,
-        projection: Projection,
+        follower: Follower | Projection,
         log: EventLog,
         *,
         batch_size: int = 500,
@@ -74,10 +65,9 @@ class ProjectionRunner:
         min_batch_interval: float = 0.0,
     ) -> None:
         self.conninfo = conninfo
-        self.projection = projection
+        self.follower = as_follower(follower, max_attempts=max_attempts)
         self.log = log
         self.batch_size = batch_size
-        self.max_attempts = max_attempts
         self.poll_interval = poll_interval
         self.standby_retry = standby_retry
         # Under a steady write load a NOTIFY arrives every few milliseconds; applying each
@@ -86,8 +76,7 @@ class ProjectionRunner:
         # applies the next event as soon as it is notified).
         self.min_batch_interval = min_batch_interval
         self._batch_started = float("-inf")
-        self.name = projection.name
-        self.schema = live_schema(projection.name)
+        self.name = self.follower.name
         # Its own name in pg_stat_activity, apart from a standby's of the same projection.
         self.application_name = f"signalyard-projection-{self.name}-{secrets.token_hex(3)}"
         self._conn: psycopg.Connection | None = None
@@ -148,9 +137,7 @@ class ProjectionRunner:
             # Serialises with a rebuild's swap and with any overlapping former leader;
             # the tracking position is read only after it, so nothing is applied twice.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (batch_key(self.name),))
-            batch = apply_batch(
-                conn, self.projection, self.schema, self.log, self.batch_size, self.max_attempts
-            )
+            batch = self.follower.follow(conn, self.log, self.batch_size)
             if batch.count:
                 with conn.cursor() as cur:
                     notify_progress(cur, self.name, batch.position)
@@ -160,7 +147,7 @@ class ProjectionRunner:
         conn = self._connection()
         try:
             with conn.cursor() as cur:
-                return read_tracking(cur, self.schema)
+                return self.follower.position(cur)
         except psycopg.errors.UndefinedTable:
             return 0
 
@@ -219,7 +206,7 @@ class ProjectionRunner:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (batch_key(self.name),))
                 ensure_meta(cur)
-                ensure_projection_schema(cur, self.projection, self.schema)
+                self.follower.prepare(cur)
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.log.channel)))
             clear(conn, self.name)  # whatever a former leader reported is over
         except Exception:
@@ -255,13 +242,13 @@ class ProjectionRunner:
 
 def run_projections(
     conninfo: str,
-    projections: list[Projection],
+    projections: list[Follower | Projection],
     log: EventLog,
     stop: threading.Event,
     *,
     min_batch_interval: float = 0.0,
 ) -> None:
-    """Run each projection in its own thread (one connection each) until `stop` is set."""
+    """Run each follower in its own thread (one connection each) until `stop` is set."""
     threads = [
         threading.Thread(
             target=ProjectionRunner(

@@ -4,9 +4,9 @@ failure event by event, with retries and dead letters.
 Shared by the live runner, the rebuild and the re-drive, so all three treat a poison event
 the same way: roll back the batch, apply its events one at a time (a batch of one, through
 the same code), try the failing one again, then quarantine it and move on; the events of
-its entity that follow are parked behind it (see projections.quarantine). A transient
+its entity that follow are parked behind it (see projections.engine.quarantine). A transient
 database error is not poison: it is raised, for the caller to roll the whole batch back
-and retry it (see projections.transient).
+and retry it (see projections.engine.transient).
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import psycopg
 from eventsourcing.persistence import Notification
 from psycopg.pq import TransactionStatus
 
-from projections.base import Projection, orders_by_entity, write_tracking
-from projections.log import EventLog, LogBatch, Undecodable
-from projections.quarantine import (
+from projections.engine.base import Projection, orders_by_entity, write_tracking
+from projections.engine.log import EventLog, LogBatch, Undecodable
+from projections.engine.quarantine import (
     Tracking,
     entity_of,
     park,
     read_tracking_and_blocked,
     record_dead_letter,
 )
-from projections.transient import TransientDatabaseError, describe_error, is_transient
+from projections.engine.transient import TransientDatabaseError, describe_error, is_transient
 
 MAX_ERROR_CHARS = 8000
 

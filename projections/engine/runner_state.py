@@ -11,7 +11,7 @@ import logging
 import psycopg
 from psycopg import sql
 
-from projections.base import META_SCHEMA
+from projections.engine.base import META_SCHEMA
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from projections.apply import try_apply
-from projections.base import Projection, batch_key, live_schema, read_generation
-from projections.log import EventLog, LogBatch
-from projections.quarantine import TABLE, hand_on_parked, parked_message
-from projections.runner import connect
+from projections.engine.apply import try_apply
+from projections.engine.base import Projection, batch_key, live_schema, read_generation
+from projections.engine.log import EventLog, LogBatch
+from projections.engine.quarantine import TABLE, hand_on_parked, parked_message
+from projections.engine.runner import connect
 
 
 class DeadLetterNotFound(LookupError):

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from projections.apply import apply_batch
-from projections.base import (
+from projections.engine.apply import apply_batch
+from projections.engine.base import (
     META_SCHEMA,
     Projection,
     batch_key,
@@ -29,13 +29,13 @@ from projections.base import (
     retired_schema,
     shadow_schema,
 )
-from projections.log import EventLog
-from projections.rebuild_letters import (
+from projections.engine.log import EventLog
+from projections.engine.rebuild_letters import (
     abandon_dead_letters_of_aborted_rebuilds,
     adopt_dead_letters,
 )
-from projections.runner import connect
-from projections.transient import backoff, is_transient
+from projections.engine.runner import connect
+from projections.engine.transient import backoff, is_transient
 
 # Events per transaction while the shadow schema is built.
 BATCH_SIZE = 2000

@@ -25,7 +25,7 @@ from uuid import UUID
 
 from psycopg import Cursor, sql
 
-from projections.entity_rows import EntityIndex, EntityTable
+from projections.engine.entity_rows import EntityIndex, EntityTable
 
 
 class RowWrites:

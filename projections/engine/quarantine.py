@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from eventsourcing.persistence import Notification
 from psycopg import Cursor, sql
 
-from projections.base import META_SCHEMA, TRACKING_TABLE
-from projections.log import describe
+from projections.engine.base import META_SCHEMA, TRACKING_TABLE
+from projections.engine.log import describe
 
 TABLE = sql.Identifier(META_SCHEMA, "dead_letters")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from projections.base import META_SCHEMA, TRACKING_TABLE, Projection, leader_key, live_schema
-from projections.log import EventLog
-from projections.runner import connect
-from projections.runner_state import read_retrying
+from projections.engine.base import META_SCHEMA, TRACKING_TABLE, Projection, leader_key, live_schema
+from projections.engine.log import EventLog
+from projections.engine.runner import connect
+from projections.engine.runner_state import read_retrying
 
 STALLED_AFTER = 30.0
 
