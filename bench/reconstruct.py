@@ -10,7 +10,7 @@ from eventsourcing.application import Repository
 
 from bench.stats import median, percentile
 from domain.core.context import system_context
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.hierarchy import Project
 
 EVENTS = 10_000

@@ -11,9 +11,9 @@ from domain.catalog.json_schemas import require_valid
 from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
 from domain.core.context import CommandContext, CommandResult
-from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.organization import Organization
 from domain.tenancy.roles import Action
 
@@ -58,7 +58,7 @@ class ConfigService:
             category=category,
             meta=meta,
         )
-        claim = self.store.claim_slug(ctx, org.id, SLUG_KIND, org.id, slug, config.id)
+        claim = self.store.slugs.claim(ctx, org.id, SLUG_KIND, org.id, slug, config.id)
         version = config.publish(content, meta=meta)
         return Published(CommandResult.of(config, self.store.record(config, claim)), version, True)
 

@@ -7,7 +7,7 @@ from domain.catalog.categories import CategoryService
 from domain.catalog.configs import ConfigService
 from domain.catalog.skills import SkillService
 from domain.catalog.tools import ToolService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 
 
 class CatalogService:

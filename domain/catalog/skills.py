@@ -11,9 +11,9 @@ from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
 from domain.catalog.skill import Skill
 from domain.core.context import CommandContext, CommandResult
-from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.roles import Action
 
 SLUG_KIND = "skill"
@@ -71,7 +71,7 @@ class SkillService:
             category=category,
             meta=meta,
         )
-        claim = self.store.claim_slug(ctx, org.id, SLUG_KIND, org.id, slug, skill.id)
+        claim = self.store.slugs.claim(ctx, org.id, SLUG_KIND, org.id, slug, skill.id)
         version = self._publish(skill, bundle, meta)
         return Published(CommandResult.of(skill, self.store.record(skill, claim)), version, True)
 

@@ -8,13 +8,13 @@ from uuid import UUID
 
 from domain.core.context import CommandContext, CommandResult, Credential, system_context
 from domain.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from domain.core.reading import reads_only, with_read_sessions
 from domain.core.slugs import looks_like_uuid
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.credentials import may_act
 from domain.identity.token import ApiToken, new_token_secret, token_id_for
 from domain.identity.user import User, validate_email
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 
 MAX_TOKEN_NAME = 200
 
@@ -105,12 +105,12 @@ class IdentityService:
             is_platform_admin=bool(is_platform_admin),
             meta=ctx.meta(None),
         )
-        claim = self.store.claim_slug(ctx, None, "user", "", slug, user.id)
+        claim = self.store.slugs.claim(ctx, None, "user", "", slug, user.id)
         return CommandResult.of(user, self.store.record(user, claim))
 
     @reads_only
     def find_user(self, ref: str) -> User:
-        guid = looks_like_uuid(ref) or self.store.slug_owner("user", "", ref)
+        guid = looks_like_uuid(ref) or self.store.slugs.owner("user", "", ref)
         user = self.store.find(guid, User) if guid else None
         if user is None or user.is_deleted:
             raise NotFound(f"user {ref!r} not found")
@@ -159,7 +159,7 @@ class IdentityService:
     def bootstrap_admin(self, name: str, token_secret: str | None) -> IssuedToken | None:
         """First start: create the admin user and a token. No-op when one already exists."""
         ctx = system_context()
-        if self.store.slug_owner("user", "", "admin") is not None:
+        if self.store.slugs.owner("user", "", "admin") is not None:
             if token_secret and self.store.find(token_id_for(token_secret), ApiToken) is None:
                 return self.issue_token(ctx, "admin", "bootstrap", None, secret=token_secret)
             return None

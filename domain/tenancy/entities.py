@@ -11,7 +11,7 @@ from domain.core.errors import InvalidInput
 from domain.core.slugs import validate_slug
 from domain.core.values import validate_description, validate_name
 from domain.identity.user import validate_email
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.hierarchy import validate_settings
 from domain.tenancy.organization import Organization, validate_website
 from domain.tenancy.resolver import SLUG_KINDS, slug_scope
@@ -63,8 +63,8 @@ def update_entity(
     touched: list = [entity]
     if "slug" in changes and type(entity) in SLUG_KINDS:
         kind, scope = SLUG_KINDS[type(entity)], slug_scope(entity)
-        touched.append(store.claim_slug(ctx, tenant, kind, scope, changes["slug"], entity.id))
-        released = store.release_slug(ctx, tenant, kind, scope, entity.slug)
+        touched.append(store.slugs.claim(ctx, tenant, kind, scope, changes["slug"], entity.id))
+        released = store.slugs.release(ctx, tenant, kind, scope, entity.slug)
         if released is not None:
             touched.append(released)
     entity.update(changes=changes, meta=ctx.meta(tenant))

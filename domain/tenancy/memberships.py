@@ -11,7 +11,7 @@ from domain.core.errors import (
     NotFound,
     VersionRequired,
 )
-from domain.core.reading import reads_only
+from domain.plumbing.unit_of_work import reads_only
 from domain.tenancy.entities import delete_entity
 from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.organization import Organization

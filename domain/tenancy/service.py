@@ -12,9 +12,9 @@ from domain.core.errors import (
     InvalidInput,
     Unauthenticated,
 )
-from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.user import User
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.entities import delete_entity, undelete_entity, update_entity
 from domain.tenancy.groups import GroupUseCases
 from domain.tenancy.hierarchy import Project, Team, Workspace, validate_settings
@@ -86,7 +86,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
             role=Role.OWNER.value,
             meta=ctx.meta(org.id),
         )
-        claim = self.store.claim_slug(ctx, org.id, "org", "", slug, org.id)
+        claim = self.store.slugs.claim(ctx, org.id, "org", "", slug, org.id)
         return CommandResult.of(org, self.store.record(org, claim, owner))
 
     # -- team / workspace / project -------------------------------------------------------
@@ -109,7 +109,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
             description=validate_description(description),
             meta=ctx.meta(org.id),
         )
-        claim = self.store.claim_slug(ctx, org.id, "team", org.id, slug, team.id)
+        claim = self.store.slugs.claim(ctx, org.id, "team", org.id, slug, team.id)
         return CommandResult.of(team, self.store.record(team, claim))
 
     def create_workspace(
@@ -138,7 +138,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
             is_active=is_active,
             meta=ctx.meta(chain.org.id),
         )
-        claim = self.store.claim_slug(ctx, chain.org.id, "workspace", chain.team.id, slug, ws.id)
+        claim = self.store.slugs.claim(ctx, chain.org.id, "workspace", chain.team.id, slug, ws.id)
         return CommandResult.of(ws, self.store.record(ws, claim))
 
     def create_project(
@@ -169,7 +169,7 @@ class TenancyService(MembershipUseCases, GroupUseCases):
             settings=validate_settings({} if settings is None else settings),
             meta=ctx.meta(chain.org.id),
         )
-        claim = self.store.claim_slug(
+        claim = self.store.slugs.claim(
             ctx, chain.org.id, "project", chain.workspace.id, slug, project.id
         )
         return CommandResult.of(project, self.store.record(project, claim))

@@ -7,7 +7,7 @@ from uuid import UUID
 from domain.core.context import CommandContext
 from domain.core.errors import PermissionDenied
 from domain.core.slugs import SlugClaim, looks_like_uuid
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.access import AccessPolicy
 from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.organization import Organization

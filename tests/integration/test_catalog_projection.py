@@ -13,7 +13,7 @@ from support.skill_bundles import as_json_files, realistic_files
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
 from projections.log import EventLog

@@ -20,7 +20,7 @@ from domain.core.errors import (
     VersionRequired,
 )
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.roles import Action
 from domain.tenancy.service import TenancyService
 from workers.blobstore import FileBlobStore
@@ -190,7 +190,7 @@ def test_bad_bundles_store_nothing(world: World, alice, upload, error, field):
     assert world.blob_files() == blobs_before
     with pytest.raises(error):
         world.catalog.skills.create(alice, "acme", "documents", slug="fresh", **upload)
-    assert world.store.slug_owner("skill", skill.organization_id, "fresh") is None
+    assert world.store.slugs.owner("skill", skill.organization_id, "fresh") is None
 
 
 def test_blob_is_written_before_the_event(world: World, alice):
@@ -202,7 +202,7 @@ def test_blob_is_written_before_the_event(world: World, alice):
     with pytest.raises(OSError):
         create_skill(world, alice)
     org = world.tenancy.resolve.chain("acme").org
-    assert world.store.slug_owner("skill", org.id, "pdf-forms") is None
+    assert world.store.slugs.owner("skill", org.id, "pdf-forms") is None
 
 
 # -- configs and categories -------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_category_schema_is_enforced_and_replaced_with_if_match(world: World, al
         world.catalog.configs.create(alice, "acme", "Agent", "llm", {"temperature": 9})
     assert {e["field"] for e in caught.value.errors} == {"content", "content/temperature"}
     org = world.tenancy.resolve.chain("acme").org
-    assert world.store.slug_owner("config", org.id, "agent") is None
+    assert world.store.slugs.owner("config", org.id, "agent") is None
     world.catalog.configs.create(alice, "acme", "Agent", "llm", {"model": "m"})
     with pytest.raises(InvalidInput):
         world.catalog.configs.publish(alice, "acme", "agent", {"model": 3})

@@ -10,7 +10,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.base import live_schema
 from projections.log import EventLog, LogBatch

@@ -11,7 +11,7 @@ from psycopg import sql
 from support.mixed_log import write_mixed_log
 
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.base import Projection
 from projections.catalog.projector import CatalogProjection

@@ -18,7 +18,7 @@ from domain.core.errors import (
     VersionRequired,
 )
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 
 

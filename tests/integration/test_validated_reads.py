@@ -15,7 +15,8 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 from domain.core.context import system_context
 from domain.core.errors import Conflict, NotFound, Unauthenticated
 from domain.identity.service import IdentityService, Principal
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import run_in_session
 from domain.tenancy.hierarchy import Project
 from domain.tenancy.service import TenancyService
 from signalyard.bootstrap import build_store
@@ -138,7 +139,7 @@ def test_a_run_that_wrote_is_never_run_again(two_processes):
 
     before = _events(here)
     with pytest.raises(RuntimeError, match="after the write"):
-        here.run_in_session(principal.context("r").credential, write_then_fail)
+        run_in_session(here, principal.context("r").credential, write_then_fail)
     assert calls == [1] and _events(here) == before + 1
 
 

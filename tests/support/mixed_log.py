@@ -12,7 +12,7 @@ from pathlib import Path
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.identity.user import User
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.entities import delete_entity, undelete_entity, update_entity
 from domain.tenancy.service import TenancyService
 from support.skill_bundles import as_json_files, realistic_files

@@ -8,10 +8,10 @@ import pytest
 
 from domain.core.context import system_context
 from domain.core.errors import Unauthenticated
-from domain.core.reading import AggregateCache
 from domain.identity.service import IdentityService, Principal
 from domain.identity.user import User
-from domain.store import EventStore
+from domain.plumbing.aggregate_cache import AggregateCache
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 
 SECRET = "syd_cached_credential_test_token"
