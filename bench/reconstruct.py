@@ -1,5 +1,5 @@
 """Reconstructing one entity with 10,000 events: latest and as of a past version, through
-the application's repository (snapshots every 50 events, as domain/store.py sets), against
+the application's repository (snapshots every 50 events, as the aggregates declare), against
 a full replay of every event (the same repository without its snapshot store)."""
 
 from __future__ import annotations

@@ -17,19 +17,15 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain.catalog.config import Config
-from domain.catalog.skill import Skill
+from domain.core.aggregate import SNAPSHOT_INTERVALS
 from domain.core.context import CommandContext, Credential
 from domain.core.errors import NotFound, Unauthenticated
 from domain.identity.credentials import still_holds
-from domain.identity.user import User
 from domain.plumbing.aggregate_cache import AggregateCache, BatchReader, clone, fast_forward
 from domain.plumbing.conflicts import explain_conflict
 from domain.plumbing.read_session import ReadSession, SessionScope
 from domain.plumbing.slug_claims import SlugClaims
 from domain.plumbing.unit_of_work import ReadSetChanged
-from domain.tenancy.hierarchy import Project, Team, Workspace
-from domain.tenancy.organization import Organization
 
 logger = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -37,15 +33,10 @@ A = TypeVar("A", bound=Aggregate)
 
 class EventStore(Application):
     name = "signalyard"
-    snapshotting_intervals = {
-        Organization: 50,
-        Team: 50,
-        Workspace: 50,
-        Project: 50,
-        User: 50,
-        Skill: 50,  # one event per version: long-lived skills and configs grow
-        Config: 50,
-    }
+    # Each aggregate class declares its own `snapshot_interval`; the registry is live, so
+    # classes defined after the store is built are snapshotted too.
+    is_snapshotting_enabled = True
+    snapshotting_intervals = SNAPSHOT_INTERVALS
 
     def __init__(self, env: dict[str, str] | None = None, *, cache_size: int = 5000) -> None:
         super().__init__(env)
