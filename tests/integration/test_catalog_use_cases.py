@@ -47,7 +47,7 @@ class World:
 
     def member(self, org: str, slug: str, role: str) -> CommandContext:
         ctx = self.user(slug)
-        self.tenancy.put_org_member(self.admin, org, slug, role)
+        self.tenancy.memberships.put_org_member(self.admin, org, slug, role)
         return ctx
 
     def blob_files(self) -> list[Path]:
@@ -62,7 +62,7 @@ def world(store: EventStore, tmp_path: Path) -> World:
 @pytest.fixture
 def alice(world: World) -> CommandContext:
     ctx = world.user("alice")
-    world.tenancy.create_organization(ctx, "Acme")
+    world.tenancy.hierarchy.create_organization(ctx, "Acme")
     return ctx
 
 
@@ -136,7 +136,7 @@ def test_skill_slugs_are_unique_per_organization(world: World, alice):
     with pytest.raises(Conflict) as caught:
         create_skill(world, alice)
     assert caught.value.field == "slug"
-    world.tenancy.create_organization(alice, "Other")
+    world.tenancy.hierarchy.create_organization(alice, "Other")
     world.catalog.skills.create(alice, "other", "documents", files=as_json_files(realistic_files()))
 
 
