@@ -45,7 +45,9 @@ class Principal:
 
 
 @dataclass(frozen=True)
-class IssuedToken:
+class NewToken:
+    """A token just issued, with its secret: the only time the secret is seen."""
+
     result: CommandResult
     secret: str  # shown once to the caller, never stored
     expires_at: datetime | None
@@ -127,7 +129,7 @@ class IdentityService:
         name: str,
         expires_at: datetime | None,
         secret: str | None = None,
-    ) -> IssuedToken:
+    ) -> NewToken:
         user = self.find_user(user_ref)
         self._may_manage_tokens_of(ctx, user)
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_TOKEN_NAME:
@@ -145,7 +147,7 @@ class IdentityService:
             meta=ctx.meta(None),
         )
         result = CommandResult.of(token, self.store.record(token))
-        return IssuedToken(result, secret, expires_at)
+        return NewToken(result, secret, expires_at)
 
     def revoke_token(self, ctx: CommandContext, user_ref: str, token_id: UUID) -> CommandResult:
         user = self.find_user(user_ref)
@@ -156,7 +158,7 @@ class IdentityService:
         token.revoke(meta=ctx.meta(None))
         return CommandResult.of(token, self.store.record(token))
 
-    def bootstrap_admin(self, name: str, token_secret: str | None) -> IssuedToken | None:
+    def bootstrap_admin(self, name: str, token_secret: str | None) -> NewToken | None:
         """First start: create the admin user and a token. No-op when one already exists."""
         ctx = system_context()
         if self.store.slugs.owner("user", "", "admin") is not None:
