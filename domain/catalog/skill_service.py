@@ -3,44 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from domain.catalog.blobs import BlobStore
 from domain.catalog.bundle import Bundle, read_bundle
-from domain.catalog.publishing import Published, existing_version
-from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
+from domain.catalog.definition_service import DefinitionService, Publish
+from domain.catalog.publishing import Published
+from domain.catalog.scope import validate_category
 from domain.catalog.skill import Skill
-from domain.core.context import CommandContext, CommandResult
+from domain.core.context import CommandContext
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.plumbing.store import EventStore
-from domain.plumbing.unit_of_work import reads_only, with_read_sessions
+from domain.plumbing.unit_of_work import with_read_sessions
 from domain.tenancy.roles import Action
-
-SLUG_KIND = "skill"
-RULES = {**BASE_RULES, "category": validate_category}
 
 
 @with_read_sessions
-class SkillService:
+class SkillService(DefinitionService[Skill]):
+    kind = Skill
+    slug_kind = "skill"
+
     def __init__(self, store: EventStore, blobs: BlobStore, max_bundle_bytes: int) -> None:
-        self.store = store
+        super().__init__(store)
         self.blobs = blobs
         self.max_bundle_bytes = max_bundle_bytes
-        self.scope = CatalogScope(store)
 
     def _bundle(self, files: Mapping[str, object] | None, archive: bytes | None) -> Bundle:
         return read_bundle(files=files, archive=archive, max_bytes=self.max_bundle_bytes)
 
-    def _publish(self, skill: Skill, bundle: Bundle, meta: dict) -> dict:
-        # The blob first: an orphan blob is harmless, an event naming a missing one is not.
-        storage_ref = self.blobs.put(bundle.to_zip())
-        return skill.publish(
-            content_hash=bundle.content_hash,
-            storage_ref=storage_ref,
-            files=bundle.manifest,
-            front_matter=bundle.document.front_matter,
-            meta=meta,
-        )
+    def _publisher(self, skill: Skill, bundle: Bundle) -> Publish:
+        def publish(meta: dict) -> dict:
+            # The blob first: an orphan blob is harmless, an event naming a missing one is not.
+            storage_ref = self.blobs.put(bundle.to_zip())
+            return skill.publish(
+                content_hash=bundle.content_hash,
+                storage_ref=storage_ref,
+                files=bundle.manifest,
+                front_matter=bundle.document.front_matter,
+                meta=meta,
+            )
+
+        return publish
 
     def create(
         self,
@@ -62,18 +64,15 @@ class SkillService:
         slug = slug_for(name, slug)
         if description is None:
             description = bundle.document.description
-        meta = ctx.meta(org.id)
         skill = Skill(
             organization_id=org.id,
             name=name,
             slug=slug,
             description=validate_description(description),
             category=category,
-            meta=meta,
+            meta=ctx.meta(org.id),
         )
-        claim = self.store.slugs.claim(ctx, org.id, SLUG_KIND, org.id, slug, skill.id)
-        version = self._publish(skill, bundle, meta)
-        return Published(CommandResult.of(skill, self.store.record(skill, claim)), version, True)
+        return self._create(ctx, org, skill, self._publisher(skill, bundle))
 
     def publish(
         self,
@@ -88,64 +87,4 @@ class SkillService:
         skill = self.find(ctx, Action.CATALOG_WRITE, org_ref, skill_ref)
         skill.check_version(expected_version)
         bundle = self._bundle(files, archive)
-        same = existing_version(skill, bundle.content_hash)
-        if same is not None:
-            return same
-        version = self._publish(skill, bundle, ctx.meta(skill.organization_id))
-        return Published(CommandResult.of(skill, self.store.record(skill)), version, True)
-
-    def roll_back(
-        self,
-        ctx: CommandContext,
-        org_ref: str,
-        skill_ref: str,
-        to_version: int,
-        expected_version: int | None,
-    ) -> CommandResult:
-        skill = self.find(ctx, Action.CATALOG_WRITE, org_ref, skill_ref)
-        skill.check_version(expected_version)
-        skill.roll_back(to_version, meta=ctx.meta(skill.organization_id))
-        return CommandResult.of(skill, self.store.record(skill))
-
-    def update(
-        self,
-        ctx: CommandContext,
-        org_ref: str,
-        skill_ref: str,
-        changes: dict[str, Any],
-        expected_version: int | None,
-    ) -> CommandResult:
-        skill = self.find(ctx, Action.CATALOG_WRITE, org_ref, skill_ref)
-        return self.scope.update(
-            ctx, skill, SLUG_KIND, clean_changes(changes, RULES), expected_version
-        )
-
-    def set_deleted(
-        self,
-        ctx: CommandContext,
-        org_ref: str,
-        skill_ref: str,
-        deleted: bool,
-        expected_version: int | None,
-    ) -> CommandResult:
-        skill = self.find(
-            ctx, Action.CATALOG_WRITE, org_ref, skill_ref, include_deleted=not deleted
-        )
-        return self.scope.set_deleted(ctx, skill, deleted, expected_version)
-
-    @reads_only
-    def history(self, ctx: CommandContext, org_ref: str, skill_ref: str) -> tuple[Skill, list]:
-        skill = self.find(ctx, Action.READ, org_ref, skill_ref, include_deleted=True)
-        return skill, self.store.history(skill.id)
-
-    @reads_only
-    def find(
-        self,
-        ctx: CommandContext,
-        action: Action,
-        org_ref: str,
-        skill_ref: str,
-        include_deleted: bool = False,
-    ) -> Skill:
-        org = self.scope.org(ctx, action, org_ref)
-        return self.scope.find(Skill, SLUG_KIND, org, skill_ref, include_deleted=include_deleted)
+        return self._publish(ctx, skill, bundle.content_hash, self._publisher(skill, bundle))
