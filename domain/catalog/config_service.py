@@ -12,7 +12,7 @@ from domain.catalog.json_schemas import require_valid
 from domain.catalog.publishing import Published
 from domain.catalog.scope import validate_category
 from domain.core.context import CommandContext
-from domain.core.values import slug_for, validate_description, validate_name
+from domain.core.values import slug_for, validate_name
 from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.roles import Action
 
@@ -49,14 +49,7 @@ class ConfigService(DefinitionService[Config]):
         category = validate_category(category)
         content = validate_content(content)
         self.check_against_category(org.id, category, content)
-        config = Config(
-            organization_id=org.id,
-            name=name,
-            slug=slug,
-            description=validate_description(description),
-            category=category,
-            meta=ctx.meta(org.id),
-        )
+        config = self._new(ctx, org, name, slug, description, category)
         return self._create(ctx, org, config, lambda meta: config.publish(content, meta=meta))
 
     def publish(

@@ -11,6 +11,7 @@ from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
 from domain.catalog.versioned import VersionedAggregate
 from domain.core.context import CommandContext, CommandResult
+from domain.core.values import validate_description
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import reads_only
 from domain.tenancy.organization import Organization
@@ -24,13 +25,32 @@ Publish = Callable[[dict], dict]
 class DefinitionService(Generic[D]):
     """A subclass names its aggregate and slug kind and is decorated @with_read_sessions."""
 
-    kind: ClassVar[type[VersionedAggregate]]
+    kind: ClassVar[type[Any]]  # a VersionedAggregate of an organization, with a category
     slug_kind: ClassVar[str]
     rules: ClassVar[dict[str, Any]] = {**BASE_RULES, "category": validate_category}
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self.scope = CatalogScope(store)
+
+    def _new(
+        self,
+        ctx: CommandContext,
+        org: Organization,
+        name: str,
+        slug: str,
+        description: str,
+        category: str,
+    ) -> D:
+        """A new definition (name, slug and category validated by the caller)."""
+        return self.kind(
+            organization_id=org.id,
+            name=name,
+            slug=slug,
+            description=validate_description(description),
+            category=category,
+            meta=ctx.meta(org.id),
+        )
 
     def _create(
         self, ctx: CommandContext, org: Organization, new: D, publish: Publish

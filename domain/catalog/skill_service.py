@@ -11,7 +11,7 @@ from domain.catalog.publishing import Published
 from domain.catalog.scope import validate_category
 from domain.catalog.skill import Skill
 from domain.core.context import CommandContext
-from domain.core.values import slug_for, validate_description, validate_name
+from domain.core.values import slug_for, validate_name
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import with_read_sessions
 from domain.tenancy.roles import Action
@@ -64,14 +64,7 @@ class SkillService(DefinitionService[Skill]):
         slug = slug_for(name, slug)
         if description is None:
             description = bundle.document.description
-        skill = Skill(
-            organization_id=org.id,
-            name=name,
-            slug=slug,
-            description=validate_description(description),
-            category=category,
-            meta=ctx.meta(org.id),
-        )
+        skill = self._new(ctx, org, name, slug, description, category)
         return self._create(ctx, org, skill, self._publisher(skill, bundle))
 
     def publish(
