@@ -13,6 +13,7 @@ from domain.core.slugs import looks_like_uuid, validate_slug
 from domain.core.values import validate_description, validate_name
 from domain.plumbing.store import EventStore
 from domain.tenancy.access import AccessPolicy
+from domain.tenancy.entities import set_deleted
 from domain.tenancy.organization import Organization
 from domain.tenancy.resolver import Resolver
 from domain.tenancy.roles import Action
@@ -94,13 +95,7 @@ class CatalogScope:
         deleted: bool,
         expected_version: int | None,
     ) -> CommandResult:
-        entity.check_version(expected_version)
-        meta = ctx.meta(getattr(entity, "organization_id", None))
-        if deleted:
-            entity.soft_delete(meta=meta)
-        else:
-            entity.restore(meta=meta)
-        return CommandResult.of(entity, self.store.record(entity))
+        return set_deleted(self.store, ctx, entity, deleted, expected_version)
 
 
 def clean_changes(requested: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:

@@ -75,14 +75,27 @@ def update_entity(
 def delete_entity(
     store: EventStore, ctx: CommandContext, entity: CoreAggregate, expected_version: int | None
 ) -> CommandResult:
-    entity.check_version(expected_version)
-    entity.soft_delete(meta=ctx.meta(tenant_of(entity)))
-    return CommandResult.of(entity, store.record(entity))
+    return set_deleted(store, ctx, entity, True, expected_version)
 
 
 def undelete_entity(
     store: EventStore, ctx: CommandContext, entity: CoreAggregate, expected_version: int | None
 ) -> CommandResult:
+    return set_deleted(store, ctx, entity, False, expected_version)
+
+
+def set_deleted(
+    store: EventStore,
+    ctx: CommandContext,
+    entity: CoreAggregate,
+    deleted: bool,
+    expected_version: int | None,
+) -> CommandResult:
+    """Soft-delete (a tombstone) or restore any entity, tenants' and the platform's."""
     entity.check_version(expected_version)
-    entity.restore(meta=ctx.meta(tenant_of(entity)))
+    meta = ctx.meta(tenant_of(entity))
+    if deleted:
+        entity.soft_delete(meta=meta)
+    else:
+        entity.restore(meta=meta)
     return CommandResult.of(entity, store.record(entity))

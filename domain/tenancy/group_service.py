@@ -10,6 +10,7 @@ from domain.core.slugs import validate_slug
 from domain.core.values import slug_for, validate_name
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import with_read_sessions
+from domain.tenancy.organization import Organization
 from domain.tenancy.roles import Action, Role, parse_org_role
 from domain.tenancy.scope import TenancyScope
 
@@ -65,10 +66,7 @@ class GroupService:
         group_ref: str,
         expected_version: int | None = None,
     ) -> CommandResult:
-        org = self.scope.locate(ctx, Action.ORG_MEMBERS, org_ref).org
-        org.check_version(expected_version)
-        group_id, group = org.group(group_ref)
-        self.scope.check_may_grant(ctx, org, Role(group["role"]))
+        org, group_id, group = self._group(ctx, org_ref, group_ref, expected_version)
         if group["role"] == Role.OWNER:
             org.check_an_owner_remains(self.scope.direct_owners(org), group_gone=group_id)
         org.remove_group(group_id=group_id, meta=ctx.meta(org.id))
@@ -77,9 +75,7 @@ class GroupService:
     def add_group_member(
         self, ctx: CommandContext, org_ref: str, group_ref: str, user_ref: str
     ) -> CommandResult:
-        org = self.scope.locate(ctx, Action.ORG_MEMBERS, org_ref).org
-        group_id, group = org.group(group_ref)
-        self.scope.check_may_grant(ctx, org, Role(group["role"]))
+        org, group_id, _ = self._group(ctx, org_ref, group_ref)
         user = self.scope.resolve.user(user_ref)
         added = org.add_group_member(group_id, user.id, meta=ctx.meta(org.id))
         position = self.store.record(org) if added else 0
@@ -93,13 +89,24 @@ class GroupService:
         user_ref: str,
         expected_version: int | None = None,
     ) -> CommandResult:
-        org = self.scope.locate(ctx, Action.ORG_MEMBERS, org_ref).org
-        org.check_version(expected_version)
-        group_id, group = org.group(group_ref)
-        self.scope.check_may_grant(ctx, org, Role(group["role"]))
+        org, group_id, group = self._group(ctx, org_ref, group_ref, expected_version)
         user = self.scope.resolve.user(user_ref, include_deleted=True)
         if group["role"] == Role.OWNER and str(user.id) in group["members"]:
             owners = self.scope.direct_owners(org)
             org.check_an_owner_remains(owners, out_of_group=(group_id, str(user.id)))
         org.remove_group_member(group_id, user.id, meta=ctx.meta(org.id))
         return CommandResult(UUID(group_id), org.version, self.store.record(org), org)
+
+    def _group(
+        self,
+        ctx: CommandContext,
+        org_ref: str,
+        group_ref: str,
+        expected_version: int | None = None,
+    ) -> tuple[Organization, str, dict[str, Any]]:
+        """The org and one of its groups, for a caller who may grant the group's role."""
+        org = self.scope.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        org.check_version(expected_version)
+        group_id, group = org.group(group_ref)
+        self.scope.check_may_grant(ctx, org, Role(group["role"]))
+        return org, group_id, group
