@@ -10,7 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from api.idempotency import IdempotencyStore
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
 

@@ -33,7 +33,7 @@ class Trial:
 def sample_event() -> StoredEvent:
     """A Project.Created as the API stores it (same topic and state size)."""
     from domain.core.context import system_context
-    from domain.store import EventStore
+    from domain.plumbing.store import EventStore
     from domain.tenancy.hierarchy import Project
 
     app = EventStore()  # in memory: only its mapper is used

@@ -13,7 +13,7 @@ import psycopg
 
 from domain.core.context import system_context
 from domain.core.slugs import SlugClaim
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.hierarchy import Project, Workspace
 
 PROJECTS_PER_WORKSPACE = 100

@@ -1,5 +1,5 @@
 """Reconstructing one entity with 10,000 events: latest and as of a past version, through
-the application's repository (snapshots every 50 events, as domain/store.py sets), against
+the application's repository (snapshots every 50 events, as the aggregates declare), against
 a full replay of every event (the same repository without its snapshot store)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from eventsourcing.application import Repository
 
 from bench.stats import median, percentile
 from domain.core.context import system_context
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.hierarchy import Project
 
 EVENTS = 10_000

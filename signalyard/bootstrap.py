@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection

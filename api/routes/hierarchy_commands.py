@@ -30,13 +30,13 @@ def _changed(result: CommandResult) -> JSONResponse:
 @router.post("/orgs", status_code=201, response_model=wire.Organization)
 def create_organization(body: wire.OrganizationCreate, ctx: ContextDep, services: ServicesDep):
     """Create an organization; the caller becomes its owner."""
-    return _created(services.tenancy.create_organization(ctx, **body.model_dump()))
+    return _created(services.tenancy.hierarchy.create_organization(ctx, **body.model_dump()))
 
 
 @router.post(ORG + "/teams", status_code=201, response_model=wire.Team)
 def create_team(org: str, body: wire.TeamCreate, ctx: ContextDep, services: ServicesDep):
     """Create a team in an organization."""
-    return _created(services.tenancy.create_team(ctx, org, **body.model_dump()))
+    return _created(services.tenancy.hierarchy.create_team(ctx, org, **body.model_dump()))
 
 
 @router.post(TEAM + "/workspaces", status_code=201, response_model=wire.Workspace)
@@ -44,7 +44,9 @@ def create_workspace(
     org: str, team: str, body: wire.WorkspaceCreate, ctx: ContextDep, services: ServicesDep
 ):
     """Create a workspace in a team."""
-    return _created(services.tenancy.create_workspace(ctx, org, team, **body.model_dump()))
+    return _created(
+        services.tenancy.hierarchy.create_workspace(ctx, org, team, **body.model_dump())
+    )
 
 
 @router.post(WS + "/projects", status_code=201, response_model=wire.Project)
@@ -57,12 +59,14 @@ def create_project(
     services: ServicesDep,
 ):
     """Create a project in a workspace."""
-    return _created(services.tenancy.create_project(ctx, org, team, ws, **body.model_dump()))
+    return _created(
+        services.tenancy.hierarchy.create_project(ctx, org, team, ws, **body.model_dump())
+    )
 
 
 def _patch(services, ctx, refs, body, version) -> JSONResponse:
     changes = body.model_dump(exclude_unset=True)
-    return _changed(services.tenancy.update(ctx, refs, changes, version))
+    return _changed(services.tenancy.hierarchy.update(ctx, refs, changes, version))
 
 
 @router.patch(ORG, response_model=wire.Organization)
@@ -122,13 +126,13 @@ def update_project(
 @router.delete(ORG, response_model=wire.Organization)
 def delete_organization(org: str, ctx: ContextDep, services: ServicesDep, version: IfMatchDep):
     """Soft-delete an organization (everything below it becomes invisible)."""
-    return _changed(services.tenancy.delete(ctx, (org,), version))
+    return _changed(services.tenancy.hierarchy.delete(ctx, (org,), version))
 
 
 @router.delete(TEAM, response_model=wire.Team)
 def delete_team(org: str, team: str, ctx: ContextDep, services: ServicesDep, version: IfMatchDep):
     """Soft-delete a team."""
-    return _changed(services.tenancy.delete(ctx, (org, team), version))
+    return _changed(services.tenancy.hierarchy.delete(ctx, (org, team), version))
 
 
 @router.delete(WS, response_model=wire.Workspace)
@@ -136,7 +140,7 @@ def delete_workspace(
     org: str, team: str, ws: str, ctx: ContextDep, services: ServicesDep, version: IfMatchDep
 ):
     """Soft-delete a workspace."""
-    return _changed(services.tenancy.delete(ctx, (org, team, ws), version))
+    return _changed(services.tenancy.hierarchy.delete(ctx, (org, team, ws), version))
 
 
 @router.delete(PROJECT, response_model=wire.Project)
@@ -150,7 +154,7 @@ def delete_project(
     version: IfMatchDep,
 ):
     """Soft-delete a project."""
-    return _changed(services.tenancy.delete(ctx, (org, team, ws, project), version))
+    return _changed(services.tenancy.hierarchy.delete(ctx, (org, team, ws, project), version))
 
 
 @router.post(ORG + ":undelete", response_model=wire.Organization)
@@ -158,7 +162,7 @@ def undelete_organization(
     org: str, ctx: ContextDep, services: ServicesDep, version: OptionalIfMatchDep
 ):
     """Restore a soft-deleted organization."""
-    return _changed(services.tenancy.undelete(ctx, (org,), version))
+    return _changed(services.tenancy.hierarchy.undelete(ctx, (org,), version))
 
 
 @router.post(TEAM + ":undelete", response_model=wire.Team)
@@ -166,7 +170,7 @@ def undelete_team(
     org: str, team: str, ctx: ContextDep, services: ServicesDep, version: OptionalIfMatchDep
 ):
     """Restore a soft-deleted team."""
-    return _changed(services.tenancy.undelete(ctx, (org, team), version))
+    return _changed(services.tenancy.hierarchy.undelete(ctx, (org, team), version))
 
 
 @router.post(WS + ":undelete", response_model=wire.Workspace)
@@ -179,7 +183,7 @@ def undelete_workspace(
     version: OptionalIfMatchDep,
 ):
     """Restore a soft-deleted workspace."""
-    return _changed(services.tenancy.undelete(ctx, (org, team, ws), version))
+    return _changed(services.tenancy.hierarchy.undelete(ctx, (org, team, ws), version))
 
 
 @router.post(PROJECT + ":undelete", response_model=wire.Project)
@@ -193,4 +197,4 @@ def undelete_project(
     version: OptionalIfMatchDep,
 ):
     """Restore a soft-deleted project."""
-    return _changed(services.tenancy.undelete(ctx, (org, team, ws, project), version))
+    return _changed(services.tenancy.hierarchy.undelete(ctx, (org, team, ws, project), version))

@@ -123,7 +123,7 @@ async def get_project(
 
 
 async def _history(services, ctx, refs: tuple[str | None, ...]) -> dict:
-    entity, events = await run_in_threadpool(services.tenancy.history, ctx, refs)
+    entity, events = await run_in_threadpool(services.tenancy.hierarchy.history, ctx, refs)
     return {"guid": entity.id, "items": history_entries(type(entity).__name__, events)}
 
 

@@ -52,7 +52,9 @@ def put_org_member(
     version: OptionalIfMatchDep,
 ):
     """Add a user to an organization with a role, or change its role (If-Match to change)."""
-    result, created = services.tenancy.put_org_member(ctx, org, user, body.role, version)
+    result, created = services.tenancy.memberships.put_org_member(
+        ctx, org, user, body.role, version
+    )
     e = result.entity
     return _member_written(
         result, created, ORG_MEMBER_FIELDS, f"/v1/orgs/{e.organization_id}/members/{e.user_id}"
@@ -64,7 +66,7 @@ def remove_org_member(
     org: str, user: str, ctx: ContextDep, services: ServicesDep, version: IfMatchDep
 ):
     """Remove a user from an organization."""
-    result = services.tenancy.remove_org_member(ctx, org, user, version)
+    result = services.tenancy.memberships.remove_org_member(ctx, org, user, version)
     return written(result, aggregate_row(result.entity, *ORG_MEMBER_FIELDS))
 
 
@@ -83,7 +85,9 @@ def put_team_member(
     version: OptionalIfMatchDep,
 ):
     """Add an organization member to a team with a role, or change its role."""
-    result, created = services.tenancy.put_team_member(ctx, org, team, user, body.role, version)
+    result, created = services.tenancy.memberships.put_team_member(
+        ctx, org, team, user, body.role, version
+    )
     e = result.entity
     return _member_written(
         result,
@@ -98,7 +102,7 @@ def remove_team_member(
     org: str, team: str, user: str, ctx: ContextDep, services: ServicesDep, version: IfMatchDep
 ):
     """Remove a user from a team."""
-    result = services.tenancy.remove_team_member(ctx, org, team, user, version)
+    result = services.tenancy.memberships.remove_team_member(ctx, org, team, user, version)
     return written(result, aggregate_row(result.entity, *TEAM_MEMBER_FIELDS))
 
 
@@ -146,7 +150,9 @@ async def get_team_member(org: str, team: str, user: str, conn: ReadConnDep, vie
 @router.get(ORG + "/members/{user}/history", response_model=common.History)
 async def org_member_history(org: str, user: str, ctx: ContextDep, services: ServicesDep):
     """Every event of one organization membership."""
-    member, events = await run_in_threadpool(services.tenancy.member_history, ctx, (org,), user)
+    member, events = await run_in_threadpool(
+        services.tenancy.memberships.member_history, ctx, (org,), user
+    )
     return {"guid": member.id, "items": history_entries("OrganizationMember", events)}
 
 
@@ -156,7 +162,7 @@ async def team_member_history(
 ):
     """Every event of one team membership."""
     member, events = await run_in_threadpool(
-        services.tenancy.member_history, ctx, (org, team), user
+        services.tenancy.memberships.member_history, ctx, (org, team), user
     )
     return {"guid": member.id, "items": history_entries("TeamMembership", events)}
 
@@ -172,7 +178,7 @@ def _group_written(result: CommandResult, status: int = 200) -> JSONResponse:
 @router.post(ORG + "/groups", status_code=201, response_model=wire.Group)
 def define_group(org: str, body: wire.GroupCreate, ctx: ContextDep, services: ServicesDep):
     """Define a group: a named set of users holding an organization role."""
-    return _group_written(services.tenancy.define_group(ctx, org, **body.model_dump()), 201)
+    return _group_written(services.tenancy.groups.define_group(ctx, org, **body.model_dump()), 201)
 
 
 @router.patch(ORG + "/groups/{group}", response_model=wire.Group)
@@ -186,13 +192,13 @@ def change_group(
 ):
     """Rename a group or change its role (If-Match: the organization's version)."""
     changes = body.model_dump(exclude_unset=True)
-    return _group_written(services.tenancy.change_group(ctx, org, group, changes, version))
+    return _group_written(services.tenancy.groups.change_group(ctx, org, group, changes, version))
 
 
 @router.delete(ORG + "/groups/{group}", status_code=200)
 def remove_group(org: str, group: str, ctx: ContextDep, services: ServicesDep, version: IfMatchDep):
     """Remove a group (its members lose the role it granted)."""
-    return _group_written(services.tenancy.remove_group(ctx, org, group, version))
+    return _group_written(services.tenancy.groups.remove_group(ctx, org, group, version))
 
 
 @router.post(ORG + "/groups/{group}/members", response_model=wire.Group)
@@ -200,7 +206,7 @@ def add_group_member(
     org: str, group: str, body: wire.GroupMemberAdd, ctx: ContextDep, services: ServicesDep
 ):
     """Add a user to a group."""
-    return _group_written(services.tenancy.add_group_member(ctx, org, group, body.user))
+    return _group_written(services.tenancy.groups.add_group_member(ctx, org, group, body.user))
 
 
 @router.delete(ORG + "/groups/{group}/members/{user}", response_model=wire.Group)
@@ -213,7 +219,9 @@ def remove_group_member(
     version: IfMatchDep,
 ):
     """Remove a user from a group."""
-    return _group_written(services.tenancy.remove_group_member(ctx, org, group, user, version))
+    return _group_written(
+        services.tenancy.groups.remove_group_member(ctx, org, group, user, version)
+    )
 
 
 @router.get(ORG + "/groups", response_model=list[wire.Group])

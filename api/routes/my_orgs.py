@@ -24,6 +24,6 @@ async def list_my_organizations(conn: ReadConnDep, viewer: ViewerDep, page: Page
 @router.post("/orgs/{org}:leave", response_model=wire.OrgLeft)
 def leave_organization(org: str, ctx: ContextDep, services: ServicesDep):
     """Leave an organization: give up its membership and groups (never its last owner)."""
-    result = services.tenancy.leave_organization(ctx, org)
+    result = services.tenancy.memberships.leave_organization(ctx, org)
     body = {"organization_id": result.guid, "user_id": ctx.actor_id}
     return written(result, body)

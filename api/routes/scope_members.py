@@ -38,7 +38,7 @@ def _put(
     role: str,
     version: int | None,
 ) -> JSONResponse:
-    result, created = services.tenancy.put_scope_member(ctx, refs, user, role, version)
+    result, created = services.tenancy.memberships.put_scope_member(ctx, refs, user, role, version)
     return _written(result, created)
 
 
@@ -83,7 +83,7 @@ def remove_workspace_member(
 ):
     """Take a user's role on a workspace away."""
     refs = (org, team, ws)
-    return _written(services.tenancy.remove_scope_member(ctx, refs, user, version))
+    return _written(services.tenancy.memberships.remove_scope_member(ctx, refs, user, version))
 
 
 @router.put(
@@ -119,7 +119,7 @@ def remove_project_member(
 ):
     """Take a user's role on a project away."""
     refs = (org, team, ws, project)
-    return _written(services.tenancy.remove_scope_member(ctx, refs, user, version))
+    return _written(services.tenancy.memberships.remove_scope_member(ctx, refs, user, version))
 
 
 @router.get(WS + "/members", response_model=common.ListOf[wire.WorkspaceMember])
@@ -186,7 +186,7 @@ async def workspace_member_history(
     org: str, team: str, ws: str, user: str, ctx: ContextDep, services: ServicesDep
 ):
     """Every event of one workspace membership."""
-    history = services.tenancy.member_history
+    history = services.tenancy.memberships.member_history
     member, events = await run_in_threadpool(history, ctx, (org, team, ws), user)
     return {"guid": member.id, "items": history_entries("WorkspaceMembership", events)}
 
@@ -196,6 +196,6 @@ async def project_member_history(
     org: str, team: str, ws: str, project: str, user: str, ctx: ContextDep, services: ServicesDep
 ):
     """Every event of one project membership."""
-    history = services.tenancy.member_history
+    history = services.tenancy.memberships.member_history
     member, events = await run_in_threadpool(history, ctx, (org, team, ws, project), user)
     return {"guid": member.id, "items": history_entries("ProjectMembership", events)}

@@ -11,8 +11,9 @@ from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import InvalidInput, NotFound
 from domain.core.slugs import looks_like_uuid, validate_slug
 from domain.core.values import validate_description, validate_name
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.access import AccessPolicy
+from domain.tenancy.entities import set_deleted
 from domain.tenancy.organization import Organization
 from domain.tenancy.resolver import Resolver
 from domain.tenancy.roles import Action
@@ -52,7 +53,7 @@ class CatalogScope:
     ) -> C:
         what = slug_kind.replace("-", " ")
         scope = str(org.id) if org else PLATFORM
-        guid = looks_like_uuid(ref) or self.store.slug_owner(slug_kind, scope, ref)
+        guid = looks_like_uuid(ref) or self.store.slugs.owner(slug_kind, scope, ref)
         entity = self.store.find(guid, kind) if guid else None
         owner = org.id if org else None
         if entity is None or getattr(entity, "organization_id", None) != owner:
@@ -79,9 +80,9 @@ class CatalogScope:
         touched: list = [entity]
         if "slug" in changes:
             touched.append(
-                self.store.claim_slug(ctx, tenant, slug_kind, scope, changes["slug"], entity.id)
+                self.store.slugs.claim(ctx, tenant, slug_kind, scope, changes["slug"], entity.id)
             )
-            released = self.store.release_slug(ctx, tenant, slug_kind, scope, entity.slug)
+            released = self.store.slugs.release(ctx, tenant, slug_kind, scope, entity.slug)
             if released is not None:
                 touched.append(released)
         entity.update(changes=changes, meta=ctx.meta(tenant))
@@ -94,13 +95,7 @@ class CatalogScope:
         deleted: bool,
         expected_version: int | None,
     ) -> CommandResult:
-        entity.check_version(expected_version)
-        meta = ctx.meta(getattr(entity, "organization_id", None))
-        if deleted:
-            entity.soft_delete(meta=meta)
-        else:
-            entity.restore(meta=meta)
-        return CommandResult.of(entity, self.store.record(entity))
+        return set_deleted(self.store, ctx, entity, deleted, expected_version)
 
 
 def clean_changes(requested: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:

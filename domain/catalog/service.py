@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from domain.catalog.blobs import BlobStore
-from domain.catalog.categories import CategoryService
-from domain.catalog.configs import ConfigService
-from domain.catalog.skills import SkillService
-from domain.catalog.tools import ToolService
-from domain.store import EventStore
+from domain.catalog.category_service import CategoryService
+from domain.catalog.config_service import ConfigService
+from domain.catalog.skill_service import SkillService
+from domain.catalog.tool_service import ToolService
+from domain.plumbing.store import EventStore
 
 
 class CatalogService:

@@ -16,6 +16,7 @@ from domain.core.errors import InvalidInput, NotFound
 
 class VersionedAggregate(CoreAggregate):
     KIND: ClassVar[str] = "entity"
+    snapshot_interval = 50  # one event per version: long-lived definitions grow
 
     def _init_versions(self) -> None:
         self.versions: list[dict[str, Any]] = []

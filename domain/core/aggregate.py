@@ -15,9 +15,21 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.core.errors import InvalidInput, StaleVersion
 
+# Every aggregate class that declares a `snapshot_interval`, filled as the classes are
+# defined: the store snapshots by this, so a new context edits nothing shared.
+SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {}
+
 
 class AuditedAggregate(Aggregate):
     """Every event of every aggregate carries meta: actor, correlation, causation, tenant."""
+
+    # Events between two snapshots of one aggregate of this class; None: no snapshots.
+    snapshot_interval: ClassVar[int | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.snapshot_interval is not None:
+            SNAPSHOT_INTERVALS[cls] = cls.snapshot_interval
 
     class Event(Aggregate.Event):
         meta: dict

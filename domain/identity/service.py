@@ -8,13 +8,13 @@ from uuid import UUID
 
 from domain.core.context import CommandContext, CommandResult, Credential, system_context
 from domain.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from domain.core.reading import reads_only, with_read_sessions
 from domain.core.slugs import looks_like_uuid
 from domain.core.values import slug_for, validate_description, validate_name
 from domain.identity.credentials import may_act
 from domain.identity.token import ApiToken, new_token_secret, token_id_for
 from domain.identity.user import User, validate_email
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 
 MAX_TOKEN_NAME = 200
 
@@ -45,7 +45,9 @@ class Principal:
 
 
 @dataclass(frozen=True)
-class IssuedToken:
+class NewToken:
+    """A token just issued, with its secret: the only time the secret is seen."""
+
     result: CommandResult
     secret: str  # shown once to the caller, never stored
     expires_at: datetime | None
@@ -105,12 +107,12 @@ class IdentityService:
             is_platform_admin=bool(is_platform_admin),
             meta=ctx.meta(None),
         )
-        claim = self.store.claim_slug(ctx, None, "user", "", slug, user.id)
+        claim = self.store.slugs.claim(ctx, None, "user", "", slug, user.id)
         return CommandResult.of(user, self.store.record(user, claim))
 
     @reads_only
     def find_user(self, ref: str) -> User:
-        guid = looks_like_uuid(ref) or self.store.slug_owner("user", "", ref)
+        guid = looks_like_uuid(ref) or self.store.slugs.owner("user", "", ref)
         user = self.store.find(guid, User) if guid else None
         if user is None or user.is_deleted:
             raise NotFound(f"user {ref!r} not found")
@@ -127,7 +129,7 @@ class IdentityService:
         name: str,
         expires_at: datetime | None,
         secret: str | None = None,
-    ) -> IssuedToken:
+    ) -> NewToken:
         user = self.find_user(user_ref)
         self._may_manage_tokens_of(ctx, user)
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_TOKEN_NAME:
@@ -145,7 +147,7 @@ class IdentityService:
             meta=ctx.meta(None),
         )
         result = CommandResult.of(token, self.store.record(token))
-        return IssuedToken(result, secret, expires_at)
+        return NewToken(result, secret, expires_at)
 
     def revoke_token(self, ctx: CommandContext, user_ref: str, token_id: UUID) -> CommandResult:
         user = self.find_user(user_ref)
@@ -156,10 +158,10 @@ class IdentityService:
         token.revoke(meta=ctx.meta(None))
         return CommandResult.of(token, self.store.record(token))
 
-    def bootstrap_admin(self, name: str, token_secret: str | None) -> IssuedToken | None:
+    def bootstrap_admin(self, name: str, token_secret: str | None) -> NewToken | None:
         """First start: create the admin user and a token. No-op when one already exists."""
         ctx = system_context()
-        if self.store.slug_owner("user", "", "admin") is not None:
+        if self.store.slugs.owner("user", "", "admin") is not None:
             if token_secret and self.store.find(token_id_for(token_secret), ApiToken) is None:
                 return self.issue_token(ctx, "admin", "bootstrap", None, secret=token_secret)
             return None

@@ -19,6 +19,7 @@ def validate_email(email: str | None) -> str | None:
 
 
 class User(CoreAggregate):
+    snapshot_interval = 50
     UPDATABLE = frozenset({"name", "description", "email", "is_active"})
 
     @event("Registered")

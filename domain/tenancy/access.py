@@ -7,7 +7,7 @@ from uuid import UUID
 
 from domain.core.context import CommandContext
 from domain.core.errors import NotFound, PermissionDenied
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.membership import (
     OrganizationMember,
     ProjectMembership,

@@ -11,7 +11,7 @@ from domain.core.errors import InvalidInput
 from domain.core.slugs import validate_slug
 from domain.core.values import validate_description, validate_name
 from domain.identity.user import validate_email
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.hierarchy import validate_settings
 from domain.tenancy.organization import Organization, validate_website
 from domain.tenancy.resolver import SLUG_KINDS, slug_scope
@@ -63,8 +63,8 @@ def update_entity(
     touched: list = [entity]
     if "slug" in changes and type(entity) in SLUG_KINDS:
         kind, scope = SLUG_KINDS[type(entity)], slug_scope(entity)
-        touched.append(store.claim_slug(ctx, tenant, kind, scope, changes["slug"], entity.id))
-        released = store.release_slug(ctx, tenant, kind, scope, entity.slug)
+        touched.append(store.slugs.claim(ctx, tenant, kind, scope, changes["slug"], entity.id))
+        released = store.slugs.release(ctx, tenant, kind, scope, entity.slug)
         if released is not None:
             touched.append(released)
     entity.update(changes=changes, meta=ctx.meta(tenant))
@@ -75,14 +75,27 @@ def update_entity(
 def delete_entity(
     store: EventStore, ctx: CommandContext, entity: CoreAggregate, expected_version: int | None
 ) -> CommandResult:
-    entity.check_version(expected_version)
-    entity.soft_delete(meta=ctx.meta(tenant_of(entity)))
-    return CommandResult.of(entity, store.record(entity))
+    return set_deleted(store, ctx, entity, True, expected_version)
 
 
 def undelete_entity(
     store: EventStore, ctx: CommandContext, entity: CoreAggregate, expected_version: int | None
 ) -> CommandResult:
+    return set_deleted(store, ctx, entity, False, expected_version)
+
+
+def set_deleted(
+    store: EventStore,
+    ctx: CommandContext,
+    entity: CoreAggregate,
+    deleted: bool,
+    expected_version: int | None,
+) -> CommandResult:
+    """Soft-delete (a tombstone) or restore any entity, tenants' and the platform's."""
     entity.check_version(expected_version)
-    entity.restore(meta=ctx.meta(tenant_of(entity)))
+    meta = ctx.meta(tenant_of(entity))
+    if deleted:
+        entity.soft_delete(meta=meta)
+    else:
+        entity.restore(meta=meta)
     return CommandResult.of(entity, store.record(entity))

@@ -22,6 +22,7 @@ def validate_settings(settings: object) -> dict:
 
 
 class Team(CoreAggregate):
+    snapshot_interval = 50
     UPDATABLE = frozenset({"name", "description", "slug"})
 
     @event("Created")
@@ -33,6 +34,7 @@ class Team(CoreAggregate):
 
 
 class Workspace(CoreAggregate):
+    snapshot_interval = 50
     UPDATABLE = frozenset({"name", "description", "slug", "is_active"})
 
     @event("Created")
@@ -53,6 +55,7 @@ class Workspace(CoreAggregate):
 
 
 class Project(CoreAggregate):
+    snapshot_interval = 50
     UPDATABLE = frozenset({"name", "description", "slug", "settings"})
 
     @event("Created")

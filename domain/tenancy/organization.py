@@ -22,6 +22,7 @@ def validate_website(website: str | None) -> str | None:
 
 
 class Organization(CoreAggregate):
+    snapshot_interval = 50
     UPDATABLE = frozenset({"name", "description", "website", "slug"})
 
     @event("Created")

@@ -15,7 +15,7 @@ from domain.core.aggregate import CoreAggregate
 from domain.core.errors import NotFound
 from domain.core.slugs import SlugClaim, looks_like_uuid
 from domain.identity.user import User
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.hierarchy import Project, Team, Workspace
 from domain.tenancy.organization import Organization
 
@@ -72,7 +72,7 @@ class Resolver:
         what = kind.__name__.lower()
         guid = looks_like_uuid(ref)
         if guid is None:
-            guid = self.store.slug_owner(SLUG_KINDS[kind], scope, ref)
+            guid = self.store.slugs.owner(SLUG_KINDS[kind], scope, ref)
         entity = self.store.find(guid, kind) if guid else None
         if entity is None:
             raise NotFound(f"{what} {ref!r} not found")

@@ -15,7 +15,7 @@ from support.listener import listening
 
 from domain.catalog.config_category import ConfigCategory
 from domain.catalog.tooldef import ToolDef
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from signalyard import bootstrap
 
 

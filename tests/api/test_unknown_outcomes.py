@@ -184,7 +184,9 @@ def test_a_superseded_attempt_cannot_commit(own_stack):
     stale = ("s", "k", "00000000-0000-0000-0000-000000000001")  # not the current attempt
     before = event_count(own_stack)
     with pytest.raises(Superseded):
-        TenancyService(store).create_team(principal.context("r", fence=stale), org, "Late", "late")
+        TenancyService(store).hierarchy.create_team(
+            principal.context("r", fence=stale), org, "Late", "late"
+        )
     assert event_count(own_stack) == before
 
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from signalyard.bootstrap import build_store
 from signalyard.settings import Settings
 

@@ -13,7 +13,7 @@ from support.skill_bundles import as_json_files, realistic_files
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
 from projections.engine.log import EventLog
@@ -36,7 +36,7 @@ def pg_store(fresh_db_url: str) -> Iterator[EventStore]:
 def write_catalog(store: EventStore, blob_dir: Path) -> dict:
     identity = IdentityService(store)
     admin = identity.authenticate(identity.bootstrap_admin("Admin", None).secret).context("c")
-    TenancyService(store).create_organization(admin, "Acme")
+    TenancyService(store).hierarchy.create_organization(admin, "Acme")
     catalog = CatalogService(store, FileBlobStore(blob_dir), 1 << 20)
     skills, configs = catalog.skills, catalog.configs
     first = skills.create(admin, "acme", "documents", files=as_json_files(realistic_files()))
@@ -100,7 +100,7 @@ def test_many_versions_reload_through_snapshots(pg_store, tmp_path):
     """Skills and configs snapshot like the tenancy aggregates: versions survive."""
     identity = IdentityService(pg_store)
     admin = identity.authenticate(identity.bootstrap_admin("Admin", None).secret).context("c")
-    TenancyService(pg_store).create_organization(admin, "Acme")
+    TenancyService(pg_store).hierarchy.create_organization(admin, "Acme")
     catalog = CatalogService(pg_store, FileBlobStore(tmp_path), 1 << 20)
     catalog.configs.create(admin, "acme", "Agent", "llm", {"n": 0})
     for n in range(1, 60):

@@ -20,7 +20,7 @@ from domain.core.errors import (
     VersionRequired,
 )
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.roles import Action
 from domain.tenancy.service import TenancyService
 from workers.blobstore import FileBlobStore
@@ -47,7 +47,7 @@ class World:
 
     def member(self, org: str, slug: str, role: str) -> CommandContext:
         ctx = self.user(slug)
-        self.tenancy.put_org_member(self.admin, org, slug, role)
+        self.tenancy.memberships.put_org_member(self.admin, org, slug, role)
         return ctx
 
     def blob_files(self) -> list[Path]:
@@ -62,7 +62,7 @@ def world(store: EventStore, tmp_path: Path) -> World:
 @pytest.fixture
 def alice(world: World) -> CommandContext:
     ctx = world.user("alice")
-    world.tenancy.create_organization(ctx, "Acme")
+    world.tenancy.hierarchy.create_organization(ctx, "Acme")
     return ctx
 
 
@@ -136,7 +136,7 @@ def test_skill_slugs_are_unique_per_organization(world: World, alice):
     with pytest.raises(Conflict) as caught:
         create_skill(world, alice)
     assert caught.value.field == "slug"
-    world.tenancy.create_organization(alice, "Other")
+    world.tenancy.hierarchy.create_organization(alice, "Other")
     world.catalog.skills.create(alice, "other", "documents", files=as_json_files(realistic_files()))
 
 
@@ -190,7 +190,7 @@ def test_bad_bundles_store_nothing(world: World, alice, upload, error, field):
     assert world.blob_files() == blobs_before
     with pytest.raises(error):
         world.catalog.skills.create(alice, "acme", "documents", slug="fresh", **upload)
-    assert world.store.slug_owner("skill", skill.organization_id, "fresh") is None
+    assert world.store.slugs.owner("skill", skill.organization_id, "fresh") is None
 
 
 def test_blob_is_written_before_the_event(world: World, alice):
@@ -202,7 +202,7 @@ def test_blob_is_written_before_the_event(world: World, alice):
     with pytest.raises(OSError):
         create_skill(world, alice)
     org = world.tenancy.resolve.chain("acme").org
-    assert world.store.slug_owner("skill", org.id, "pdf-forms") is None
+    assert world.store.slugs.owner("skill", org.id, "pdf-forms") is None
 
 
 # -- configs and categories -------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_category_schema_is_enforced_and_replaced_with_if_match(world: World, al
         world.catalog.configs.create(alice, "acme", "Agent", "llm", {"temperature": 9})
     assert {e["field"] for e in caught.value.errors} == {"content", "content/temperature"}
     org = world.tenancy.resolve.chain("acme").org
-    assert world.store.slug_owner("config", org.id, "agent") is None
+    assert world.store.slugs.owner("config", org.id, "agent") is None
     world.catalog.configs.create(alice, "acme", "Agent", "llm", {"model": "m"})
     with pytest.raises(InvalidInput):
         world.catalog.configs.publish(alice, "acme", "agent", {"model": 3})

@@ -10,7 +10,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.engine.base import live_schema
 from projections.engine.log import EventLog, LogBatch
@@ -57,7 +57,7 @@ def world(store: EventStore):
     identity = IdentityService(store)
     admin = identity.authenticate(identity.bootstrap_admin("Admin", None).secret).context("c")
     tenancy = TenancyService(store)
-    tenancy.create_organization(admin, "Acme")
+    tenancy.hierarchy.create_organization(admin, "Acme")
     return tenancy, admin, EventLog(store)
 
 
@@ -77,8 +77,8 @@ def letters(url: str) -> list[tuple]:
 def test_events_behind_a_quarantined_one_are_parked_and_redriven_in_order(fresh_db_url, world):
     tenancy, admin, log = world
     projection = TenancyWithPoison()
-    first = tenancy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
-    second = tenancy.update(admin, ("acme",), {"description": "d"}, first.version)
+    first = tenancy.hierarchy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
+    second = tenancy.hierarchy.update(admin, ("acme",), {"description": "d"}, first.version)
     projection.poison.add(first.position)
     with ProjectionRunner(fresh_db_url, projection, log) as runner:
         runner.run_until(log.head(), timeout=5)
@@ -97,7 +97,7 @@ def test_events_behind_a_quarantined_one_are_parked_and_redriven_in_order(fresh_
     assert letters(fresh_db_url) == [(first.position, "redriven"), (second.position, "redriven")]
     assert organization(fresh_db_url) == {"name": "Acme Two", "description": "d", "version": 3}
 
-    tenancy.update(admin, ("acme",), {"name": "Acme Three"}, second.version)
+    tenancy.hierarchy.update(admin, ("acme",), {"name": "Acme Three"}, second.version)
     with ProjectionRunner(fresh_db_url, projection, log) as runner:
         runner.run_until(log.head(), timeout=5)
     assert organization(fresh_db_url)["version"] == 4
@@ -106,8 +106,8 @@ def test_events_behind_a_quarantined_one_are_parked_and_redriven_in_order(fresh_
 def test_skipping_a_quarantined_event_hands_its_parked_followers_on(fresh_db_url, world):
     tenancy, admin, log = world
     projection = TenancyWithPoison()
-    first = tenancy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
-    second = tenancy.update(admin, ("acme",), {"description": "d"}, first.version)
+    first = tenancy.hierarchy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
+    second = tenancy.hierarchy.update(admin, ("acme",), {"description": "d"}, first.version)
     projection.poison.add(first.position)
     with ProjectionRunner(fresh_db_url, projection, log) as runner:
         runner.run_until(log.head(), timeout=5)
@@ -122,8 +122,8 @@ def test_skipping_a_quarantined_event_hands_its_parked_followers_on(fresh_db_url
 def test_an_older_event_applied_again_never_moves_a_row_backwards(fresh_db_url, world):
     tenancy, admin, log = world
     projection = TenancyProjection()
-    first = tenancy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
-    tenancy.update(admin, ("acme",), {"name": "Acme Three"}, first.version)
+    first = tenancy.hierarchy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
+    tenancy.hierarchy.update(admin, ("acme",), {"name": "Acme Three"}, first.version)
     with ProjectionRunner(fresh_db_url, projection, log) as runner:
         runner.run_until(log.head(), timeout=5)
 
@@ -136,8 +136,8 @@ def test_an_older_event_applied_again_never_moves_a_row_backwards(fresh_db_url, 
 def aborted_rebuild_letter(url: str, world) -> dict:
     """A rebuild that quarantines an organization's update, then is interrupted."""
     tenancy, admin, log = world
-    update = tenancy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
-    other = tenancy.create_organization(admin, "Other")
+    update = tenancy.hierarchy.update(admin, ("acme",), {"name": "Acme Two"}, 1)
+    other = tenancy.hierarchy.create_organization(admin, "Other")
 
     class Interrupted(TenancyWithPoison):
         def apply(self, cur, schema, batch: LogBatch) -> None:

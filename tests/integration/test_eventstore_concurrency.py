@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from projections.engine.base import HandlesEachEvent, live_schema, read_tracking
 from projections.engine.log import EventLog
 from projections.engine.runner import ProjectionRunner

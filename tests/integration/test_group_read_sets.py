@@ -15,7 +15,7 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from signalyard.bootstrap import event_store_env
 from signalyard.eventstore.grouping import Member
 from signalyard.eventstore.recorder import APPEND_LOCK_SPACE, GroupCommitApplicationRecorder

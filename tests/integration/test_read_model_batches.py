@@ -11,7 +11,7 @@ from psycopg import sql
 from support.mixed_log import write_mixed_log
 
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
@@ -198,10 +198,10 @@ def test_undecodable_events_cost_only_the_models_that_use_them(fresh_db_url):
         admin = identity.authenticate(identity.bootstrap_admin("Admin", None).secret)
         ctx = admin.context("u")
         tenancy = TenancyService(store)
-        tenancy.create_organization(ctx, "Acme")
+        tenancy.hierarchy.create_organization(ctx, "Acme")
         missing = store_unreadable(fresh_db_url, "nowhere:Missing")
         bad_team = store_unreadable(fresh_db_url, "domain.tenancy.hierarchy:Team.Created")
-        tenancy.create_team(ctx, "acme", "Core")
+        tenancy.hierarchy.create_team(ctx, "acme", "Core")
         identity.register_user(ctx, "Ann", "ann")
         log = EventLog(store)
         built = {p.name: build(fresh_db_url, p, log, f"u_{p.name}", 1000) for p in READ_MODELS}

@@ -18,7 +18,7 @@ from domain.core.errors import (
     VersionRequired,
 )
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 
 
@@ -43,10 +43,10 @@ def world(store: EventStore) -> World:
 
 
 def build_tree(world: World, ctx):
-    world.tenancy.create_organization(ctx, "Acme")
-    world.tenancy.create_team(ctx, "acme", "Platform")
-    world.tenancy.create_workspace(ctx, "acme", "platform", "Main")
-    return world.tenancy.create_project(
+    world.tenancy.hierarchy.create_organization(ctx, "Acme")
+    world.tenancy.hierarchy.create_team(ctx, "acme", "Platform")
+    world.tenancy.hierarchy.create_workspace(ctx, "acme", "platform", "Main")
+    return world.tenancy.hierarchy.create_project(
         ctx, "acme", "platform", "main", "Agents", settings={"k": 1}
     )
 
@@ -75,22 +75,22 @@ def test_duplicate_slug_in_scope_conflicts_but_other_scope_is_fine(world: World)
     alice = world.user("alice")
     build_tree(world, alice)
     with pytest.raises(Conflict) as caught:
-        world.tenancy.create_team(alice, "acme", "Platform")
+        world.tenancy.hierarchy.create_team(alice, "acme", "Platform")
     assert caught.value.field == "slug"
-    world.tenancy.create_organization(alice, "Other")
-    world.tenancy.create_team(alice, "other", "Platform")  # same slug, other org
+    world.tenancy.hierarchy.create_organization(alice, "Other")
+    world.tenancy.hierarchy.create_team(alice, "other", "Platform")  # same slug, other org
 
 
 def test_concurrent_claims_of_one_slug_let_exactly_one_win(world: World):
     alice = world.user("alice")
-    world.tenancy.create_organization(alice, "Acme")
+    world.tenancy.hierarchy.create_organization(alice, "Acme")
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 
     def create() -> None:
         barrier.wait()
         try:
-            world.tenancy.create_team(alice, "acme", "Racing")
+            world.tenancy.hierarchy.create_team(alice, "acme", "Racing")
             outcomes.append("created")
         except Conflict:
             outcomes.append("conflict")
@@ -106,19 +106,19 @@ def test_concurrent_claims_of_one_slug_let_exactly_one_win(world: World):
 def test_rename_moves_the_slug_claim(world: World):
     alice = world.user("alice")
     build_tree(world, alice)
-    world.tenancy.update(alice, ("acme", "platform"), {"slug": "infra"}, 1)
+    world.tenancy.hierarchy.update(alice, ("acme", "platform"), {"slug": "infra"}, 1)
     assert world.tenancy.resolve.chain("acme", "infra").team.slug == "infra"
     with pytest.raises(NotFound):
         world.tenancy.resolve.chain("acme", "platform")
-    world.tenancy.create_team(alice, "acme", "Platform")  # old slug free again
+    world.tenancy.hierarchy.create_team(alice, "acme", "Platform")  # old slug free again
 
 
 def test_stale_update_is_rejected_and_writes_nothing(world: World):
     alice = world.user("alice")
     build_tree(world, alice)
-    world.tenancy.update(alice, ("acme",), {"name": "Acme Inc"}, 1)
+    world.tenancy.hierarchy.update(alice, ("acme",), {"name": "Acme Inc"}, 1)
     with pytest.raises(StaleVersion) as caught:
-        world.tenancy.update(alice, ("acme",), {"name": "Lost"}, 1)
+        world.tenancy.hierarchy.update(alice, ("acme",), {"name": "Lost"}, 1)
     assert caught.value.current_version == 2
     org = world.tenancy.resolve.chain("acme").org
     assert org.name == "Acme Inc" and org.version == 2
@@ -133,7 +133,7 @@ def test_invalid_update_writes_nothing(world: World):
         ({"name": ""}, "name"),
     ):
         with pytest.raises(InvalidInput) as caught:
-            world.tenancy.update(alice, ("acme",), changes, 1)
+            world.tenancy.hierarchy.update(alice, ("acme",), changes, 1)
         assert caught.value.field == field
     assert world.tenancy.resolve.chain("acme").org.version == 1
 
@@ -141,12 +141,12 @@ def test_invalid_update_writes_nothing(world: World):
 def test_soft_delete_hides_subtree_and_undelete_restores(world: World):
     alice = world.user("alice")
     build_tree(world, alice)
-    world.tenancy.delete(alice, ("acme", "platform"), 1)
+    world.tenancy.hierarchy.delete(alice, ("acme", "platform"), 1)
     with pytest.raises(NotFound):
         world.tenancy.resolve.chain("acme", "platform", "main")
     with pytest.raises(NotFound):
-        world.tenancy.create_workspace(alice, "acme", "platform", "New")
-    world.tenancy.undelete(alice, ("acme", "platform"), 2)
+        world.tenancy.hierarchy.create_workspace(alice, "acme", "platform", "New")
+    world.tenancy.hierarchy.undelete(alice, ("acme", "platform"), 2)
     assert world.tenancy.resolve.chain("acme", "platform", "main", "agents").project
 
 
@@ -154,87 +154,91 @@ def test_outsiders_see_not_found_and_weak_roles_are_denied(world: World):
     alice, bob = world.user("alice"), world.user("bob")
     build_tree(world, alice)
     with pytest.raises(NotFound):
-        world.tenancy.update(bob, ("acme",), {"name": "Mine"}, 1)
+        world.tenancy.hierarchy.update(bob, ("acme",), {"name": "Mine"}, 1)
     with pytest.raises(NotFound):
-        world.tenancy.history(bob, ("acme",))
-    world.tenancy.put_org_member(alice, "acme", "bob", "viewer")
-    world.tenancy.history(bob, ("acme",))  # viewers may read
+        world.tenancy.hierarchy.history(bob, ("acme",))
+    world.tenancy.memberships.put_org_member(alice, "acme", "bob", "viewer")
+    world.tenancy.hierarchy.history(bob, ("acme",))  # viewers may read
     with pytest.raises(PermissionDenied):
-        world.tenancy.update(bob, ("acme",), {"name": "Mine"}, 1)
+        world.tenancy.hierarchy.update(bob, ("acme",), {"name": "Mine"}, 1)
 
 
 def test_team_roles_widen_what_an_org_member_may_do(world: World):
     alice, bob = world.user("alice"), world.user("bob")
     build_tree(world, alice)
-    world.tenancy.put_org_member(alice, "acme", "bob", "member")
+    world.tenancy.memberships.put_org_member(alice, "acme", "bob", "member")
     with pytest.raises(PermissionDenied):
-        world.tenancy.create_project(bob, "acme", "platform", "main", "Mine")
-    world.tenancy.put_team_member(alice, "acme", "platform", "bob", "member")
-    world.tenancy.create_project(bob, "acme", "platform", "main", "Mine")
+        world.tenancy.hierarchy.create_project(bob, "acme", "platform", "main", "Mine")
+    world.tenancy.memberships.put_team_member(alice, "acme", "platform", "bob", "member")
+    world.tenancy.hierarchy.create_project(bob, "acme", "platform", "main", "Mine")
     with pytest.raises(PermissionDenied):
-        world.tenancy.create_workspace(bob, "acme", "platform", "Side")
-    world.tenancy.put_team_member(alice, "acme", "platform", "bob", "maintainer", 1)
-    world.tenancy.create_workspace(bob, "acme", "platform", "Side")
+        world.tenancy.hierarchy.create_workspace(bob, "acme", "platform", "Side")
+    world.tenancy.memberships.put_team_member(alice, "acme", "platform", "bob", "maintainer", 1)
+    world.tenancy.hierarchy.create_workspace(bob, "acme", "platform", "Side")
 
 
 def test_workspace_and_project_grants_hold_below_them_only(world: World):
     alice, bob = world.user("alice"), world.user("bob")
     build_tree(world, alice)
-    world.tenancy.create_workspace(alice, "acme", "platform", "Side")
-    world.tenancy.create_project(alice, "acme", "platform", "main", "Other")
-    world.tenancy.put_org_member(alice, "acme", "bob", "member")
+    world.tenancy.hierarchy.create_workspace(alice, "acme", "platform", "Side")
+    world.tenancy.hierarchy.create_project(alice, "acme", "platform", "main", "Other")
+    world.tenancy.memberships.put_org_member(alice, "acme", "bob", "member")
     agents = ("acme", "platform", "main", "agents")
-    world.tenancy.put_scope_member(alice, agents, "bob", "maintainer")
-    world.tenancy.update(bob, agents, {"description": "mine"}, 1)
+    world.tenancy.memberships.put_scope_member(alice, agents, "bob", "maintainer")
+    world.tenancy.hierarchy.update(bob, agents, {"description": "mine"}, 1)
     for refs in [("acme", "platform", "main"), ("acme", "platform", "main", "other")]:
         with pytest.raises(PermissionDenied):
-            world.tenancy.update(bob, refs, {"description": "x"}, 1)
-    world.tenancy.put_scope_member(alice, ("acme", "platform", "main"), "bob", "maintainer")
-    world.tenancy.update(bob, ("acme", "platform", "main", "other"), {"description": "x"}, 1)
-    world.tenancy.create_project(bob, "acme", "platform", "main", "New")
+            world.tenancy.hierarchy.update(bob, refs, {"description": "x"}, 1)
+    world.tenancy.memberships.put_scope_member(
+        alice, ("acme", "platform", "main"), "bob", "maintainer"
+    )
+    world.tenancy.hierarchy.update(
+        bob, ("acme", "platform", "main", "other"), {"description": "x"}, 1
+    )
+    world.tenancy.hierarchy.create_project(bob, "acme", "platform", "main", "New")
     with pytest.raises(PermissionDenied):
-        world.tenancy.update(bob, ("acme", "platform", "side"), {"description": "x"}, 1)
+        world.tenancy.hierarchy.update(bob, ("acme", "platform", "side"), {"description": "x"}, 1)
     with pytest.raises(PermissionDenied):
-        world.tenancy.put_scope_member(bob, agents, "alice", "admin")
-    world.tenancy.put_org_member(alice, "acme", "bob", "viewer", 1)
+        world.tenancy.memberships.put_scope_member(bob, agents, "alice", "admin")
+    world.tenancy.memberships.put_org_member(alice, "acme", "bob", "viewer", 1)
     with pytest.raises(PermissionDenied):  # an org viewer stays read-only
-        world.tenancy.create_project(bob, "acme", "platform", "main", "Newer")
+        world.tenancy.hierarchy.create_project(bob, "acme", "platform", "main", "Newer")
 
 
 def test_groups_grant_their_role_to_members(world: World):
     alice, carol = world.user("alice"), world.user("carol")
     build_tree(world, alice)
-    world.tenancy.define_group(alice, "acme", "Operators", "admin")
+    world.tenancy.groups.define_group(alice, "acme", "Operators", "admin")
     with pytest.raises(NotFound):
-        world.tenancy.create_team(carol, "acme", "Carol's")
-    world.tenancy.add_group_member(alice, "acme", "operators", "carol")
-    world.tenancy.create_team(carol, "acme", "Carol's")
-    world.tenancy.remove_group_member(alice, "acme", "operators", "carol")
+        world.tenancy.hierarchy.create_team(carol, "acme", "Carol's")
+    world.tenancy.groups.add_group_member(alice, "acme", "operators", "carol")
+    world.tenancy.hierarchy.create_team(carol, "acme", "Carol's")
+    world.tenancy.groups.remove_group_member(alice, "acme", "operators", "carol")
     with pytest.raises(NotFound):
-        world.tenancy.create_team(carol, "acme", "Carol's 2")
+        world.tenancy.hierarchy.create_team(carol, "acme", "Carol's 2")
 
 
 def test_owner_role_only_granted_by_owners(world: World):
     alice, bob = world.user("alice"), world.user("bob")
     world.user("carol")
     build_tree(world, alice)
-    world.tenancy.put_org_member(alice, "acme", "bob", "admin")
+    world.tenancy.memberships.put_org_member(alice, "acme", "bob", "admin")
     with pytest.raises(PermissionDenied):
-        world.tenancy.put_org_member(bob, "acme", "carol", "owner")
-    world.tenancy.put_org_member(bob, "acme", "carol", "member")
+        world.tenancy.memberships.put_org_member(bob, "acme", "carol", "owner")
+    world.tenancy.memberships.put_org_member(bob, "acme", "carol", "member")
 
 
 def test_membership_changes_need_the_version_and_removal_is_reversible(world: World):
     alice, bob = world.user("alice"), world.user("bob")
     build_tree(world, alice)
-    result, created = world.tenancy.put_org_member(alice, "acme", "bob", "viewer")
+    result, created = world.tenancy.memberships.put_org_member(alice, "acme", "bob", "viewer")
     assert created
     with pytest.raises(VersionRequired):
-        world.tenancy.put_org_member(alice, "acme", "bob", "admin")
-    world.tenancy.remove_org_member(alice, "acme", "bob", result.version)
+        world.tenancy.memberships.put_org_member(alice, "acme", "bob", "admin")
+    world.tenancy.memberships.remove_org_member(alice, "acme", "bob", result.version)
     with pytest.raises(NotFound):
-        world.tenancy.history(bob, ("acme",))
-    again, created = world.tenancy.put_org_member(alice, "acme", "bob", "member", 2)
+        world.tenancy.hierarchy.history(bob, ("acme",))
+    again, created = world.tenancy.memberships.put_org_member(alice, "acme", "bob", "member", 2)
     assert not created and again.entity.role == "member" and not again.entity.is_deleted
 
 

@@ -15,7 +15,8 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 from domain.core.context import system_context
 from domain.core.errors import Conflict, NotFound, Unauthenticated
 from domain.identity.service import IdentityService, Principal
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import run_in_session
 from domain.tenancy.hierarchy import Project
 from domain.tenancy.service import TenancyService
 from signalyard.bootstrap import build_store
@@ -46,9 +47,9 @@ def _owner(store: EventStore) -> Principal:
     identity.issue_token(admin.context("setup"), "ada", "cli", None, secret=SECRET)
     ctx = identity.authenticate(SECRET).context("setup")
     tenancy = TenancyService(store)
-    tenancy.create_organization(ctx, "Acme", "acme")
-    tenancy.create_team(ctx, "acme", "Core", "core")
-    tenancy.create_workspace(ctx, "acme", "core", "Main", "main")
+    tenancy.hierarchy.create_organization(ctx, "Acme", "acme")
+    tenancy.hierarchy.create_team(ctx, "acme", "Core", "core")
+    tenancy.hierarchy.create_workspace(ctx, "acme", "core", "Main", "main")
     principal = identity.cached_principal(SECRET)
     assert principal is not None
     return principal
@@ -70,7 +71,7 @@ def test_a_warm_command_reads_nothing_and_its_write_is_checked(two_processes, mo
     assert here.validated_reads  # as the composition root wires the group-commit recorder
     principal = _owner(here)
     reads = _count_reads(here, monkeypatch)
-    result = TenancyService(here).create_project(
+    result = TenancyService(here).hierarchy.create_project(
         principal.context("r"), "acme", "core", "main", "Alpha"
     )
     assert reads == []  # path, memberships, slug claim and credential: all from the cache
@@ -84,11 +85,13 @@ def test_a_change_made_elsewhere_refuses_the_write_and_the_fresh_run_decides(
     here, there = two_processes
     principal = _owner(here)
     # Another process deletes the workspace; this one's cache still has it active.
-    TenancyService(there).delete(principal.context("r"), ("acme", "core", "main"), None)
+    TenancyService(there).hierarchy.delete(principal.context("r"), ("acme", "core", "main"), None)
     before = _events(here)
     reads = _count_reads(here, monkeypatch)
     with pytest.raises(NotFound, match="workspace .main. not found"):
-        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "X")
+        TenancyService(here).hierarchy.create_project(
+            principal.context("r"), "acme", "core", "main", "X"
+        )
     assert _events(here) == before  # the optimistic write was refused, nothing else written
     assert reads  # the second run read the path fresh
 
@@ -99,7 +102,9 @@ def test_a_token_revoked_elsewhere_is_refused_with_nothing_written(two_processes
     IdentityService(there).revoke_token(system_context(), "ada", principal.token_id)
     before = _events(here)
     with pytest.raises(Unauthenticated):
-        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Y")
+        TenancyService(here).hierarchy.create_project(
+            principal.context("r"), "acme", "core", "main", "Y"
+        )
     assert _events(here) == before
     assert IdentityService(here).cached_principal(SECRET) is None  # the cache learned it
 
@@ -107,8 +112,10 @@ def test_a_token_revoked_elsewhere_is_refused_with_nothing_written(two_processes
 def test_what_the_cache_does_not_know_is_read_on_the_second_run(two_processes):
     here, there = two_processes
     principal = _owner(here)
-    TenancyService(there).create_workspace(principal.context("r"), "acme", "core", "Lab", "lab")
-    result = TenancyService(here).create_project(
+    TenancyService(there).hierarchy.create_workspace(
+        principal.context("r"), "acme", "core", "Lab", "lab"
+    )
+    result = TenancyService(here).hierarchy.create_project(
         principal.context("r"), "acme", "core", "lab", "Beta"
     )
     assert result.version == 1 and result.entity.slug == "beta"
@@ -117,10 +124,14 @@ def test_what_the_cache_does_not_know_is_read_on_the_second_run(two_processes):
 def test_a_taken_slug_is_a_conflict_after_the_fresh_run(two_processes):
     here, there = two_processes
     principal = _owner(here)
-    TenancyService(there).create_project(principal.context("r"), "acme", "core", "main", "Gamma")
+    TenancyService(there).hierarchy.create_project(
+        principal.context("r"), "acme", "core", "main", "Gamma"
+    )
     before = _events(here)
     with pytest.raises(Conflict, match="already taken"):
-        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Gamma")
+        TenancyService(here).hierarchy.create_project(
+            principal.context("r"), "acme", "core", "main", "Gamma"
+        )
     assert _events(here) == before
 
 
@@ -138,7 +149,7 @@ def test_a_run_that_wrote_is_never_run_again(two_processes):
 
     before = _events(here)
     with pytest.raises(RuntimeError, match="after the write"):
-        here.run_in_session(principal.context("r").credential, write_then_fail)
+        run_in_session(here, principal.context("r").credential, write_then_fail)
     assert calls == [1] and _events(here) == before + 1
 
 
@@ -153,7 +164,9 @@ def test_a_database_failure_is_not_run_again(two_processes, monkeypatch):
 
     monkeypatch.setattr(here.recorder, "insert_events", timing_out)
     with pytest.raises(OperationalError):
-        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Z")
+        TenancyService(here).hierarchy.create_project(
+            principal.context("r"), "acme", "core", "main", "Z"
+        )
     assert appends == [1]  # a saturated database is not given the same work twice
 
 
@@ -206,7 +219,9 @@ def test_a_revocation_between_a_fresh_runs_reads_and_its_write_refuses_the_write
     )
     before = _events(there)
     with pytest.raises(Unauthenticated):
-        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "P")
+        TenancyService(here).hierarchy.create_project(
+            principal.context("r"), "acme", "core", "main", "P"
+        )
     assert revoked == [1]
     assert _events(there) == before + 1  # the revocation only
 
@@ -221,13 +236,15 @@ def test_a_deletion_between_a_fresh_runs_reads_and_its_write_refuses_the_write(
     deleted = _meanwhile(
         here,
         monkeypatch,
-        lambda: TenancyService(there).delete(
+        lambda: TenancyService(there).hierarchy.delete(
             principal.context("d"), ("acme", "core", "main"), None
         ),
     )
     before = _events(there)
     with pytest.raises(NotFound):
-        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "Q")
+        TenancyService(here).hierarchy.create_project(
+            principal.context("r"), "acme", "core", "main", "Q"
+        )
     assert deleted == [1]
     assert _events(there) == before + 1  # the deletion only
 
@@ -240,7 +257,9 @@ def test_a_freshly_authenticated_token_revoked_before_the_write_is_refused(two_p
     IdentityService(there).revoke_token(system_context(), "ada", principal.token_id)
     before = _events(there)
     with pytest.raises(Unauthenticated):
-        TenancyService(here).create_project(principal.context("r"), "acme", "core", "main", "R")
+        TenancyService(here).hierarchy.create_project(
+            principal.context("r"), "acme", "core", "main", "R"
+        )
     assert _events(there) == before
 
 
@@ -258,7 +277,7 @@ def test_a_snapshot_that_fails_after_the_commit_does_not_fail_the_command(
     monkeypatch.setattr(here, "snapshotting_intervals", {Project: 1})
     monkeypatch.setattr(here.snapshots, "put", broken_put)
     before = _events(here)
-    result = TenancyService(here).create_project(
+    result = TenancyService(here).hierarchy.create_project(
         principal.context("r"), "acme", "core", "main", "Snap"
     )
     assert calls == [1]  # tried once, after the commit

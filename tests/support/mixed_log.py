@@ -12,7 +12,7 @@ from pathlib import Path
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.identity.user import User
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.entities import delete_entity, undelete_entity, update_entity
 from domain.tenancy.service import TenancyService
 from support.skill_bundles import as_json_files, realistic_files
@@ -34,25 +34,27 @@ def write_mixed_log(store: EventStore, blob_dir: Path) -> int:
     identity.revoke_token(admin, "bob", bob_token.result.guid)
     update_entity(store, admin, identity.find_user("cy"), {"is_active": False}, None)
 
-    tenancy.create_organization(admin, "Acme", website="https://acme.example")
-    tenancy.update(admin, ("acme",), {"description": "Anvils", "name": "Acme Inc"}, None)
-    tenancy.create_team(admin, "acme", "Core")
-    tenancy.create_workspace(admin, "acme", "core", "Main")
-    tenancy.create_project(admin, "acme", "core", "main", "Roadrunner", settings={"a": 1})
-    tenancy.update(admin, ("acme", "core", "main", "roadrunner"), {"settings": {"a": 2}}, None)
-    tenancy.create_project(admin, "acme", "core", "main", "Coyote")
-    tenancy.put_org_member(admin, "acme", "ann", "member")
-    tenancy.put_team_member(admin, "acme", "core", "ann", "member")
-    tenancy.put_org_member(admin, "acme", "bob", "member")
-    tenancy.put_scope_member(admin, ("acme", "core", "main"), "bob", "operator")
-    tenancy.put_scope_member(admin, ("acme", "core", "main", "coyote"), "ann", "viewer")
-    tenancy.define_group(admin, "acme", "Ops", "admin")
-    tenancy.add_group_member(admin, "acme", "ops", "ann")
-    tenancy.add_group_member(admin, "acme", "ops", "bob")
-    tenancy.define_group(admin, "acme", "Readers", "member")
-    tenancy.change_group(admin, "acme", "readers", {"name": "Viewers", "slug": "viewers"})
-    tenancy.create_organization(admin, "Globex")
-    tenancy.create_team(admin, "globex", "Research")
+    tenancy.hierarchy.create_organization(admin, "Acme", website="https://acme.example")
+    tenancy.hierarchy.update(admin, ("acme",), {"description": "Anvils", "name": "Acme Inc"}, None)
+    tenancy.hierarchy.create_team(admin, "acme", "Core")
+    tenancy.hierarchy.create_workspace(admin, "acme", "core", "Main")
+    tenancy.hierarchy.create_project(admin, "acme", "core", "main", "Roadrunner", settings={"a": 1})
+    tenancy.hierarchy.update(
+        admin, ("acme", "core", "main", "roadrunner"), {"settings": {"a": 2}}, None
+    )
+    tenancy.hierarchy.create_project(admin, "acme", "core", "main", "Coyote")
+    tenancy.memberships.put_org_member(admin, "acme", "ann", "member")
+    tenancy.memberships.put_team_member(admin, "acme", "core", "ann", "member")
+    tenancy.memberships.put_org_member(admin, "acme", "bob", "member")
+    tenancy.memberships.put_scope_member(admin, ("acme", "core", "main"), "bob", "operator")
+    tenancy.memberships.put_scope_member(admin, ("acme", "core", "main", "coyote"), "ann", "viewer")
+    tenancy.groups.define_group(admin, "acme", "Ops", "admin")
+    tenancy.groups.add_group_member(admin, "acme", "ops", "ann")
+    tenancy.groups.add_group_member(admin, "acme", "ops", "bob")
+    tenancy.groups.define_group(admin, "acme", "Readers", "member")
+    tenancy.groups.change_group(admin, "acme", "readers", {"name": "Viewers", "slug": "viewers"})
+    tenancy.hierarchy.create_organization(admin, "Globex")
+    tenancy.hierarchy.create_team(admin, "globex", "Research")
 
     skills.create(admin, "acme", "documents", files=as_json_files(realistic_files()))
     more = {**realistic_files(), "references/MORE.md": b"more\n"}
@@ -68,21 +70,29 @@ def write_mixed_log(store: EventStore, blob_dir: Path) -> int:
     # Much later: changes to everything above, in batches after their creates.
     update_entity(store, admin, identity.find_user("ann"), {"email": "ann@acme.example"}, None)
     update_entity(store, admin, identity.find_user("cy"), {"is_active": True}, None)
-    tenancy.update(admin, ("acme",), {"website": "https://acme.test", "slug": "acme-inc"}, None)
-    tenancy.update(admin, ("acme-inc", "core"), {"name": "Core Team"}, None)
-    tenancy.update(admin, ("acme-inc", "core", "main"), {"description": "The main one"}, None)
-    tenancy.delete(admin, ("acme-inc", "core", "main", "coyote"), None)
-    tenancy.undelete(admin, ("acme-inc", "core", "main", "coyote"), None)
-    tenancy.delete(admin, ("acme-inc", "core", "main", "roadrunner"), None)
-    tenancy.put_org_member(admin, "acme-inc", "bob", "admin", 1)
-    tenancy.remove_team_member(admin, "acme-inc", "core", "ann", None)
-    tenancy.put_team_member(admin, "acme-inc", "core", "ann", "maintainer")
-    tenancy.put_scope_member(admin, ("acme-inc", "core", "main"), "bob", "maintainer", 1)
-    tenancy.remove_scope_member(admin, ("acme-inc", "core", "main", "coyote"), "ann", None)
-    tenancy.remove_group_member(admin, "acme-inc", "ops", "bob")
-    tenancy.change_group(admin, "acme-inc", "ops", {"role": "member"})
-    tenancy.remove_group(admin, "acme-inc", "viewers")
-    tenancy.delete(admin, ("globex",), None)
+    tenancy.hierarchy.update(
+        admin, ("acme",), {"website": "https://acme.test", "slug": "acme-inc"}, None
+    )
+    tenancy.hierarchy.update(admin, ("acme-inc", "core"), {"name": "Core Team"}, None)
+    tenancy.hierarchy.update(
+        admin, ("acme-inc", "core", "main"), {"description": "The main one"}, None
+    )
+    tenancy.hierarchy.delete(admin, ("acme-inc", "core", "main", "coyote"), None)
+    tenancy.hierarchy.undelete(admin, ("acme-inc", "core", "main", "coyote"), None)
+    tenancy.hierarchy.delete(admin, ("acme-inc", "core", "main", "roadrunner"), None)
+    tenancy.memberships.put_org_member(admin, "acme-inc", "bob", "admin", 1)
+    tenancy.memberships.remove_team_member(admin, "acme-inc", "core", "ann", None)
+    tenancy.memberships.put_team_member(admin, "acme-inc", "core", "ann", "maintainer")
+    tenancy.memberships.put_scope_member(
+        admin, ("acme-inc", "core", "main"), "bob", "maintainer", 1
+    )
+    tenancy.memberships.remove_scope_member(
+        admin, ("acme-inc", "core", "main", "coyote"), "ann", None
+    )
+    tenancy.groups.remove_group_member(admin, "acme-inc", "ops", "bob")
+    tenancy.groups.change_group(admin, "acme-inc", "ops", {"role": "member"})
+    tenancy.groups.remove_group(admin, "acme-inc", "viewers")
+    tenancy.hierarchy.delete(admin, ("globex",), None)
 
     skills.update(admin, "acme-inc", "pdf-forms", {"slug": "forms"}, None)
     third = skills.publish(admin, "acme-inc", "forms", files=as_json_files(realistic_files()))

@@ -8,10 +8,10 @@ import pytest
 
 from domain.core.context import system_context
 from domain.core.errors import Unauthenticated
-from domain.core.reading import AggregateCache
 from domain.identity.service import IdentityService, Principal
 from domain.identity.user import User
-from domain.store import EventStore
+from domain.plumbing.aggregate_cache import AggregateCache
+from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 
 SECRET = "syd_cached_credential_test_token"
@@ -34,7 +34,7 @@ def server() -> EventStore:
     ctx = admin.context("setup")
     IdentityService(store).register_user(ctx, name="Ada", slug="ada")
     IdentityService(store).issue_token(ctx, "ada", "cli", None, secret=SECRET)
-    org = TenancyService(store).create_organization(
+    org = TenancyService(store).hierarchy.create_organization(
         IdentityService(store).authenticate(SECRET).context("setup"), "Acme", "acme"
     )
     assert org.version == 1
@@ -63,9 +63,11 @@ def test_a_token_revoked_elsewhere_is_refused_by_the_commands_first_read(server)
     revoke_elsewhere(server)
     before = events_in(server)
     with pytest.raises(Unauthenticated):
-        TenancyService(server).create_team(principal.context("r"), "acme", "Platform")
+        TenancyService(server).hierarchy.create_team(principal.context("r"), "acme", "Platform")
     with pytest.raises(Unauthenticated):  # the refusal outranks the command's own error
-        TenancyService(server).create_team(principal.context("r"), "no-such-org", "Platform")
+        TenancyService(server).hierarchy.create_team(
+            principal.context("r"), "no-such-org", "Platform"
+        )
     assert events_in(server) == before
     assert IdentityService(server).cached_principal(SECRET) is None  # the cache learned it
 
@@ -79,7 +81,7 @@ def test_a_user_disabled_elsewhere_is_refused(server):
         replica.record(user)
     before = events_in(server)
     with pytest.raises(Unauthenticated):
-        TenancyService(server).create_team(principal.context("r"), "acme", "Platform")
+        TenancyService(server).hierarchy.create_team(principal.context("r"), "acme", "Platform")
     assert events_in(server) == before
 
 
@@ -102,7 +104,9 @@ def test_a_valid_cached_credential_joins_the_commands_read(server, monkeypatch):
         return original(ids)
 
     monkeypatch.setattr(server, "_read_fresh", counting)
-    result = TenancyService(server).create_team(principal.context("r"), "acme", "Platform")
+    result = TenancyService(server).hierarchy.create_team(
+        principal.context("r"), "acme", "Platform"
+    )
     assert result.version == 1
     assert len(reads) == 1  # path, memberships, slug claim and the credential: one read
     assert {principal.token_id, principal.user_id} <= set(reads[0])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from uuid import uuid4
 
 from domain.core.context import system_context
-from domain.core.reading import AggregateCache, clone
 from domain.core.slugs import SlugClaim
 from domain.identity.service import IdentityService
-from domain.store import EventStore
+from domain.plumbing.aggregate_cache import AggregateCache, clone
+from domain.plumbing.store import EventStore
 from domain.tenancy.organization import Organization
 from domain.tenancy.roles import OrgRole
 
@@ -66,11 +66,11 @@ def test_a_session_reads_each_aggregate_once_and_sees_its_own_writes():
     identity.bootstrap_admin("Admin", None)
     claim_id = SlugClaim.create_id("user", "", "admin")
     with store.reading() as session:
-        assert store.slug_owner("user", "", "admin") is not None
+        assert store.slugs.owner("user", "", "admin") is not None
         assert claim_id in session.loaded
         session.loaded[claim_id].owner_id = None  # the session's copy is what it reads...
-        assert store.slug_owner("user", "", "admin") is None
-        assert store.slug_owner("user", "", "nobody") is None
+        assert store.slugs.owner("user", "", "admin") is None
+        assert store.slugs.owner("user", "", "nobody") is None
         identity.register_user(system_context(), name="Nobody", slug="nobody")
-        assert store.slug_owner("user", "", "nobody") is not None
-    assert store.slug_owner("user", "", "admin") is not None  # ...and never the cache's
+        assert store.slugs.owner("user", "", "nobody") is not None
+    assert store.slugs.owner("user", "", "admin") is not None  # ...and never the cache's

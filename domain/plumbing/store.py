@@ -1,4 +1,5 @@
-"""The event store application: one notification log for the whole deployment.
+"""The event store application, the write side's repository: one notification log for the
+whole deployment.
 
 Use cases load aggregates from here, call them, and `record` them; all aggregates given
 to one `record` call are committed in one transaction (an entity and its slug claim, say).
@@ -7,64 +8,35 @@ to one `record` call are committed in one transaction (an entity and its slug cl
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
-from domain.catalog.config import Config
-from domain.catalog.skill import Skill
+from domain.core.aggregate import SNAPSHOT_INTERVALS
 from domain.core.context import CommandContext, Credential
-from domain.core.errors import (
-    Conflict,
-    NotFound,
-    OutcomeUnknown,
-    StaleVersion,
-    Superseded,
-    Unauthenticated,
-)
-from domain.core.reading import (
-    AggregateCache,
-    BatchReader,
-    ReadSession,
-    SessionScope,
-    clone,
-    fast_forward,
-)
-from domain.core.slugs import SlugClaim
+from domain.core.errors import NotFound, Unauthenticated
 from domain.identity.credentials import still_holds
-from domain.identity.user import User
-from domain.tenancy.hierarchy import Project, Team, Workspace
-from domain.tenancy.organization import Organization
+from domain.plumbing.aggregate_cache import AggregateCache, BatchReader, clone, fast_forward
+from domain.plumbing.conflicts import explain_conflict
+from domain.plumbing.read_session import ReadSession, SessionScope
+from domain.plumbing.slug_claims import SlugClaims
+from domain.plumbing.unit_of_work import ReadSetChanged
 
 logger = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
-# Fresh runs of a command whose write keeps meeting changes to what it read.
-FRESH_RUNS = 5
-
-
-class ReadSetChanged(IntegrityError):
-    """A fresh run's write was refused: something it decided on changed before its commit."""
-
-
-R = TypeVar("R")
 
 
 class EventStore(Application):
     name = "signalyard"
-    snapshotting_intervals = {
-        Organization: 50,
-        Team: 50,
-        Workspace: 50,
-        Project: 50,
-        User: 50,
-        Skill: 50,  # one event per version: long-lived skills and configs grow
-        Config: 50,
-    }
+    # Each aggregate class declares its own `snapshot_interval`; the registry is live, so
+    # classes defined after the store is built are snapshotted too.
+    is_snapshotting_enabled = True
+    snapshotting_intervals = SNAPSHOT_INTERVALS
 
     def __init__(self, env: dict[str, str] | None = None, *, cache_size: int = 5000) -> None:
         super().__init__(env)
@@ -74,50 +46,9 @@ class EventStore(Application):
         self.batch_reader: BatchReader | None = None
         # Set by the composition root where the recorder refuses a write whose read set
         # has changed, in the write's own transaction (signalyard.eventstore): commands
-        # then run first on the cache alone, with no read (see `run_in_session`).
+        # then run first on the cache alone, with no read (see `unit_of_work`).
         self.validated_reads = False
-
-    def run_in_session(
-        self, ctx: CommandContext | None, call: Callable[[], R], *, may_write: bool = True
-    ) -> R:
-        """Run a use case in one read session (nested use cases join the caller's).
-
-        With validated reads the command runs first on the cached aggregates as they are,
-        reading nothing; that run counts only if it ended in a write that was accepted,
-        i.e. nothing it read (its token and user included) had changed by then. Otherwise
-        (an error, a refused write, or no write at all) it is run again in an ordinary
-        session that reads everything fresh, and that run's outcome is the answer: errors,
-        401s and no-op results are always those of fresh reads. A fresh run's write is
-        checked the same way (what it read, against the commit), so a revocation that
-        commits between its reads and its write refuses it; it then runs again, and decides
-        on what is current. Nothing is written twice: a run either wrote (and is final) or
-        wrote nothing.
-        """
-        if self.sessions.current is not None:
-            with self.reading(ctx):
-                return call()
-        if may_write and self.validated_reads:
-            attempt: ReadSession | None = None
-            try:
-                with self.reading(ctx, optimistic=True) as attempt:
-                    result = call()
-            except (OperationalError, InterfaceError, OutcomeUnknown, Superseded):
-                raise  # the database failed, or the outcome is not ours to retry
-            except Exception:
-                if attempt is not None and attempt.wrote:
-                    raise
-            else:
-                if attempt.wrote:
-                    return result
-        for remaining in range(FRESH_RUNS - 1, -1, -1):
-            session: ReadSession | None = None
-            try:
-                with self.reading(ctx) as session:
-                    return call()
-            except ReadSetChanged:
-                if session is None or session.wrote or remaining == 0:
-                    raise
-        raise AssertionError("unreachable")
+        self.slugs = SlugClaims(self.find)
 
     # -- reading ----------------------------------------------------------------------
     @contextmanager
@@ -286,7 +217,7 @@ class EventStore(Application):
                 self.cache.discard(aggregate.id)
             if session is not None and not session.wrote and "read_set" in kwargs:
                 raise ReadSetChanged() from None  # the command runs again, reading
-            self._explain_conflict(aggregates)
+            explain_conflict(aggregates, lambda a: self._read_fresh([a.id]).get(a.id))
             raise
         if session is not None:
             session.wrote, session.optimistic = True, False
@@ -309,64 +240,6 @@ class EventStore(Application):
             super()._take_snapshots(processing_event)
         except Exception:  # noqa: BLE001
             logger.exception("snapshot not taken after a committed write")
-
-    def _explain_conflict(self, aggregates: tuple[Aggregate, ...]) -> None:
-        def current_of(aggregate: Aggregate) -> Any | None:
-            return self._read_fresh([aggregate.id]).get(aggregate.id)  # past the session
-
-        for aggregate in aggregates:
-            if isinstance(aggregate, SlugClaim):
-                current = current_of(aggregate)
-                if current is not None and current.owner_id != aggregate.owner_id:
-                    raise Conflict(f"slug {aggregate.slug!r} is already taken", field="slug")
-        for aggregate in aggregates:
-            current = current_of(aggregate)
-            if current is not None and not isinstance(aggregate, SlugClaim):
-                raise StaleVersion(
-                    "modified concurrently; reload and retry", current_version=current.version
-                )
-        raise Conflict("already exists")
-
-    # -- slugs ------------------------------------------------------------------------
-    def slug_owner(self, kind: str, scope_id: UUID | str, slug: str) -> UUID | None:
-        claim = self.find(SlugClaim.create_id(kind, str(scope_id), slug), SlugClaim)
-        return claim.owner_id if claim else None
-
-    def claim_slug(
-        self,
-        ctx: CommandContext,
-        tenant_id: UUID | None,
-        kind: str,
-        scope_id: UUID | str,
-        slug: str,
-        owner_id: UUID,
-    ) -> SlugClaim:
-        claim_id = SlugClaim.create_id(kind, str(scope_id), slug)
-        claim = self.find(claim_id, SlugClaim)
-        meta = ctx.meta(tenant_id)
-        if claim is None:
-            return SlugClaim(
-                kind=kind, scope_id=str(scope_id), slug=slug, owner_id=owner_id, meta=meta
-            )
-        if claim.owner_id not in (None, owner_id):
-            raise Conflict(f"slug {slug!r} is already taken", field="slug")
-        if claim.owner_id is None:
-            claim.reclaim(owner_id=owner_id, meta=meta)
-        return claim
-
-    def release_slug(
-        self,
-        ctx: CommandContext,
-        tenant_id: UUID | None,
-        kind: str,
-        scope_id: UUID | str,
-        slug: str,
-    ) -> SlugClaim | None:
-        claim = self.find(SlugClaim.create_id(kind, str(scope_id), slug), SlugClaim)
-        if claim is None or claim.owner_id is None:
-            return None
-        claim.release(meta=ctx.meta(tenant_id))
-        return claim
 
     # -- audit --------------------------------------------------------------------------
     def history(self, aggregate_id: UUID) -> list[Any]:

@@ -11,16 +11,22 @@ from domain.core.errors import (
     NotFound,
     VersionRequired,
 )
-from domain.core.reading import reads_only
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.entities import delete_entity
 from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.organization import Organization
 from domain.tenancy.roles import Action, Role, parse_org_role
+from domain.tenancy.scope import TenancyScope
 from domain.tenancy.scope_grants import SCOPE_GRANTS, new_scope_membership
-from domain.tenancy.use_cases import TenancyUseCases
 
 
-class MembershipUseCases(TenancyUseCases):
+@with_read_sessions
+class MembershipService:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.scope = TenancyScope(store)
+
     def put_org_member(
         self,
         ctx: CommandContext,
@@ -29,10 +35,10 @@ class MembershipUseCases(TenancyUseCases):
         role: str,
         expected_version: int | None = None,
     ) -> tuple[CommandResult, bool]:
-        org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        org = self.scope.locate(ctx, Action.ORG_MEMBERS, org_ref).org
         new_role = parse_org_role(role)
-        self.check_may_grant(ctx, org, new_role)
-        user = self.resolve.user(user_ref)
+        self.scope.check_may_grant(ctx, org, new_role)
+        user = self.scope.resolve.user(user_ref)
         member = self.store.find(membership_id(org.id, user.id), OrganizationMember)
         meta = ctx.meta(org.id)
         if member is None:
@@ -50,10 +56,10 @@ class MembershipUseCases(TenancyUseCases):
             return CommandResult.of(member, self._record(member, org)), True
         self._check_regrant(member, expected_version)
         if not member.is_deleted:
-            self.check_may_grant(ctx, org, Role(member.role))
-            self.check_may_change_holder(ctx, org, user.id)
+            self.scope.check_may_grant(ctx, org, Role(member.role))
+            self.scope.check_may_change_holder(ctx, org, user.id)
         if member.role == Role.OWNER and new_role is not Role.OWNER and not member.is_deleted:
-            org.check_an_owner_remains(self.direct_owners(org), not_direct=str(user.id))
+            org.check_an_owner_remains(self.scope.direct_owners(org), not_direct=str(user.id))
             org.remove_owner(user.id, meta=meta)
         if new_role is Role.OWNER:
             org.add_owner(user.id, meta=meta)
@@ -62,22 +68,22 @@ class MembershipUseCases(TenancyUseCases):
     def remove_org_member(
         self, ctx: CommandContext, org_ref: str, user_ref: str, expected_version: int | None
     ) -> CommandResult:
-        org = self.locate(ctx, Action.ORG_MEMBERS, org_ref).org
-        user = self.resolve.user(user_ref, include_deleted=True)
+        org = self.scope.locate(ctx, Action.ORG_MEMBERS, org_ref).org
+        user = self.scope.resolve.user(user_ref, include_deleted=True)
         member = self._live_member(OrganizationMember, membership_id(org.id, user.id))
-        self.check_may_grant(ctx, org, Role(member.role))
-        self.check_may_change_holder(ctx, org, user.id)
+        self.scope.check_may_grant(ctx, org, Role(member.role))
+        self.scope.check_may_change_holder(ctx, org, user.id)
         member.check_version(expected_version)
         meta = ctx.meta(org.id)
         if member.role == Role.OWNER:
-            org.check_an_owner_remains(self.direct_owners(org), not_direct=str(user.id))
+            org.check_an_owner_remains(self.scope.direct_owners(org), not_direct=str(user.id))
             org.remove_owner(user.id, meta=meta)
         member.soft_delete(meta=meta)
         return CommandResult.of(member, self._record(member, org))
 
     def leave_organization(self, ctx: CommandContext, org_ref: str) -> CommandResult:
         """The caller gives up every grant it holds in the org: its membership and groups."""
-        org = self.locate(ctx, Action.READ, org_ref).org
+        org = self.scope.locate(ctx, Action.READ, org_ref).org
         if ctx.actor_id is None:
             raise NotFound("membership not found")
         me = str(ctx.actor_id)
@@ -87,7 +93,7 @@ class MembershipUseCases(TenancyUseCases):
         groups = [gid for gid, g in org.groups.items() if me in g["members"]]
         if member is None and not groups:
             raise NotFound("membership not found")
-        org.check_an_owner_remains(self.direct_owners(org), leaving=me)
+        org.check_an_owner_remains(self.scope.direct_owners(org), leaving=me)
         meta = ctx.meta(org.id)
         org.remove_owner(ctx.actor_id, meta=meta)
         for group_id in groups:
@@ -128,18 +134,18 @@ class MembershipUseCases(TenancyUseCases):
     ) -> tuple[CommandResult, bool]:
         """Grant a role on a team, workspace or project (`refs`: the path down to it)."""
         grant = SCOPE_GRANTS[len(refs) - 1]
-        chain = self.locate(ctx, grant.action, *refs)
+        chain = self.scope.locate(ctx, grant.action, *refs)
         new_role = grant.parse(role)
-        self.check_may_grant(ctx, chain.org, new_role, chain)
-        user = self.resolve.user(user_ref)
-        if self.access.org_role(user.id, chain.org) is None:
+        self.scope.check_may_grant(ctx, chain.org, new_role, chain)
+        user = self.scope.resolve.user(user_ref)
+        if self.scope.access.org_role(user.id, chain.org) is None:
             raise InvalidInput("user must be a member of the organization first", field="user")
         member = self.store.find(membership_id(chain.leaf.id, user.id), grant.kind)
         if member is None:
             member = new_scope_membership(chain, user, new_role, ctx.meta(chain.org.id))
             return CommandResult.of(member, self.store.record(member)), True
         if not member.is_deleted:
-            self.check_may_grant(ctx, chain.org, Role(member.role), chain)
+            self.scope.check_may_grant(ctx, chain.org, Role(member.role), chain)
         return self._regrant(ctx, member, new_role.value, expected_version), False
 
     def remove_scope_member(
@@ -150,10 +156,10 @@ class MembershipUseCases(TenancyUseCases):
         expected_version: int | None,
     ) -> CommandResult:
         grant = SCOPE_GRANTS[len(refs) - 1]
-        chain = self.locate(ctx, grant.action, *refs)
-        user = self.resolve.user(user_ref, include_deleted=True)
+        chain = self.scope.locate(ctx, grant.action, *refs)
+        user = self.scope.resolve.user(user_ref, include_deleted=True)
         member = self._live_member(grant.kind, membership_id(chain.leaf.id, user.id))
-        self.check_may_grant(ctx, chain.org, Role(member.role), chain)
+        self.scope.check_may_grant(ctx, chain.org, Role(member.role), chain)
         return delete_entity(self.store, ctx, member, expected_version)
 
     @reads_only
@@ -162,8 +168,8 @@ class MembershipUseCases(TenancyUseCases):
     ) -> tuple[Any, list[Any]]:
         """Every event of a membership of the scope at the end of `refs` (the org, a team,
         a workspace or a project); a deleted scope hides its memberships."""
-        chain = self.locate(ctx, Action.HISTORY_READ, *refs)
-        user = self.resolve.user(user_ref, include_deleted=True)
+        chain = self.scope.locate(ctx, Action.HISTORY_READ, *refs)
+        user = self.scope.resolve.user(user_ref, include_deleted=True)
         kind = SCOPE_GRANTS[len(refs) - 1].kind if len(refs) > 1 else OrganizationMember
         member = self.store.find(membership_id(chain.leaf.id, user.id), kind)
         if member is None:

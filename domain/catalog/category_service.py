@@ -7,9 +7,9 @@ from domain.catalog.json_schemas import check_schema
 from domain.catalog.scope import CatalogScope, validate_category
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import NotFound, VersionRequired
-from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import validate_description
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.roles import Action
 
 

@@ -10,9 +10,9 @@ from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes
 from domain.catalog.tooldef import ToolDef, validate_ref
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import PermissionDenied
-from domain.core.reading import reads_only, with_read_sessions
 from domain.core.values import slug_for, validate_description, validate_name
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.organization import Organization
 from domain.tenancy.roles import Action
 
@@ -66,7 +66,7 @@ class ToolService:
             meta=ctx.meta(tenant),
         )
         scope = str(tenant) if tenant else ""
-        claim = self.store.claim_slug(ctx, tenant, SLUG_KIND, scope, slug, tool.id)
+        claim = self.store.slugs.claim(ctx, tenant, SLUG_KIND, scope, slug, tool.id)
         return CommandResult.of(tool, self.store.record(tool, claim))
 
     def update(

@@ -1,4 +1,4 @@
-"""What every tenancy use case shares: the store, path resolution, permission checks."""
+"""What every tenancy service uses: path resolution and the permission checks on it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from uuid import UUID
 from domain.core.context import CommandContext
 from domain.core.errors import PermissionDenied
 from domain.core.slugs import SlugClaim, looks_like_uuid
-from domain.store import EventStore
+from domain.plumbing.store import EventStore
 from domain.tenancy.access import AccessPolicy
 from domain.tenancy.membership import OrganizationMember, membership_id
 from domain.tenancy.organization import Organization
@@ -15,8 +15,8 @@ from domain.tenancy.resolver import Chain, Resolver
 from domain.tenancy.roles import Action, Role
 
 
-class TenancyUseCases:
-    """Shared by the use-case groups: the store, path resolution and permission checks."""
+class TenancyScope:
+    """Finds a path (org, team, workspace, project) and checks the caller's rights on it."""
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
