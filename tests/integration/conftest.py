@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from support.counters import app, log  # noqa: F401 - the counter app's fixtures
 
 from domain.plumbing.store import EventStore
 from signalyard.bootstrap import build_store
@@ -21,8 +22,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
     settings = Settings(database_url=url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
-    app = build_store(settings, url, create_tables=True)  # as the processes wire it
+    built = build_store(settings, url, create_tables=True)  # as the processes wire it
     try:
-        yield app
+        yield built
     finally:
-        app.close()
+        built.close()

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
-from test_projection_runner import (
+from support.counters import (
     CounterRows,
-    Counters,
-    counters_app,
     rows,
     start,
     tracking,
@@ -20,7 +17,6 @@ from test_projection_runner import (
     write,
 )
 
-from projections.engine.log import EventLog
 from projections.engine.operations import list_dead_letters, rebuild
 from projections.engine.runner import ProjectionRunner, connect
 
@@ -41,18 +37,6 @@ class FlakyRows(CounterRows):
                 f"DO $$ BEGIN RAISE EXCEPTION 'flaky' USING ERRCODE = '{self.sqlstate}'; END $$"
             )
         super().handle(cur, schema, event, position)
-
-
-@pytest.fixture
-def app(fresh_db_url: str) -> Iterator[Counters]:
-    application = counters_app(fresh_db_url)
-    yield application
-    application.close()
-
-
-@pytest.fixture
-def log(app: Counters) -> EventLog:
-    return EventLog(app)
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,10 @@ right and current: open dead letters, parked events, a retried error, a stopped 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
-import pytest
-from test_projection_runner import (
+from support.counters import (
     Counter,
     CounterRows,
-    Counters,
-    counters_app,
     start,
     tracking,
     wait_until,
@@ -27,18 +22,6 @@ from signalyard.cli import STATUS_COLUMNS, format_table
 
 class OrderedCounterRows(CounterRows):
     orders_by_entity = True
-
-
-@pytest.fixture
-def app(fresh_db_url: str) -> Iterator[Counters]:
-    application = counters_app(fresh_db_url)
-    yield application
-    application.close()
-
-
-@pytest.fixture
-def log(app: Counters) -> EventLog:
-    return EventLog(app)
 
 
 def health(url: str, projection, log: EventLog, **kwargs) -> dict:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
-from test_projection_runner import (
+from support.counters import (
     NAME,
     Counter,
     CounterRows,
     Counters,
-    counters_app,
     rows,
     start,
     tracking,
@@ -22,7 +20,6 @@ from test_projection_runner import (
 )
 
 from projections.engine.base import live_schema, rebuild_key
-from projections.engine.log import EventLog
 from projections.engine.operations import (
     DeadLetterNotFound,
     RebuildInProgress,
@@ -33,18 +30,6 @@ from projections.engine.operations import (
     status,
 )
 from projections.engine.runner import ProjectionRunner
-
-
-@pytest.fixture
-def app(fresh_db_url: str) -> Iterator[Counters]:
-    application = counters_app(fresh_db_url)
-    yield application
-    application.close()
-
-
-@pytest.fixture
-def log(app: Counters) -> EventLog:
-    return EventLog(app)
 
 
 def save_amounts(app: Counters, *amounts: int) -> list[int]:
