@@ -108,7 +108,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.services import Services
     from projections.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
-    from workers.blobstore import FileBlobStore
+    from workers.adapters.blobstore import FileBlobStore
 
     url = database_url(settings)
     store = build_store(settings, url)
