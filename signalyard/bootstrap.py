@@ -143,6 +143,7 @@ def build_api(settings: Settings):  # -> FastAPI
     app = create_app(
         services,
         unavailable=(StoreOperationalError, psycopg.OperationalError),
+        role=settings.api_role,
     )
 
     @asynccontextmanager
@@ -177,6 +178,7 @@ def run_api(settings: Settings) -> None:
     # Worker processes import the app themselves (signalyard.asgi) and read their settings
     # from the environment: hand them the database this process resolved (embedded or not).
     os.environ["DATABASE_URL"] = database_url(settings)
+    os.environ["SIGNALYARD_API_ROLE"] = settings.api_role
     uvicorn.run("signalyard.asgi:create_app", factory=True, workers=settings.api_workers, **options)
 
 
