@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from api import contract, problems
 from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
+from api.roles import Role
 from api.routes import (
     config_queries,
     configs,
@@ -33,11 +35,37 @@ MIXED_ROUTERS = (
     identity.router,
     tools.router,
 )
+ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
+READS = frozenset({"GET", "HEAD"})
 # Skill uploads may carry a whole bundle, base64 inside JSON at worst (4/3, plus escaping).
 UPLOAD_OVERHEAD = 64 * 1024
 
 
-def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] = ()) -> FastAPI:
+def _only(router: APIRouter, *, reads: bool) -> APIRouter:
+    """The router's reads (GET) or writes (every other method): each route already carries
+    its router's prefix, tags, dependencies and route class."""
+    chosen = APIRouter(route_class=router.route_class)
+    chosen.routes = [
+        route
+        for route in router.routes
+        if isinstance(route, APIRoute) and (route.methods <= READS) == reads
+    ]
+    return chosen
+
+
+def routers_for(role: Role) -> tuple[APIRouter, ...]:
+    """`commands` serves every write, `queries` every read, `all` both (the default)."""
+    if role == "all":
+        return ALL_ROUTERS
+    return tuple(_only(router, reads=role == "queries") for router in ALL_ROUTERS)
+
+
+def create_app(
+    services: Services,
+    *,
+    unavailable: tuple[type[Exception], ...] = (),
+    role: Role = "all",
+) -> FastAPI:
     app = FastAPI(
         title="Signalyard",
         version="0.1.0",
@@ -47,7 +75,7 @@ def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] =
     app.state.services = services
     problems.install(app)
     problems.install_unavailable(app, *unavailable)
-    routers = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
+    routers = routers_for(role)
     for router in routers:
         app.include_router(router)
     contract.install(app, routers)
@@ -59,7 +87,8 @@ def create_app(services: Services, *, unavailable: tuple[type[Exception], ...] =
 
     app.add_middleware(
         BodyAndIdempotencyMiddleware,
-        store=services.idempotency,
+        # A server of reads answers writes 404/405: it must not keep that under their key.
+        store=None if role == "queries" else services.idempotency,
         max_body_bytes=services.max_body_bytes,
         upload_paths=skills.UPLOAD_PATHS,
         max_upload_bytes=2 * services.catalog.max_bundle_bytes + UPLOAD_OVERHEAD,

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 import psycopg
@@ -75,12 +76,18 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
     return store
 
 
-def prepare(settings: Settings) -> str | None:
-    """Create every table (idempotent) and the bootstrap admin; return a new admin token."""
+MIGRATION_STEPS = ("event store schema", "event store tables", "read models", "admin user")
+
+
+def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> str | None:
+    """Create every table (idempotent) and the bootstrap admin; return a new admin token.
+    `step` is told each of MIGRATION_STEPS as it starts."""
     from projections.engine.operations import ensure_schema
     from signalyard.eventstore.append_sql import outcome_tables
 
+    starting = step or (lambda _name: None)
     url = database_url(settings)
+    starting(MIGRATION_STEPS[0])
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
@@ -89,9 +96,12 @@ def prepare(settings: Settings) -> str | None:
         )
         for statement in outcome_tables(settings.event_schema):
             conn.execute(statement)
+    starting(MIGRATION_STEPS[1])
     store = build_store(settings, url, create_tables=True)
     try:
+        starting(MIGRATION_STEPS[2])
         ensure_schema(url, read_models())
+        starting(MIGRATION_STEPS[3])
         issued = IdentityService(store).bootstrap_admin("Administrator", settings.bootstrap_token)
     finally:
         store.close()
@@ -108,7 +118,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.services import Services
     from projections.engine.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
-    from workers.blobstore import FileBlobStore
+    from workers.adapters.blobstore import FileBlobStore
 
     url = database_url(settings)
     store = build_store(settings, url)
@@ -143,6 +153,7 @@ def build_api(settings: Settings):  # -> FastAPI
     app = create_app(
         services,
         unavailable=(StoreOperationalError, psycopg.OperationalError),
+        role=settings.api_role,
     )
 
     @asynccontextmanager
@@ -177,6 +188,7 @@ def run_api(settings: Settings) -> None:
     # Worker processes import the app themselves (signalyard.asgi) and read their settings
     # from the environment: hand them the database this process resolved (embedded or not).
     os.environ["DATABASE_URL"] = database_url(settings)
+    os.environ["SIGNALYARD_API_ROLE"] = settings.api_role
     uvicorn.run("signalyard.asgi:create_app", factory=True, workers=settings.api_workers, **options)
 
 
@@ -220,7 +232,10 @@ def projections_status(settings: Settings) -> list[dict]:
         store.close()
 
 
-def rebuild_projections(settings: Settings, name: str | None) -> list[tuple[str, int]]:
+def rebuild_projections(
+    settings: Settings, name: str | None, done: Callable[[str, int], None] | None = None
+) -> list[tuple[str, int]]:
+    """Rebuild one read model or all; `done` is told each one's name and position."""
     from projections.engine.operations import rebuild
 
     chosen = [p for p in read_models() if name in (None, p.name)]
@@ -230,10 +245,20 @@ def rebuild_projections(settings: Settings, name: str | None) -> list[tuple[str,
         )
     store, event_log = _event_log(settings)
     settle_gc()
+    url, rebuilt = database_url(settings), []
     try:
-        return [(p.name, rebuild(database_url(settings), p, event_log)) for p in chosen]
+        for projection in chosen:
+            position = rebuild(url, projection, event_log)
+            rebuilt.append((projection.name, position))
+            if done is not None:
+                done(projection.name, position)
+        return rebuilt
     finally:
         store.close()
+
+
+def projection_names(name: str | None = None) -> list[str]:
+    return [p.name for p in read_models() if name in (None, p.name)]
 
 
 def list_dead_letters(settings: Settings, name: str | None) -> list[dict]:

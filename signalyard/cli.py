@@ -1,139 +1,182 @@
-"""The `signalyard` command: argument parsing and dispatch only."""
+"""The `signalyard` command: arguments and what to show; the work is in bootstrap and dev."""
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
+import typer
+
+from api.roles import Role
+from signalyard import console
+from signalyard.console import complain, say
 from signalyard.settings import Settings
 
 STATUS_COLUMNS = ["name", "position", "head", "lag", "active", "quarantined", "parked", "health"]
+format_table = console.format_table  # plain-text tables, for scripts and tests
+
+app = typer.Typer(
+    name="signalyard",
+    help="Signalyard: control plane for AI-agent tasks and workflows",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+ProjectionName = Annotated[
+    str | None, typer.Argument(metavar="NAME", help="one projection (default: all)")
+]
+DeadLetterId = Annotated[int, typer.Argument(metavar="ID")]
+projections = typer.Typer(help="read-model projections", no_args_is_help=True)
+app.add_typer(projections, name="projections")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="signalyard", description="Signalyard: control plane for AI-agent tasks and workflows"
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    dev = commands.add_parser(
-        "dev",
-        help="run Postgres (embedded unless DATABASE_URL), "
-        "the API and the projections on this machine",
-    )
-    dev.add_argument("--port", type=int, help="API port (SIGNALYARD_PORT, default 8000)")
-    dev.add_argument("--host", help="API bind address (SIGNALYARD_HOST, default 127.0.0.1)")
-    dev.add_argument(
-        "--data-dir", type=Path, help="state directory (SIGNALYARD_DATA_DIR, default .signalyard)"
-    )
-
-    commands.add_parser("api", help="run the HTTP API (used by `dev`)")
-    commands.add_parser("migrate", help="create or upgrade every table and the admin user")
-
-    projections = commands.add_parser("projections", help="read-model projections")
-    actions = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("run", help="run the projection runners (used by `dev`)")
-    actions.add_parser("status", help="positions, lag and health of each projection")
-    rebuild = actions.add_parser("rebuild", help="rebuild one projection, or all")
-    rebuild.add_argument("name", nargs="?")
-    dead = actions.add_parser("dead-letters", help="list events a projection could not apply")
-    dead.add_argument("name", nargs="?")
-    redrive = actions.add_parser("redrive", help="retry one dead letter")
-    redrive.add_argument("id", type=int)
-    skip = actions.add_parser("skip", help="give up on one dead letter")
-    skip.add_argument("id", type=int)
-    return parser
+def _settings(**overrides: object) -> Settings:
+    return Settings.from_env().with_overrides(**overrides)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
-    if args.command == "dev":
-        from signalyard.dev import run_dev
-
-        return run_dev(
-            settings.with_overrides(port=args.port, host=args.host, data_dir=args.data_dir)
-        )
+def _with_database(settings: Settings) -> Settings:
     from signalyard.embedded import EmbeddedPostgresError, resolve_database_url
 
     try:
-        settings = settings.with_overrides(database_url=resolve_database_url(settings))
+        return settings.with_overrides(database_url=resolve_database_url(settings))
     except EmbeddedPostgresError as exc:
-        print(f"signalyard: {exc}", file=sys.stderr)
-        return 2
-    if args.command == "api":
-        from signalyard.bootstrap import run_api
-
-        run_api(settings)
-        return 0
-    if args.command == "migrate":
-        from signalyard.bootstrap import prepare
-
-        token = prepare(settings)
-        print("schema ready" + (f"; admin API token (shown once): {token}" if token else ""))
-        return 0
-    return _projections(args, settings)
+        complain(f"signalyard: {exc}")
+        raise typer.Exit(2) from None
 
 
-def _projections(args: argparse.Namespace, settings: Settings) -> int:
+@app.command(help="run Postgres (embedded unless DATABASE_URL), the API and the projections")
+def dev(
+    port: Annotated[int | None, typer.Option(help="API port (SIGNALYARD_PORT)")] = None,
+    host: Annotated[str | None, typer.Option(help="API bind address (SIGNALYARD_HOST)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="state directory (SIGNALYARD_DATA_DIR)")
+    ] = None,
+) -> None:
+    from signalyard.dev import run_dev
+
+    raise typer.Exit(run_dev(_settings(port=port, host=host, data_dir=data_dir)))
+
+
+@app.command(help="run the HTTP API (used by `dev`)")
+def api(
+    role: Annotated[
+        Role | None,
+        typer.Option(
+            help="serve the commands (writes), the queries (reads) or all (SIGNALYARD_API_ROLE)"
+        ),
+    ] = None,
+) -> None:
+    from signalyard.bootstrap import run_api
+
+    run_api(_with_database(_settings(api_role=role)))
+
+
+@app.command(help="create or upgrade every table and the admin user")
+def migrate() -> None:
+    from signalyard.bootstrap import MIGRATION_STEPS, prepare
+
+    settings = _with_database(_settings())
+    with console.progress("migrate", len(MIGRATION_STEPS)) as bar:
+        (task,) = bar.task_ids
+
+        def step(name: str) -> None:
+            started = MIGRATION_STEPS.index(name)
+            bar.update(task, completed=started, description=f"migrate: {name}")
+
+        token = prepare(settings, step)
+        bar.update(task, completed=len(MIGRATION_STEPS), description="migrate")
+    say("schema ready" + (f"; admin API token (shown once): {token}" if token else ""))
+
+
+@app.command(help="print the effective settings (secrets masked)")
+def config() -> None:
+    rows = console.settings_rows(_settings())
+    console.console().print(console.table(rows, ["variable", "value", "meaning"]))
+
+
+@projections.command("run", help="run the projection runners (used by `dev`)")
+def projections_run() -> None:
+    from signalyard.bootstrap import run_projections
+
+    run_projections(_with_database(_settings()))
+
+
+@projections.command("status", help="positions, lag and health of each projection")
+def projections_status() -> None:
+    from signalyard.bootstrap import projections_status as status
+
+    rows = status(_with_database(_settings()))
+    console.console().print(console.table(rows, STATUS_COLUMNS))
+
+
+@projections.command("rebuild", help="rebuild one projection, or all")
+def projections_rebuild(name: ProjectionName = None) -> None:
+    from signalyard.bootstrap import projection_names, rebuild_projections
+
+    settings = _with_database(_settings())
+    with console.progress("rebuild", max(1, len(projection_names(name)))) as bar:
+        (task,) = bar.task_ids
+
+        def done(rebuilt: str, _position: int) -> None:
+            bar.update(task, advance=1, description=f"rebuilt {rebuilt}")
+
+        result = rebuild_projections(settings, name, done)
+    for rebuilt, count in result or [(name or "all projections", None)]:
+        say(f"rebuilt {rebuilt}" + ("" if count is None else f" ({count} events)"))
+
+
+@projections.command("dead-letters", help="list events a projection could not apply")
+def projections_dead_letters(name: ProjectionName = None) -> None:
+    from signalyard.bootstrap import list_dead_letters
+
+    rows = list_dead_letters(_with_database(_settings()), name)
+    if rows:
+        console.console().print(console.table(rows, console.columns_of(rows)))
+    else:
+        say("no dead letters")
+
+
+@projections.command("redrive", help="retry one dead letter")
+def projections_redrive(id: DeadLetterId) -> None:
+    raise typer.Exit(_dead_letter("redrive", id))
+
+
+@projections.command("skip", help="give up on one dead letter")
+def projections_skip(id: DeadLetterId) -> None:
+    raise typer.Exit(_dead_letter("skip", id))
+
+
+def _dead_letter(action: str, dead_letter_id: int) -> int:
     from signalyard import bootstrap
 
-    if args.action == "run":
-        bootstrap.run_projections(settings)
-    elif args.action == "status":
-        print(format_table(bootstrap.projections_status(settings), STATUS_COLUMNS))
-    elif args.action == "rebuild":
-        result = bootstrap.rebuild_projections(settings, args.name)
-        for name, count in result or [(args.name or "all projections", None)]:
-            print(f"rebuilt {name}" + ("" if count is None else f" ({count} events)"))
-    elif args.action == "dead-letters":
-        rows = bootstrap.list_dead_letters(settings, args.name)
-        print(format_table(rows, _columns(rows)) if rows else "no dead letters")
-    elif args.action in ("redrive", "skip"):
-        return _dead_letter_command(args, settings)
-    return 0
-
-
-def _dead_letter_command(args: argparse.Namespace, settings: Settings) -> int:
-    from signalyard import bootstrap
-
+    settings = _with_database(_settings())
     try:
-        if args.action == "skip":
-            bootstrap.skip_dead_letter(settings, args.id)
-            print(f"dead letter {args.id} skipped")
-        elif bootstrap.redrive_dead_letter(settings, args.id):
-            print(f"dead letter {args.id} redriven")
+        if action == "skip":
+            bootstrap.skip_dead_letter(settings, dead_letter_id)
+            say(f"dead letter {dead_letter_id} skipped")
+        elif bootstrap.redrive_dead_letter(settings, dead_letter_id):
+            say(f"dead letter {dead_letter_id} redriven")
         else:
-            print(f"dead letter {args.id} failed again; still quarantined", file=sys.stderr)
+            complain(f"dead letter {dead_letter_id} failed again; still quarantined")
             return 1
     except LookupError:
-        print(f"signalyard: no dead letter {args.id} to {args.action}", file=sys.stderr)
+        complain(f"signalyard: no dead letter {dead_letter_id} to {action}")
         return 1
     except ValueError as exc:  # refused: not in a state (or a generation) to act on
-        print(f"signalyard: {exc}", file=sys.stderr)
+        complain(f"signalyard: {exc}")
         return 1
     return 0
 
 
-def _columns(rows: list[dict]) -> list[str]:
-    return list(dict.fromkeys(key for row in rows for key in row))
-
-
-def format_table(rows: list[dict], columns: list[str]) -> str:
-    cells = [[_cell(row.get(col)) for col in columns] for row in rows]
-    widths = [max([len(col), *(len(r[i]) for r in cells)]) for i, col in enumerate(columns)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
-
-    return "\n".join([line(columns), *(line(r) for r in cells)])
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value).replace("\n", " ")
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code (2 for a usage error)."""
+    try:
+        app(args=None if argv is None else list(argv), prog_name="signalyard")
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # a refusal worded for the operator (settings, names)
+            complain(exc.code)
+            return 1
+        return exc.code or 0
+    return 0

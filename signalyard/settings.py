@@ -1,120 +1,222 @@
-"""Settings: the only place that reads the environment."""
+"""Settings: the only place that reads the environment (through `Settings.from_env`)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Literal, get_args
 
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
+from api.roles import Role
 
-
-def _at_least(env: dict[str, str], name: str, default: int, minimum: int) -> int:
-    value = _int(env, name, default)
-    if value < minimum:
-        raise SystemExit(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-EVENT_RECORDERS = ("grouped", "stock")
 MIN_TOKEN_LENGTH = 32
 MIN_TOKEN_DISTINCT = 12
+EventRecorder = Literal["grouped", "stock"]
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]  # uvicorn's
+EVENT_RECORDERS: tuple[str, ...] = get_args(EventRecorder)
+SECRET = {"secret": True}  # `signalyard config` masks these
 
 
-def _strong_token(env: dict[str, str], name: str) -> str | None:
-    """A token chosen by an operator becomes an admin credential: refuse a guessable one."""
-    raw = env.get(name) or None
-    if raw is not None and (len(raw) < MIN_TOKEN_LENGTH or len(set(raw)) < MIN_TOKEN_DISTINCT):
-        raise SystemExit(
-            f"{name} is too weak: use at least {MIN_TOKEN_LENGTH} characters with at least"
-            f" {MIN_TOKEN_DISTINCT} different ones (e.g. `python3 -c 'import secrets;"
-            ' print("syd_" + secrets.token_urlsafe(32))\'`)'
-        )
-    return raw
+def _env(name: str, description: str, **rules: Any) -> Any:
+    secret = rules.get("json_schema_extra") == SECRET
+    return Field(validation_alias=name, description=description, repr=not secret, **rules)
 
 
-def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    raw = (env.get(name) or default).strip().lower()
-    if raw not in allowed:
-        raise SystemExit(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
-    return raw
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, env_ignore_empty=True
+    )
 
+    database_url: str | None = _env(
+        "DATABASE_URL",
+        "External Postgres (libpq URL); unset means the embedded server under the data dir.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    data_dir: Path = _env(
+        "SIGNALYARD_DATA_DIR",
+        "State directory of `signalyard dev` (embedded Postgres data).",
+        default=Path(".signalyard"),
+    )
+    host: str = _env("SIGNALYARD_HOST", "API bind address.", default="127.0.0.1", min_length=1)
+    port: int = _env("SIGNALYARD_PORT", "API port.", default=8000, ge=1, le=65535)
+    bootstrap_token: str | None = _env(
+        "SIGNALYARD_BOOTSTRAP_TOKEN",
+        "When set, becomes the bootstrap admin's API token (automation); must be strong.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    event_schema: str = _env(
+        "SIGNALYARD_EVENT_SCHEMA",
+        "Schema holding the event store tables.",
+        default="eventstore",
+        min_length=1,
+    )
+    lock_timeout_seconds: int = _env(
+        "SIGNALYARD_LOCK_TIMEOUT",
+        "How long a writer waits for the event table's lock.",
+        default=5,
+        ge=0,
+    )
+    event_recorder: EventRecorder = _env(
+        "SIGNALYARD_EVENT_RECORDER",
+        "Append path: grouped (group commit, one table lock per group) or stock (the "
+        "eventsourcing library's Postgres recorder, for comparison).",
+        default="grouped",
+    )
+    pool_size: int = _env(
+        "SIGNALYARD_POOL_SIZE", "Connections per pool (and as many overflow).", default=8, ge=1
+    )
+    max_body_bytes: int = _env(
+        "SIGNALYARD_MAX_BODY_BYTES", "Largest JSON request body.", default=1_048_576, ge=1
+    )
+    blob_dir: Path | None = _env(
+        "SIGNALYARD_BLOB_DIR", "Skill bundle content; unset means <data dir>/blobs.", default=None
+    )
+    max_bundle_bytes: int = _env(
+        "SIGNALYARD_MAX_BUNDLE_BYTES",
+        "Unpacked size limit of one skill bundle (else 413).",
+        default=10 * 1024 * 1024,
+        ge=1,
+    )
+    read_your_writes_timeout_seconds: float = _env(
+        "SIGNALYARD_READ_YOUR_WRITES_TIMEOUT",
+        "How long a read waits for the read models to reach the caller's own writes.",
+        default=5.0,
+        gt=0,
+    )
+    log_level: LogLevel = _env(
+        "SIGNALYARD_LOG_LEVEL", "Log level of every process.", default="info"
+    )
+    api_workers: int = _env(
+        "SIGNALYARD_API_WORKERS",
+        "API worker processes (uvicorn workers sharing the port).",
+        default=2,
+        ge=1,
+    )
+    api_role: Role = _env(
+        "SIGNALYARD_API_ROLE",
+        "Which operations `signalyard api` serves: commands (writes), queries (reads) or all.",
+        default="all",
+    )
+    projection_batch_interval_ms: int = _env(
+        "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS",
+        "While events keep coming, a read model starts a batch at most this often.",
+        default=50,
+        ge=0,
+    )
+    idempotency_lease_seconds: int = _env(
+        "SIGNALYARD_IDEMPOTENCY_LEASE",
+        "How long an Idempotency-Key stays with a request that has not answered before a "
+        "retry with the key takes over.",
+        default=30,
+        ge=1,
+    )
+    idempotency_ttl_hours: int = _env(
+        "SIGNALYARD_IDEMPOTENCY_TTL_HOURS",
+        "How long a used Idempotency-Key is remembered.",
+        default=24,
+        ge=1,
+    )
+    restart_limit: int = _env(
+        "SIGNALYARD_RESTART_LIMIT",
+        "`signalyard dev` stops everything when one child dies this often within the window.",
+        default=5,
+        ge=1,
+    )
+    restart_window_seconds: int = _env(
+        "SIGNALYARD_RESTART_WINDOW_SECONDS",
+        "The crash-loop window of `signalyard dev`.",
+        default=60,
+        ge=1,
+    )
 
-@dataclass(frozen=True)
-class Settings:
-    # External Postgres; when empty the embedded server under data_dir is used.
-    database_url: str | None = None
-    data_dir: Path = field(default_factory=lambda: Path(".signalyard"))
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # When set, becomes the bootstrap admin's API token (automation).
-    bootstrap_token: str | None = None
-    # Schema holding the event store tables.
-    event_schema: str = "eventstore"
-    lock_timeout_seconds: int = 5
-    # Event-store append path: "grouped" (signalyard.eventstore: group commit, one table
-    # lock per group) or "stock" (the eventsourcing library's Postgres recorder).
-    event_recorder: str = "grouped"
-    pool_size: int = 8
-    max_body_bytes: int = 1_048_576
-    # Skill bundle content; unset means data_dir/"blobs" (see blob_path).
-    blob_dir: Path | None = None
-    # Unpacked size limit of one skill bundle (bigger ones get 413).
-    max_bundle_bytes: int = 10 * 1024 * 1024
-    read_your_writes_timeout_seconds: float = 5.0
-    log_level: str = "info"
-    # API worker processes (uvicorn workers sharing the port).
-    api_workers: int = 2
-    # While events keep coming, a read model starts a batch at most this often.
-    projection_batch_interval_ms: int = 50
-    # How long an Idempotency-Key stays with a request that has not answered (one that
-    # died, or lost its database answer) before a retry with the key takes over.
-    idempotency_lease_seconds: int = 30
-    # How long a used Idempotency-Key is remembered (then the same key is a new request).
-    idempotency_ttl_hours: int = 24
-    # `signalyard dev` restarts a child that dies, and stops everything only when one
-    # child dies this many times within the window (a crash loop).
-    restart_limit: int = 5
-    restart_window_seconds: int = 60
+    @field_validator("event_recorder", "log_level", "api_role", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("bootstrap_token")
+    @classmethod
+    def _strong(cls, token: str | None) -> str | None:
+        """A token chosen by an operator becomes an admin credential: refuse a guessable one."""
+        if token and (len(token) < MIN_TOKEN_LENGTH or len(set(token)) < MIN_TOKEN_DISTINCT):
+            raise ValueError(
+                f"is too weak: use at least {MIN_TOKEN_LENGTH} characters with at least"
+                f" {MIN_TOKEN_DISTINCT} different ones (e.g. `python3 -c 'import secrets;"
+                ' print("syd_" + secrets.token_urlsafe(32))\'`)'
+            )
+        return token or None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        return cls(
-            database_url=env.get("DATABASE_URL") or None,
-            data_dir=Path(env.get("SIGNALYARD_DATA_DIR") or ".signalyard"),
-            host=env.get("SIGNALYARD_HOST") or "127.0.0.1",
-            port=_int(env, "SIGNALYARD_PORT", 8000),
-            bootstrap_token=_strong_token(env, "SIGNALYARD_BOOTSTRAP_TOKEN"),
-            event_schema=env.get("SIGNALYARD_EVENT_SCHEMA") or "eventstore",
-            lock_timeout_seconds=_int(env, "SIGNALYARD_LOCK_TIMEOUT", 5),
-            event_recorder=_choice(env, "SIGNALYARD_EVENT_RECORDER", EVENT_RECORDERS, "grouped"),
-            pool_size=_int(env, "SIGNALYARD_POOL_SIZE", 8),
-            max_body_bytes=_int(env, "SIGNALYARD_MAX_BODY_BYTES", 1_048_576),
-            blob_dir=Path(env["SIGNALYARD_BLOB_DIR"]) if env.get("SIGNALYARD_BLOB_DIR") else None,
-            max_bundle_bytes=_int(env, "SIGNALYARD_MAX_BUNDLE_BYTES", 10 * 1024 * 1024),
-            log_level=env.get("SIGNALYARD_LOG_LEVEL") or "info",
-            api_workers=_at_least(env, "SIGNALYARD_API_WORKERS", 2, 1),
-            projection_batch_interval_ms=_at_least(
-                env, "SIGNALYARD_PROJECTION_BATCH_INTERVAL_MS", 50, 0
-            ),
-            idempotency_lease_seconds=_at_least(env, "SIGNALYARD_IDEMPOTENCY_LEASE", 30, 1),
-            idempotency_ttl_hours=_at_least(env, "SIGNALYARD_IDEMPOTENCY_TTL_HOURS", 24, 1),
-            restart_limit=_at_least(env, "SIGNALYARD_RESTART_LIMIT", 5, 1),
-            restart_window_seconds=_at_least(env, "SIGNALYARD_RESTART_WINDOW_SECONDS", 60, 1),
-        )
+    def settings_customise_sources(  # type: ignore[override]
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        # Settings(...) is exactly what it is given; the environment is read by from_env only.
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings from `env` (default: os.environ); a bad value exits with its rule."""
+        return cls._checked(_MappingEnvSource(cls, os.environ if env is None else env)())
+
+    @classmethod
+    def _checked(cls, values: dict[str, Any]) -> Settings:
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SystemExit("\n".join(_explain(cls, error) for error in exc.errors())) from None
 
     @property
     def blob_path(self) -> Path:
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
     def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """These values instead (None keeps the current one), checked as from_env checks."""
+        values = {**self.model_dump(), **{k: v for k, v in changes.items() if v is not None}}
+        return self._checked(values)
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        return str(cls.model_fields[field].validation_alias)
+
+    @classmethod
+    def is_secret(cls, field: str) -> bool:
+        return cls.model_fields[field].json_schema_extra == SECRET
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._mapping = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._mapping.items() if v != ""}
+
+
+def _explain(settings_cls: type[Settings], error: Any) -> str:
+    """One line per bad variable, naming it as the operator wrote it."""
+    loc = error["loc"][0] if error["loc"] else ""
+    field = next(
+        (f for f, info in settings_cls.model_fields.items() if loc in (f, info.validation_alias)),
+        None,
+    )
+    name = settings_cls.env_name(field) if field else str(loc)
+    given = error.get("input")
+    ctx = error.get("ctx") or {}
+    rule = {
+        "int_parsing": "must be an integer",
+        "float_parsing": "must be a number",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "greater_than": f"must be more than {ctx.get('gt')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "literal_error": f"must be one of {ctx.get('expected', '').replace(chr(39), '')}",
+        "string_too_short": "must not be empty",
+    }.get(error["type"])
+    if rule is None:  # our own validators word their rule themselves
+        return f"{name} {str(error['msg']).removeprefix('Value error, ')}"
+    shown = "***" if field and settings_cls.is_secret(field) else repr(given)
+    return f"{name} {rule}, got {shown}"

@@ -1,6 +1,6 @@
 """The port for bundle storage: content-addressed blobs named `sha256:<hex>`.
 
-A filesystem store implements it today (workers/blobstore.py); an S3-compatible one can
+A filesystem store implements it today (workers/adapters/blobstore.py); an S3-compatible one can
 later, with no change to the domain. Events carry only the ref, never the bytes.
 """
 

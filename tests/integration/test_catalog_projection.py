@@ -20,7 +20,7 @@ from projections.engine.log import EventLog
 from projections.engine.operations import ensure_schema, list_dead_letters, rebuild
 from signalyard.bootstrap import event_store_env
 from signalyard.settings import Settings
-from workers.blobstore import FileBlobStore
+from workers.adapters.blobstore import FileBlobStore
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
 from domain.tenancy.roles import Action
 from domain.tenancy.service import TenancyService
-from workers.blobstore import FileBlobStore
+from workers.adapters.blobstore import FileBlobStore
 
 LIMIT = 256 * 1024
 

@@ -25,11 +25,6 @@ def own_server(service_dir):
         server.stop()
 
 
-def restart(server: EmbeddedPostgres) -> None:
-    # pg_ctl as EmbeddedPostgres runs it (as the server's user, logging to its log file).
-    server._pg_ctl(["restart", "-m", "fast", "-w", "-t", "60", "-l", str(server.log_path)])
-
-
 def test_requests_after_a_database_restart_succeed_and_none_hangs(own_server):
     stack = start_stack(own_server.url, lock_timeout_seconds=LOCK_TIMEOUT)
     try:
@@ -41,12 +36,12 @@ def test_requests_after_a_database_restart_succeed_and_none_hangs(own_server):
         # then quiet while it restarts, so that no request discards them meanwhile.
         with Traffic(stack.base_url, stack.admin_token, reads, "warm") as warm:
             time.sleep(1.5)
-        restart(own_server)
+        own_server.restart()
         with Traffic(stack.base_url, stack.admin_token, reads, "after") as after:
             time.sleep(2)
             # And once more with requests arriving while the server is away.
             second = time.monotonic()
-            restart(own_server)
+            own_server.restart()
             back = time.monotonic()
             time.sleep(2)
     finally:

@@ -15,7 +15,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from signalyard.embedded import EmbeddedPostgres, EmbeddedPostgresError, resolve_database_url
+from signalyard.embedded import (
+    EmbeddedPostgres,
+    EmbeddedPostgresError,
+    EmbeddedService,
+    resolve_database_url,
+)
 from signalyard.settings import Settings
 
 
@@ -55,6 +60,22 @@ def test_data_survives_a_restart_and_stop_is_idempotent(service_dir: Path) -> No
 
 def test_stop_before_start_is_a_no_op(service_dir: Path) -> None:
     EmbeddedPostgres(service_dir).stop()
+
+
+def test_health_follows_the_server_and_a_restart_keeps_its_url(service_dir: Path) -> None:
+    server = EmbeddedPostgres(service_dir)
+    assert isinstance(server, EmbeddedService) and not server.healthy()
+    with server:
+        url = server.url
+        assert server.healthy()
+        started = "SELECT pg_postmaster_start_time()"
+        with psycopg.connect(url) as conn:
+            before = conn.execute(started).fetchone()
+        server.restart()
+        assert server.url == url and server.healthy()
+        with psycopg.connect(url) as conn:  # a new server answers on the same URL
+            assert conn.execute(started).fetchone() != before
+    assert not server.healthy()
 
 
 def test_two_servers_run_side_by_side(service_dir: Path) -> None:

@@ -16,7 +16,7 @@ from domain.plumbing.store import EventStore
 from domain.tenancy.entities import delete_entity, undelete_entity, update_entity
 from domain.tenancy.service import TenancyService
 from support.skill_bundles import as_json_files, realistic_files
-from workers.blobstore import FileBlobStore
+from workers.adapters.blobstore import FileBlobStore
 
 
 def write_mixed_log(store: EventStore, blob_dir: Path) -> int:

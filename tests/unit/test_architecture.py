@@ -31,11 +31,12 @@ def test_compose_file_describes_the_production_stack():
         assert command[0] == "signalyard"
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgresql://")
-    from signalyard.cli import build_parser
+    from signalyard.cli import main
 
-    parser = build_parser()
     for name in ("migrate", "api", "projections"):
-        parser.parse_args(services[name]["command"][1:])  # a real CLI command
+        # A real CLI command: its help is found (an unknown one is a usage error, 2).
+        assert main([*services[name]["command"][1:], "--help"]) == 0, name
+    assert main(["projections", "frob", "--help"]) == 2
 
 
 def test_every_route_passes_the_edge():

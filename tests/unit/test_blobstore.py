@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from domain.catalog.blobs import BlobMissing
-from workers.blobstore import FileBlobStore
+from workers.adapters.blobstore import FileBlobStore
 
 
 def test_put_get_and_layout(tmp_path):

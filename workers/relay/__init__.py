@@ -1,0 +1,3 @@
+"""The relay process (to come): a follower of the notification log on the projection
+engine that publishes each event to NATS JetStream as a CloudEvent (`Nats-Msg-Id` = event
+id), tracking its position after the ack."""
