@@ -145,47 +145,39 @@ class IdempotencyStore:
         headers: dict[str, str],
         body: bytes,
     ) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                sql.SQL(
-                    "UPDATE {} SET state = 'done', status = %s, headers = %s, body = %s"
-                    " WHERE scope = %s AND key = %s AND attempt = %s"
-                ).format(self.table),
-                (status, Jsonb(headers), body, scope, key, attempt),
-            )
+        await self._run(
+            "UPDATE {} SET state = 'done', status = %s, headers = %s, body = %s"
+            " WHERE scope = %s AND key = %s AND attempt = %s",
+            (status, Jsonb(headers), body, scope, key, attempt),
+        )
 
     async def release(self, scope: str, key: str, attempt: str) -> int | None:
         """Free the key of an attempt that wrote nothing; if it did commit, its position."""
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                sql.SQL(
-                    "DELETE FROM {} WHERE scope = %s AND key = %s AND attempt = %s"
-                    " AND state = 'pending'"
-                ).format(self.table),
-                (scope, key, attempt),
-            )
-            if cur.rowcount:
-                return None
-            cur = await conn.execute(
-                sql.SQL(
-                    "SELECT position FROM {} WHERE scope = %s AND key = %s AND attempt = %s"
-                    " AND state <> 'pending'"
-                ).format(self.table),
-                (scope, key, attempt),
-            )
-            row = await cur.fetchone()
-        return _values(row)[0] if row else None
+        freed = await self._run(
+            "DELETE FROM {} WHERE scope = %s AND key = %s AND attempt = %s"
+            " AND state = 'pending' RETURNING key",
+            (scope, key, attempt),
+        )
+        if freed:
+            return None
+        committed = await self._run(
+            "SELECT position FROM {} WHERE scope = %s AND key = %s AND attempt = %s",
+            (scope, key, attempt),
+        )
+        return _values(committed[0])[0] if committed else None
 
     async def end_lease(self, scope: str, key: str, attempt: str) -> None:
         """The attempt's outcome is unknown to it: a retry may find out (and take over)."""
+        await self._run(
+            "UPDATE {} SET lease_until = now() WHERE scope = %s AND key = %s AND attempt = %s",
+            (scope, key, attempt),
+        )
+
+    async def _run(self, statement: str, params: tuple) -> list:
+        """One statement on this store's table (`{}`); the rows it returns, if any."""
         async with self.pool.connection() as conn:
-            await conn.execute(
-                sql.SQL(
-                    "UPDATE {} SET lease_until = now()"
-                    " WHERE scope = %s AND key = %s AND attempt = %s"
-                ).format(self.table),
-                (scope, key, attempt),
-            )
+            cur = await conn.execute(sql.SQL(statement).format(self.table), params)
+            return await cur.fetchall() if cur.description else []
 
 
 def _values(row):  # dict rows (the API's pool) or tuples

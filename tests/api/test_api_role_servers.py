@@ -7,25 +7,19 @@ from collections.abc import Iterator
 
 import pytest
 from support.api import unique
-from support.stack import Stack, start_stack
+from support.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="module")
 def commands(api_db_url: str, stack: Stack) -> Iterator[Stack]:
-    running = start_stack(api_db_url, projections=False, api_role="commands")
-    try:
+    with running_stack(api_db_url, projections=False, api_role="commands") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
 def queries(api_db_url: str, stack: Stack) -> Iterator[Stack]:
-    running = start_stack(api_db_url, projections=False, api_role="queries")
-    try:
+    with running_stack(api_db_url, projections=False, api_role="queries") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_writes_go_to_the_command_app_and_reads_to_the_query_app(commands, queries):

@@ -12,7 +12,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from support.api import created, unique
-from support.stack import Stack, start_stack
+from support.stack import Stack, running_stack
 
 ON, OFF = {"enabled": True}, {"enabled": False}
 CHECKS = {
@@ -40,11 +40,8 @@ CHECKS = {
 @pytest.fixture(scope="module")
 def own_stack(module_db_url: str) -> Iterator[Stack]:
     """Its own stack: fuzzed platform-wide writes (tools, users) stay out of other tests."""
-    running = start_stack(module_db_url)
-    try:
+    with running_stack(module_db_url) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _config(stack: Stack, org: str) -> SchemathesisConfig:

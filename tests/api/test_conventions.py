@@ -17,7 +17,7 @@ from support.api import (
     unique,
     writes_nothing,
 )
-from support.stack import start_stack
+from support.stack import running_stack
 
 # -- OpenAPI ----------------------------------------------------------------------------
 ISSUE_ROUTES = {
@@ -242,11 +242,10 @@ def test_positions_grow_with_every_write(admin):
 @pytest.fixture(scope="module")
 def impatient_stack(module_db_url):
     """Read models that never move (no runners) and a short read-your-writes timeout."""
-    running = start_stack(module_db_url, projections=False, read_your_writes_timeout_seconds=0.5)
-    try:
+    with running_stack(
+        module_db_url, projections=False, read_your_writes_timeout_seconds=0.5
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_position_not_reached_in_time_is_503_with_retry_after(impatient_stack):

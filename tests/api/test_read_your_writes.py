@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from support.api import new_user, unique
-from support.stack import Stack, start_stack
+from support.stack import Stack, running_stack
 
 ROUNDS = 15
 
@@ -15,11 +15,8 @@ ROUNDS = 15
 @pytest.fixture(scope="module")
 def replica(api_db_url: str, stack: Stack) -> Iterator[Stack]:
     """Another API process on the same database, with no projection runner of its own."""
-    running = start_stack(api_db_url, projections=False)
-    try:
+    with running_stack(api_db_url, projections=False) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_create_is_in_the_next_list_without_asking(admin):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.stack import Stack, start_stack
+from support.stack import Stack, running_stack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTIONS = ("A first session", "Skills, configs and tools")
@@ -55,11 +55,8 @@ def session_script(base_url: str, token: str) -> str:
 @pytest.fixture(scope="module")
 def readme_stack(module_db_url: str) -> Iterator[Stack]:
     # A database of its own: the README names its organization "acme", as other tests may.
-    running = start_stack(module_db_url)
-    try:
+    with running_stack(module_db_url) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")

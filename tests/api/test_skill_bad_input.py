@@ -17,7 +17,7 @@ from support.skill_bundles import (
     realistic_files,
     skill_md,
 )
-from support.stack import Stack, start_stack
+from support.stack import Stack, running_stack
 
 ZIP = {"Content-Type": "application/zip"}
 BUNDLE_LIMIT = 256 * 1024
@@ -27,11 +27,10 @@ BODY_LIMIT = 64 * 1024
 @pytest.fixture(scope="module")
 def small(module_db_url: str) -> Iterator[Stack]:
     """Small limits, so the size rules are exercised without megabytes of traffic."""
-    running = start_stack(module_db_url, max_bundle_bytes=BUNDLE_LIMIT, max_body_bytes=BODY_LIMIT)
-    try:
+    with running_stack(
+        module_db_url, max_bundle_bytes=BUNDLE_LIMIT, max_body_bytes=BODY_LIMIT
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

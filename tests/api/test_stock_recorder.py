@@ -8,16 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 from support.api import read_after, unique
-from support.stack import Stack, start_stack
+from support.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="module")
 def stock_stack(module_db_url: str) -> Iterator[Stack]:
-    running = start_stack(module_db_url, event_recorder="stock")
-    try:
+    with running_stack(module_db_url, event_recorder="stock") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_keyed_writes_and_reads_work_on_the_stock_recorder(stock_stack):

@@ -12,18 +12,15 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError
 from support.api import event_count, unique
-from support.stack import Stack, start_stack
+from support.stack import Stack, running_stack
 
 from signalyard.eventstore import outcomes
 
 
 @pytest.fixture(scope="module")
 def own_stack(module_db_url: str) -> Iterator[Stack]:
-    running = start_stack(module_db_url, idempotency_lease_seconds=1)
-    try:
+    with running_stack(module_db_url, idempotency_lease_seconds=1) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _recorder(stack: Stack):

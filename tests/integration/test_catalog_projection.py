@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 from support.skill_bundles import as_json_files, realistic_files
+from support.stores import event_store
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
@@ -18,17 +19,12 @@ from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
 from projections.engine.log import EventLog
 from projections.engine.operations import ensure_schema, list_dead_letters, rebuild
-from signalyard.bootstrap import event_store_env
-from signalyard.settings import Settings
 from workers.adapters.blobstore import FileBlobStore
 
 
 @pytest.fixture
 def pg_store(fresh_db_url: str) -> Iterator[EventStore]:
-    settings = Settings(database_url=fresh_db_url)
-    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
-    app = EventStore(env=event_store_env(settings, fresh_db_url, create_tables=True))
+    app = event_store(fresh_db_url)
     yield app
     app.close()
 

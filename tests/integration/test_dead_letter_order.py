@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from support.stores import event_store
 
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
@@ -24,9 +25,7 @@ from projections.engine.operations import (
 )
 from projections.engine.runner import ProjectionRunner
 from projections.tenancy.projector import TenancyProjection
-from signalyard.bootstrap import event_store_env
 from signalyard.cli import main
-from signalyard.settings import Settings
 
 
 class TenancyWithPoison(TenancyProjection):
@@ -44,10 +43,7 @@ class TenancyWithPoison(TenancyProjection):
 
 @pytest.fixture
 def store(fresh_db_url: str) -> Iterator[EventStore]:
-    settings = Settings(database_url=fresh_db_url)
-    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
-    app = EventStore(env=event_store_env(settings, fresh_db_url, create_tables=True))
+    app = event_store(fresh_db_url)
     yield app
     app.close()
 

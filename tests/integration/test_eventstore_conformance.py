@@ -22,6 +22,7 @@ from eventsourcing.tests.persistence import (
 )
 from eventsourcing.utils import Environment
 from psycopg.conninfo import conninfo_to_dict
+from support.stores import datastore_for as shared_datastore
 
 from signalyard.eventstore import PERSISTENCE_MODULE
 from signalyard.eventstore.postgres import GroupCommitFactory
@@ -32,18 +33,8 @@ SCHEMA = "public"
 
 
 def datastore_for(url: str, **options: object) -> PostgresDatastore:
-    info = conninfo_to_dict(url)
-    return PostgresDatastore(
-        dbname=str(info["dbname"]),
-        host=str(info.get("host", "127.0.0.1")),
-        port=str(info.get("port", "5432")),
-        user=str(info.get("user", "postgres")),
-        password=str(info.get("password", "")),
-        pool_size=4,
-        max_overflow=8,
-        lock_timeout=10,
-        schema=SCHEMA,
-        **options,  # type: ignore[arg-type]
+    return shared_datastore(
+        url, pool_size=4, max_overflow=8, lock_timeout=10, schema=SCHEMA, **options
     )
 
 

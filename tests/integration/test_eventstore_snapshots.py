@@ -7,21 +7,10 @@ from __future__ import annotations
 from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
-from psycopg.conninfo import conninfo_to_dict
+from eventsourcing.postgres import PostgresAggregateRecorder
+from support.stores import datastore_for
 
 from signalyard.eventstore.snapshots import CachingSnapshotRecorder
-
-
-def datastore_for(url: str) -> PostgresDatastore:
-    info = conninfo_to_dict(url)
-    return PostgresDatastore(
-        dbname=str(info["dbname"]),
-        host=str(info.get("host", "127.0.0.1")),
-        port=str(info.get("port", "5432")),
-        user=str(info.get("user", "postgres")),
-        password=str(info.get("password", "")),
-    )
 
 
 def _snap(oid, version: int) -> StoredEvent:

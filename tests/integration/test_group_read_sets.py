@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from support.stores import event_store
 
 from domain.plumbing.store import EventStore
 from signalyard.bootstrap import event_store_env
@@ -38,10 +39,7 @@ class Grant(Aggregate):
 
 @pytest.fixture
 def store(fresh_db_url: str) -> Iterator[EventStore]:
-    settings = Settings(database_url=fresh_db_url, event_recorder="grouped", pool_size=4)
-    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
-    app = EventStore(env=event_store_env(settings, fresh_db_url, create_tables=True))
+    app = event_store(fresh_db_url, event_recorder="grouped", pool_size=4)
     assert isinstance(app.recorder, GroupCommitApplicationRecorder)
     yield app
     app.close()

@@ -7,6 +7,8 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +89,16 @@ def start_stack(database_url: str, *, projections: bool = True, **overrides: obj
             raise RuntimeError("API server did not start")
         time.sleep(0.02)
     return stack
+
+
+@contextmanager
+def running_stack(database_url: str, **options: object) -> Iterator[Stack]:
+    """A stack for the length of the block (see start_stack for the options)."""
+    stack = start_stack(database_url, **options)
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 def _run_projections(settings: Settings, stop: threading.Event) -> None:
