@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 
+from signalyard.console import mask_url
 from signalyard.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from signalyard.restarts import RestartPolicy
 from signalyard.settings import Settings
@@ -30,7 +31,11 @@ def run_dev(settings: Settings) -> int:
                     url = embedded.start()
                 except EmbeddedPostgresError as exc:
                     raise StartupError(f"embedded Postgres did not start: {exc}") from exc
-            print(f"signalyard: embedded Postgres at {url} (data in {embedded.pgdata})", flush=True)
+            shown = mask_url(url)  # the password stays in the data dir, not in logs
+            print(
+                f"signalyard: embedded Postgres at {shown} (data in {embedded.pgdata})",
+                flush=True,
+            )
         assert url is not None
         resolved = settings.with_overrides(database_url=url)
 

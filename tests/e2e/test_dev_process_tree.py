@@ -43,6 +43,8 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert [h["type"] for h in history] == ["Project.Created"]
     finally:
         assert first.interrupt() == 0
+    password = (data_dir / "postgres.password").read_text().strip()
+    assert password and password not in first.output(), "the database password was logged"
 
     second = DevProcess(data_dir, port, dev_env)
     try:
