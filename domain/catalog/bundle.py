@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from domain.catalog.bundle_paths import (
     SKILL_FILE,
@@ -72,7 +73,7 @@ class Bundle:
         return cls(ordered, document)
 
     @cached_property
-    def manifest(self) -> list[dict]:
+    def manifest(self) -> list[dict[str, Any]]:
         return [
             {
                 "path": path,

@@ -68,7 +68,7 @@ def open_entry(archive: bytes, info: zipfile.ZipInfo) -> Stream:
     view = memoryview(archive)
     start = info.header_offset
     header = view[start : start + _LOCAL_HEADER]
-    if len(header) < _LOCAL_HEADER or header[:4] != b"PK\x03\x04":
+    if len(header) < _LOCAL_HEADER or header[:4].tobytes() != b"PK\x03\x04":
         raise _unreadable(info.filename)
     name_length, extra_length = struct.unpack_from("<HH", header, 26)
     begin = start + _LOCAL_HEADER + name_length + extra_length
@@ -79,7 +79,8 @@ def open_entry(archive: bytes, info: zipfile.ZipInfo) -> Stream:
 
 
 def _read_within(stream: Stream, budget: int, max_bytes: int, name: str) -> bytes:
-    parts, total = [], 0
+    parts: list[bytes] = []
+    total = 0
     while True:
         try:
             chunk = stream.read(min(_CHUNK, budget + 1 - total))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
 from domain.catalog.config_category import ConfigCategory
 from domain.catalog.json_schemas import check_schema
 from domain.catalog.scope import CatalogScope, validate_category
@@ -50,7 +55,7 @@ class CategoryService:
         existing.check_version(expected_version)
         if existing.is_deleted:
             existing.restore(meta=meta)
-        changes = {"schema": schema}
+        changes: dict[str, Any] = {"schema": schema}
         if description is not None:
             changes["description"] = validate_description(description)
         changes = existing.changes_from(changes)
@@ -71,12 +76,12 @@ class CategoryService:
     @reads_only
     def history(
         self, ctx: CommandContext, org_ref: str, category: str
-    ) -> tuple[ConfigCategory, list]:
+    ) -> tuple[ConfigCategory, list[DomainEventProtocol[UUID]]]:
         org = self.scope.org(ctx, Action.READ, org_ref)
         defined = self._find(org.id, category, include_deleted=True)
         return defined, self.store.history(defined.id)
 
-    def _find(self, org_id, category: str, include_deleted: bool = False) -> ConfigCategory:
+    def _find(self, org_id: UUID, category: str, include_deleted: bool = False) -> ConfigCategory:
         defined = self.store.find(ConfigCategory.create_id(org_id, category), ConfigCategory)
         if defined is None or (defined.is_deleted and not include_deleted):
             raise NotFound(f"config category {category!r} not found")

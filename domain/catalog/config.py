@@ -11,7 +11,8 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.catalog.versioned import VersionedAggregate
+from domain.catalog.versioned import VersionedAggregate, VersionRecord
+from domain.core.context import Meta
 from domain.core.errors import InvalidInput
 
 MAX_CONTENT_BYTES = 256 * 1024
@@ -23,7 +24,7 @@ def canonical_json(content: Any) -> bytes:
     ).encode("utf-8")
 
 
-def validate_content(content: object) -> dict:
+def validate_content(content: object) -> dict[str, Any]:
     if not isinstance(content, dict):
         raise InvalidInput("content must be a JSON object", field="content")
     try:
@@ -51,18 +52,16 @@ class Config(VersionedAggregate):
         slug: str,
         description: str,
         category: str,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
-        self.organization_id = organization_id
-        self.category = category
-        self._init_versions()
+        self._init_versions(organization_id, category)
 
     @property
-    def content(self) -> dict:
+    def content(self) -> dict[str, Any]:
         return self.current["content"]
 
-    def publish(self, content: dict, meta: dict) -> dict:
+    def publish(self, content: dict[str, Any], meta: Meta) -> VersionRecord:
         self._version_published(
             version_number=self.latest_version + 1,
             content_hash=content_hash_of(content),
@@ -77,9 +76,9 @@ class Config(VersionedAggregate):
         self,
         version_number: int,
         content_hash: str,
-        content: dict,
+        content: dict[str, Any],
         published_at: datetime,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self.versions.append(
             {

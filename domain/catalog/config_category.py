@@ -3,11 +3,13 @@ satisfy. Its id derives from (organization, category), so there is one per categ
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
+from domain.core.context import Meta
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://signalyard.dev/config-categories")
 
@@ -27,8 +29,8 @@ class ConfigCategory(CoreAggregate):
         name: str,
         slug: str,
         description: str,
-        schema: dict,
-        meta: dict,
+        schema: dict[str, Any],
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
         self.organization_id = organization_id

@@ -23,7 +23,7 @@ class ConfigService(DefinitionService[Config]):
     slug_kind = "config"
 
     @reads_only
-    def check_against_category(self, org_id: Any, category: str, content: dict) -> None:
+    def check_against_category(self, org_id: Any, category: str, content: dict[str, Any]) -> None:
         defined = self.store.find(ConfigCategory.create_id(org_id, category), ConfigCategory)
         if defined is not None and not defined.is_deleted:
             require_valid(defined.schema, content, "content", f"content of category {category!r}")

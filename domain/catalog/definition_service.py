@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
 
 from domain.catalog.publishing import Published, existing_version
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes, validate_category
-from domain.catalog.versioned import VersionedAggregate
-from domain.core.context import CommandContext, CommandResult
+from domain.catalog.versioned import VersionedAggregate, VersionRecord
+from domain.core.context import CommandContext, CommandResult, Meta
 from domain.core.values import validate_description
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import reads_only
@@ -19,13 +22,13 @@ from domain.tenancy.roles import Action
 
 D = TypeVar("D", bound=VersionedAggregate)
 # Publishes the next version with the given meta and returns its record.
-Publish = Callable[[dict], dict]
+Publish = Callable[[Meta], VersionRecord]
 
 
 class DefinitionService(Generic[D]):
     """A subclass names its aggregate and slug kind and is decorated @with_read_sessions."""
 
-    kind: ClassVar[type[Any]]  # a VersionedAggregate of an organization, with a category
+    kind: type[D]  # set by each subclass on its class
     slug_kind: ClassVar[str]
     rules: ClassVar[dict[str, Any]] = {**BASE_RULES, "category": validate_category}
 
@@ -111,7 +114,9 @@ class DefinitionService(Generic[D]):
         return self.scope.set_deleted(ctx, definition, deleted, expected_version)
 
     @reads_only
-    def history(self, ctx: CommandContext, org_ref: str, ref: str) -> tuple[D, list]:
+    def history(
+        self, ctx: CommandContext, org_ref: str, ref: str
+    ) -> tuple[D, list[DomainEventProtocol[UUID]]]:
         definition = self.find(ctx, Action.READ, org_ref, ref, include_deleted=True)
         return definition, self.store.history(definition.id)
 
@@ -128,4 +133,4 @@ class DefinitionService(Generic[D]):
         found = self.scope.find(
             self.kind, self.slug_kind, org, ref, include_deleted=include_deleted
         )
-        return found  # type: ignore[return-value]
+        return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from jsonschema import exceptions
+from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from referencing.exceptions import Unresolvable
 
@@ -27,14 +28,15 @@ def _short(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
-def _validator_class(schema: dict, field: str) -> Any:
-    cls = validator_for(schema, default=None)
+def _validator_class(schema: dict[str, Any], field: str) -> type[Validator]:
+    # The stub omits that any `default` (None here: an unknown $schema) is returned as is.
+    cls: type[Validator] | None = validator_for(schema, default=None)  # type: ignore[arg-type]
     if cls is None:
         raise InvalidInput(f"unknown $schema {schema.get('$schema')!r}", field=f"{field}.$schema")
     return cls
 
 
-def check_schema(schema: object, field: str) -> dict:
+def check_schema(schema: object, field: str) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise InvalidInput("must be a JSON Schema object", field=field)
     check_schema_bounds(schema, field)
@@ -50,13 +52,14 @@ def check_schema(schema: object, field: str) -> dict:
             f"not a valid JSON Schema: {_short(exc.message)}" + (f" (at {at})" if at else ""),
             field=field + at,
         ) from None
-    dialect = cls.ID_OF(cls.META_SCHEMA)
+    # Every validator class has ID_OF; the stub's Validator protocol leaves it out.
+    dialect: str = cls.ID_OF(cls.META_SCHEMA)  # type: ignore[attr-defined]
     check_refs(schema, dialect, field)
     check_patterns([(node, path) for node, path, _ in subschemas(schema, dialect, field)])
     return schema
 
 
-def violations(schema: dict, instance: Any, field: str = "input") -> list[dict[str, str]]:
+def violations(schema: dict[str, Any], instance: Any, field: str = "input") -> list[dict[str, str]]:
     """Every way `instance` breaks `schema`: [{path (JSON pointer), message}], stable order."""
     check_document_bounds(instance, field)
     cls = validator_for(schema)
@@ -76,7 +79,7 @@ def violations(schema: dict, instance: Any, field: str = "input") -> list[dict[s
     ]
 
 
-def require_valid(schema: dict, instance: Any, field: str, what: str) -> None:
+def require_valid(schema: dict[str, Any], instance: Any, field: str, what: str) -> None:
     found = violations(schema, instance, field)
     if found:
         first = found[0]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from domain.catalog.versioned import VersionedAggregate
+from domain.catalog.versioned import VersionedAggregate, VersionRecord
 from domain.core.context import CommandResult
 
 
 @dataclass(frozen=True)
 class Published:
     result: CommandResult
-    version: dict[str, Any]
+    version: VersionRecord
     created: bool  # False when the content equals an existing version's
 
 

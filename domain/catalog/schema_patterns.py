@@ -16,6 +16,7 @@ from typing import Any
 import re2
 from jsonschema import validators
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
 from domain.core.errors import InvalidInput
 
@@ -39,12 +40,14 @@ def _matches(pattern: str, text: str) -> bool:
     return compiled(pattern).search(text) is not None
 
 
-def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[Any]:
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
     if validator.is_type(instance, "string") and not _matches(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _pattern_properties(validator: Any, patterns: dict, instance: Any, schema: dict) -> Any:
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: dict[str, Any]
+) -> Any:
     if not validator.is_type(instance, "object"):
         return
     for pattern, subschema in patterns.items():
@@ -53,7 +56,9 @@ def _pattern_properties(validator: Any, patterns: dict, instance: Any, schema: d
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
-def _additional_properties(validator: Any, extra: Any, instance: Any, schema: dict) -> Any:
+def _additional_properties(
+    validator: Any, extra: Any, instance: Any, schema: dict[str, Any]
+) -> Any:
     if not validator.is_type(instance, "object"):
         return
     known = schema.get("properties", {})
@@ -89,7 +94,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _unique_items(validator: Any, unique: Any, instance: Any, schema: dict) -> Any:
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: dict[str, Any]) -> Any:
     # jsonschema compares unhashable items pairwise: quadratic in the array's length.
     if not unique or not validator.is_type(instance, "array"):
         return
@@ -103,7 +108,7 @@ def _unique_items(validator: Any, unique: Any, instance: Any, schema: dict) -> A
 
 
 @cache
-def linear_time(cls: type) -> type:
+def linear_time(cls: type[Validator]) -> type[Validator]:
     """The validator class `cls` with every regex keyword running on RE2."""
     replaced = {
         "pattern": _pattern,
@@ -112,10 +117,11 @@ def linear_time(cls: type) -> type:
         "uniqueItems": _unique_items,
     }
     ours = {k: v for k, v in replaced.items() if k in cls.VALIDATORS}
-    return validators.extend(cls, ours)
+    extended: type[Validator] = validators.extend(cls, ours)  # type: ignore[no-untyped-call]  # untyped in types-jsonschema
+    return extended
 
 
-def check_patterns(nodes: list[tuple[dict, str]]) -> None:
+def check_patterns(nodes: list[tuple[dict[str, Any], str]]) -> None:
     """Every pattern compiles on RE2; `unevaluatedProperties` is not mixed with
     `patternProperties`, as jsonschema evaluates that pair with Python's `re`."""
     unevaluated = None

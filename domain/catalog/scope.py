@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.core.aggregate import CoreAggregate
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import InvalidInput, NotFound
@@ -77,7 +79,7 @@ class CatalogScope:
             return CommandResult.of(entity, 0)
         tenant: UUID | None = getattr(entity, "organization_id", None)
         scope = str(tenant) if tenant else PLATFORM
-        touched: list = [entity]
+        touched: list[Aggregate] = [entity]
         if "slug" in changes:
             touched.append(
                 self.store.slugs.claim(ctx, tenant, slug_kind, scope, changes["slug"], entity.id)

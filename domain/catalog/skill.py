@@ -4,11 +4,13 @@ storage; its events carry the content hash, the blob ref and the file manifest o
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.catalog.versioned import VersionedAggregate
+from domain.catalog.versioned import VersionedAggregate, VersionRecord
+from domain.core.context import Meta
 
 
 class Skill(VersionedAggregate):
@@ -23,12 +25,10 @@ class Skill(VersionedAggregate):
         slug: str,
         description: str,
         category: str,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
-        self.organization_id = organization_id
-        self.category = category
-        self._init_versions()
+        self._init_versions(organization_id, category)
 
     @property
     def storage_ref(self) -> str:
@@ -38,10 +38,10 @@ class Skill(VersionedAggregate):
         self,
         content_hash: str,
         storage_ref: str,
-        files: list[dict],
+        files: list[dict[str, Any]],
         front_matter: dict[str, str],
-        meta: dict,
-    ) -> dict:
+        meta: Meta,
+    ) -> VersionRecord:
         self._version_published(
             version_number=self.latest_version + 1,
             content_hash=content_hash,
@@ -59,10 +59,10 @@ class Skill(VersionedAggregate):
         version_number: int,
         content_hash: str,
         storage_ref: str,
-        files: list[dict],
+        files: list[dict[str, Any]],
         front_matter: dict[str, str],
         published_at: datetime,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self.versions.append(
             {

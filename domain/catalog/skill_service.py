@@ -10,7 +10,8 @@ from domain.catalog.definition_service import DefinitionService, Publish
 from domain.catalog.publishing import Published
 from domain.catalog.scope import validate_category
 from domain.catalog.skill import Skill
-from domain.core.context import CommandContext
+from domain.catalog.versioned import VersionRecord
+from domain.core.context import CommandContext, Meta
 from domain.core.values import slug_for, validate_name
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import with_read_sessions
@@ -31,7 +32,7 @@ class SkillService(DefinitionService[Skill]):
         return read_bundle(files=files, archive=archive, max_bytes=self.max_bundle_bytes)
 
     def _publisher(self, skill: Skill, bundle: Bundle) -> Publish:
-        def publish(meta: dict) -> dict:
+        def publish(meta: Meta) -> VersionRecord:
             # The blob first: an orphan blob is harmless, an event naming a missing one is not.
             storage_ref = self.blobs.put(bundle.to_zip())
             return skill.publish(

@@ -4,6 +4,9 @@ reads) and each organization's own tools (owners and admins write, members read)
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
 
 from domain.catalog.json_schemas import check_schema, violations
 from domain.catalog.scope import BASE_RULES, CatalogScope, clean_changes
@@ -96,7 +99,7 @@ class ToolService:
     @reads_only
     def history(
         self, ctx: CommandContext, org_ref: str | None, tool_ref: str
-    ) -> tuple[ToolDef, list]:
+    ) -> tuple[ToolDef, list[DomainEventProtocol[UUID]]]:
         tool = self.find(ctx, org_ref, tool_ref, include_deleted=True)
         return tool, self.store.history(tool.id)
 

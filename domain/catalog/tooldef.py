@@ -4,17 +4,23 @@ platform admins; an organization may define its own."""
 from __future__ import annotations
 
 import re
+from typing import Any, Literal, overload
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
+from domain.core.context import Meta
 from domain.core.errors import InvalidInput
 
 MAX_REF = 500
 _REF = re.compile(r"^\S+$")
 
 
+@overload
+def validate_ref(value: object, field: str, required: Literal[True] = True) -> str: ...
+@overload
+def validate_ref(value: object, field: str, required: bool) -> str | None: ...
 def validate_ref(value: object, field: str, required: bool = True) -> str | None:
     if value is None and not required:
         return None
@@ -37,10 +43,10 @@ class ToolDef(CoreAggregate):
         name: str,
         slug: str,
         description: str,
-        input_schema: dict,
+        input_schema: dict[str, Any],
         handler_ref: str,
         adapter_ref: str | None,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
         self.organization_id = organization_id

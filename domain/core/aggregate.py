@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate, event
 
+from domain.core.context import Meta
 from domain.core.errors import InvalidInput, StaleVersion
 
 # Every aggregate class that declares a `snapshot_interval`, filled as the classes are
 # defined: the store snapshots by this, so a new context edits nothing shared.
-SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {}
+SNAPSHOT_INTERVALS: dict[type[MutableOrImmutableAggregate[Any]], int] = {}
 
 
 class AuditedAggregate(Aggregate):
@@ -32,7 +33,7 @@ class AuditedAggregate(Aggregate):
             SNAPSHOT_INTERVALS[cls] = cls.snapshot_interval
 
     class Event(Aggregate.Event):
-        meta: dict
+        meta: Meta
 
         def mutate(self, aggregate: Any) -> Any:
             aggregate = super().mutate(aggregate)
@@ -44,13 +45,13 @@ class CoreAggregate(AuditedAggregate):
     # Fields an Updated event may change; each subclass lists its own.
     UPDATABLE: ClassVar[frozenset[str]] = frozenset({"name", "description"})
 
-    def _init_core(self, name: str, slug: str, description: str, meta: dict) -> None:
+    def _init_core(self, name: str, slug: str, description: str, meta: Meta) -> None:
         self.name = name
         self.slug = slug
         self.description = description
         self.created_by = meta.get("actor")
-        self.deleted_at = None
-        self.deleted_by = None
+        self.deleted_at: datetime | None = None
+        self.deleted_by: str | None = None
 
     @property
     def guid(self) -> UUID:
@@ -75,26 +76,26 @@ class CoreAggregate(AuditedAggregate):
         return {k: v for k, v in requested.items() if getattr(self, k, None) != v}
 
     @event("Updated")
-    def update(self, changes: dict, meta: dict) -> None:
+    def update(self, changes: dict[str, Any], meta: Meta) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
 
-    def soft_delete(self, meta: dict) -> None:
+    def soft_delete(self, meta: Meta) -> None:
         if self.is_deleted:
             raise InvalidInput("already deleted")
         self._deleted(deleted_at=datetime.now(tz=UTC), meta=meta)
 
-    def restore(self, meta: dict) -> None:
+    def restore(self, meta: Meta) -> None:
         if not self.is_deleted:
             raise InvalidInput("not deleted")
         self._undeleted(meta=meta)
 
     @event("Deleted")
-    def _deleted(self, deleted_at: datetime, meta: dict) -> None:
+    def _deleted(self, deleted_at: datetime, meta: Meta) -> None:
         self.deleted_at = deleted_at
         self.deleted_by = meta.get("actor")
 
     @event("Undeleted")
-    def _undeleted(self, meta: dict) -> None:
+    def _undeleted(self, meta: Meta) -> None:
         self.deleted_at = None
         self.deleted_by = None

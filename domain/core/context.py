@@ -9,6 +9,9 @@ from uuid import UUID
 
 SYSTEM_ACTOR = "system"
 
+# What every event carries as its `meta`: actor, correlation id, causation id, tenant id.
+Meta = dict[str, str | None]
+
 
 @dataclass(frozen=True)
 class Credential:
@@ -43,7 +46,7 @@ class CommandContext:
     def actor(self) -> str:
         return str(self.actor_id) if self.actor_id else SYSTEM_ACTOR
 
-    def meta(self, tenant_id: UUID | None) -> dict[str, str | None]:
+    def meta(self, tenant_id: UUID | None) -> Meta:
         return {
             "actor": self.actor,
             "correlation_id": self.correlation_id,

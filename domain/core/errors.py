@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     def __init__(
-        self, message: str, *, field: str | None = None, errors: list[dict] | None = None
+        self, message: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None
     ) -> None:
         super().__init__(message)
         self.message = message

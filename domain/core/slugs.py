@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.core.aggregate import AuditedAggregate
+from domain.core.context import Meta
 from domain.core.errors import InvalidInput
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -54,16 +55,16 @@ class SlugClaim(AuditedAggregate):
         return uuid5(_NAMESPACE, f"{kind}/{scope_id}/{slug}")
 
     @event("Claimed")
-    def __init__(self, kind: str, scope_id: str, slug: str, owner_id: UUID, meta: dict) -> None:
+    def __init__(self, kind: str, scope_id: str, slug: str, owner_id: UUID, meta: Meta) -> None:
         self.kind = kind
         self.scope_id = scope_id
         self.slug = slug
         self.owner_id: UUID | None = owner_id
 
     @event("Released")
-    def release(self, meta: dict) -> None:
+    def release(self, meta: Meta) -> None:
         self.owner_id = None
 
     @event("Reclaimed")
-    def reclaim(self, owner_id: UUID, meta: dict) -> None:
+    def reclaim(self, owner_id: UUID, meta: Meta) -> None:
         self.owner_id = owner_id

@@ -67,7 +67,7 @@ class IdentityService:
         if token is None or not token.is_valid():
             raise Unauthenticated("invalid, expired or revoked token")
         user = self.store.find(token.user_id, User)
-        if not may_act(token, user):
+        if user is None or not may_act(token, user):
             raise Unauthenticated("user is disabled")
         return Principal(user.id, token.id, user.is_platform_admin)
 
@@ -77,10 +77,10 @@ class IdentityService:
         its user is not cached or may not act. Only for commands: their first read checks
         it again (see `Credential`)."""
         token = self.store.cache.peek(token_id_for(secret))
-        if token is None:
+        if not isinstance(token, ApiToken):
             return None
         user = self.store.cache.peek(token.user_id)
-        if not may_act(token, user):
+        if not isinstance(user, User) or not may_act(token, user):
             return None
         return Principal(user.id, token.id, user.is_platform_admin, checked=False)
 

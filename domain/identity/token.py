@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.core.aggregate import AuditedAggregate
+from domain.core.context import Meta
 from domain.core.errors import InvalidInput
 
 TOKEN_PREFIX = "syd_"
@@ -43,7 +44,7 @@ class ApiToken(AuditedAggregate):
         user_id: UUID,
         name: str,
         expires_at: datetime | None,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self.user_id = user_id
         self.name = name
@@ -57,11 +58,11 @@ class ApiToken(AuditedAggregate):
             return False
         return self.expires_at is None or self.expires_at > now
 
-    def revoke(self, meta: dict) -> None:
+    def revoke(self, meta: Meta) -> None:
         if self.revoked_at is not None:
             raise InvalidInput("token already revoked")
         self._revoked(revoked_at=datetime.now(tz=UTC), meta=meta)
 
     @event("Revoked")
-    def _revoked(self, revoked_at: datetime, meta: dict) -> None:
+    def _revoked(self, revoked_at: datetime, meta: Meta) -> None:
         self.revoked_at = revoked_at

@@ -7,6 +7,7 @@ import re
 from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
+from domain.core.context import Meta
 from domain.core.errors import InvalidInput
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -31,7 +32,7 @@ class User(CoreAggregate):
         email: str | None,
         is_service_account: bool,
         is_platform_admin: bool,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
         self.email = email

@@ -4,7 +4,6 @@ recorded with the entity that takes it, so the store's primary key decides races
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 from domain.core.context import CommandContext
@@ -13,7 +12,7 @@ from domain.core.slugs import SlugClaim
 
 
 class SlugClaims:
-    def __init__(self, find: Callable[[UUID, type[Any]], Any]) -> None:
+    def __init__(self, find: Callable[[UUID, type[SlugClaim]], SlugClaim | None]) -> None:
         self._find = find  # the store's read, inside the command's session
 
     def owner(self, kind: str, scope_id: UUID | str, slug: str) -> UUID | None:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 
 from domain.core.aggregate import SNAPSHOT_INTERVALS
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 
 
-class EventStore(Application):
+class EventStore(Application[UUID]):
     name = "signalyard"
     # Each aggregate class declares its own `snapshot_interval`; the registry is live, so
     # classes defined after the store is built are snapshotted too.
@@ -179,7 +179,7 @@ class EventStore(Application):
 
     def _load_one(self, aggregate_id: UUID) -> dict[UUID, Any]:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return {}
         self.cache.put(aggregate)
@@ -242,5 +242,5 @@ class EventStore(Application):
             logger.exception("snapshot not taken after a committed write")
 
     # -- audit --------------------------------------------------------------------------
-    def history(self, aggregate_id: UUID) -> list[Any]:
+    def history(self, aggregate_id: UUID) -> list[DomainEventProtocol[UUID]]:
         return list(self.events.get(aggregate_id))

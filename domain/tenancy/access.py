@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from domain.core.aggregate import CoreAggregate
 from domain.core.context import CommandContext
 from domain.core.errors import NotFound, PermissionDenied
 from domain.plumbing.store import EventStore
 from domain.tenancy.membership import (
     OrganizationMember,
     ProjectMembership,
+    ScopeMembership,
     TeamMembership,
     WorkspaceMembership,
     membership_id,
@@ -49,11 +51,12 @@ class AccessPolicy:
         if user_id is None or chain is None:
             return []
         roles = []
-        for scope, kind in (
+        grants: tuple[tuple[CoreAggregate | None, type[ScopeMembership]], ...] = (
             (chain.team, TeamMembership),
             (chain.workspace, WorkspaceMembership),
             (chain.project, ProjectMembership),
-        ):
+        )
+        for scope, kind in grants:
             if scope is None:
                 continue
             member = self.store.find(membership_id(scope.id, user_id), kind)
@@ -66,7 +69,7 @@ class AccessPolicy:
         if not ctx.is_platform_admin and not self.org_roles(ctx.actor_id, org):
             raise hidden_org(org_ref)
 
-    def allowed(self, ctx: CommandContext, chain: Chain) -> frozenset:
+    def allowed(self, ctx: CommandContext, chain: Chain) -> frozenset[Action]:
         if ctx.is_platform_admin:
             return frozenset(Action)
         org_roles = self.org_roles(ctx.actor_id, chain.org)

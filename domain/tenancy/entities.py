@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
+
+from eventsourcing.domain import Aggregate
 
 from domain.core.aggregate import CoreAggregate
 from domain.core.context import CommandContext, CommandResult
@@ -23,7 +26,8 @@ def _validate_bool(value: Any, field: str) -> bool:
     return value
 
 
-FIELD_RULES = {
+# Each field's validator: the value as it came, the value to store.
+FIELD_RULES: dict[str, Callable[[Any], Any]] = {
     "name": validate_name,
     "description": validate_description,
     "slug": validate_slug,
@@ -60,7 +64,7 @@ def update_entity(
     if not changes:
         return CommandResult.of(entity, 0)
     tenant = tenant_of(entity)
-    touched: list = [entity]
+    touched: list[Aggregate] = [entity]
     if "slug" in changes and type(entity) in SLUG_KINDS:
         kind, scope = SLUG_KINDS[type(entity)], slug_scope(entity)
         touched.append(store.slugs.claim(ctx, tenant, kind, scope, changes["slug"], entity.id))

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
+from domain.core.context import Meta
 from domain.core.errors import InvalidInput
 
 MAX_SETTINGS_BYTES = 64 * 1024
 
 
-def validate_settings(settings: object) -> dict:
+def validate_settings(settings: object) -> dict[str, Any]:
     if not isinstance(settings, dict):
         raise InvalidInput("settings must be a JSON object", field="settings")
     if len(json.dumps(settings)) > MAX_SETTINGS_BYTES:
@@ -27,7 +29,7 @@ class Team(CoreAggregate):
 
     @event("Created")
     def __init__(
-        self, organization_id: UUID, name: str, slug: str, description: str, meta: dict
+        self, organization_id: UUID, name: str, slug: str, description: str, meta: Meta
     ) -> None:
         self._init_core(name, slug, description, meta)
         self.organization_id = organization_id
@@ -46,7 +48,7 @@ class Workspace(CoreAggregate):
         slug: str,
         description: str,
         is_active: bool,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
         self.organization_id = organization_id
@@ -67,8 +69,8 @@ class Project(CoreAggregate):
         name: str,
         slug: str,
         description: str,
-        settings: dict,
-        meta: dict,
+        settings: dict[str, Any],
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
         self.organization_id = organization_id

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+from eventsourcing.domain import DomainEventProtocol
+
+from domain.core.aggregate import CoreAggregate
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import (
     Conflict,
@@ -38,7 +41,11 @@ _DELETE_ACTION = (
 )
 
 
-def _depth(refs: tuple[str | None, ...]) -> int:
+# A path down the hierarchy: the org's ref, then team, workspace and project refs (or None).
+Path = tuple[str, *tuple[str | None, ...]]
+
+
+def _depth(refs: Path) -> int:
     return len([r for r in refs if r is not None]) - 1
 
 
@@ -154,7 +161,7 @@ class HierarchyService:
         name: str,
         slug: str | None = None,
         description: str = "",
-        settings: dict | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> CommandResult:
         claiming = _claim_hint("project", name, slug)
         chain = self.scope.locate(
@@ -184,7 +191,7 @@ class HierarchyService:
     def update(
         self,
         ctx: CommandContext,
-        refs: tuple[str | None, ...],
+        refs: Path,
         changes: dict[str, Any],
         expected_version: int | None,
     ) -> CommandResult:
@@ -192,13 +199,13 @@ class HierarchyService:
         return update_entity(self.store, ctx, chain.leaf, changes, expected_version)
 
     def delete(
-        self, ctx: CommandContext, refs: tuple[str | None, ...], expected_version: int | None
+        self, ctx: CommandContext, refs: Path, expected_version: int | None
     ) -> CommandResult:
         chain = self.scope.locate(ctx, _DELETE_ACTION[_depth(refs)], *refs)
         return delete_entity(self.store, ctx, chain.leaf, expected_version)
 
     def undelete(
-        self, ctx: CommandContext, refs: tuple[str | None, ...], expected_version: int | None
+        self, ctx: CommandContext, refs: Path, expected_version: int | None
     ) -> CommandResult:
         chain = self.scope.locate(
             ctx, _DELETE_ACTION[_depth(refs)], *refs, include_deleted_leaf=True
@@ -206,6 +213,8 @@ class HierarchyService:
         return undelete_entity(self.store, ctx, chain.leaf, expected_version)
 
     @reads_only
-    def history(self, ctx: CommandContext, refs: tuple[str | None, ...]) -> tuple[Any, list[Any]]:
+    def history(
+        self, ctx: CommandContext, refs: Path
+    ) -> tuple[CoreAggregate, list[DomainEventProtocol[UUID]]]:
         chain = self.scope.locate(ctx, Action.HISTORY_READ, *refs, include_deleted_leaf=True)
         return chain.leaf, self.store.history(chain.leaf.id)

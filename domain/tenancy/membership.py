@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
+from domain.core.context import Meta
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://signalyard.dev/memberships")
 
@@ -34,7 +35,7 @@ class OrganizationMember(CoreAggregate):
         name: str,
         slug: str,
         role: str,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, "", meta)
         self.organization_id = organization_id
@@ -55,7 +56,7 @@ class TeamMembership(CoreAggregate):
         name: str,
         slug: str,
         role: str,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, "", meta)
         self.organization_id = organization_id
@@ -78,7 +79,7 @@ class WorkspaceMembership(CoreAggregate):
         name: str,
         slug: str,
         role: str,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, "", meta)
         self.organization_id = organization_id
@@ -103,7 +104,7 @@ class ProjectMembership(CoreAggregate):
         name: str,
         slug: str,
         role: str,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, "", meta)
         self.organization_id = organization_id
@@ -112,3 +113,7 @@ class ProjectMembership(CoreAggregate):
         self.project_id = project_id
         self.user_id = user_id
         self.role = role
+
+
+# A membership in a scope below the organization.
+ScopeMembership = TeamMembership | WorkspaceMembership | ProjectMembership

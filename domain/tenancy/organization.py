@@ -4,11 +4,13 @@ and who owns it directly, so that the last owner can never be taken away."""
 from __future__ import annotations
 
 import re
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
+from domain.core.context import Meta
 from domain.core.errors import Conflict, InvalidInput, NotFound
 from domain.tenancy.roles import Role
 
@@ -33,13 +35,15 @@ class Organization(CoreAggregate):
         slug: str,
         description: str,
         website: str | None,
-        meta: dict,
+        meta: Meta,
     ) -> None:
         self._init_core(name, slug, description, meta)
         self.website = website
-        self.groups: dict[str, dict] = {}
+        # Each group's name, slug, role (a Role's value) and members (users' ids).
+        self.groups: dict[str, dict[str, Any]] = {}
         # Direct owners, as users' ids; before OwnerAdded existed only the creator was one.
-        self.direct_owners: list[str] = [meta["actor"]] if meta.get("actor") else []
+        actor = meta.get("actor")
+        self.direct_owners: list[str] = [actor] if actor else []
 
     # -- owners -----------------------------------------------------------------------
     @property
@@ -47,7 +51,7 @@ class Organization(CoreAggregate):
         """Who may own it directly (their memberships say whether they still do).
 
         A snapshot taken before owners were tracked has none: its creator is the one."""
-        owners = self.__dict__.get("direct_owners")
+        owners: list[str] | None = self.__dict__.get("direct_owners")
         if owners is None:
             return [self.created_by] if self.created_by else []
         return owners
@@ -72,24 +76,24 @@ class Organization(CoreAggregate):
                 "an organization keeps at least one owner: make someone else owner first"
             )
 
-    def add_owner(self, user_id: UUID, meta: dict) -> None:
+    def add_owner(self, user_id: UUID, meta: Meta) -> None:
         if str(user_id) not in self.owner_candidates:
             self._owner_added(user_id=str(user_id), meta=meta)
 
     @event("OwnerAdded")
-    def _owner_added(self, user_id: str, meta: dict) -> None:
+    def _owner_added(self, user_id: str, meta: Meta) -> None:
         self.direct_owners = [*self.owner_candidates, user_id]
 
-    def remove_owner(self, user_id: UUID, meta: dict) -> None:
+    def remove_owner(self, user_id: UUID, meta: Meta) -> None:
         if str(user_id) in self.owner_candidates:
             self._owner_removed(user_id=str(user_id), meta=meta)
 
     @event("OwnerRemoved")
-    def _owner_removed(self, user_id: str, meta: dict) -> None:
+    def _owner_removed(self, user_id: str, meta: Meta) -> None:
         self.direct_owners = [u for u in self.owner_candidates if u != user_id]
 
     # -- groups ---------------------------------------------------------------------
-    def group(self, group_ref: str) -> tuple[str, dict]:
+    def group(self, group_ref: str) -> tuple[str, dict[str, Any]]:
         for group_id, group in self.groups.items():
             if group_ref in (group_id, group["slug"]):
                 return group_id, group
@@ -99,7 +103,7 @@ class Organization(CoreAggregate):
         uid = str(user_id)
         return [Role(g["role"]) for g in self.groups.values() if uid in g["members"]]
 
-    def define_group(self, group_id: UUID, name: str, slug: str, role: Role, meta: dict) -> None:
+    def define_group(self, group_id: UUID, name: str, slug: str, role: Role, meta: Meta) -> None:
         if any(g["slug"] == slug for g in self.groups.values()):
             raise Conflict(f"group slug {slug!r} already exists", field="slug")
         self._group_defined(
@@ -107,10 +111,10 @@ class Organization(CoreAggregate):
         )
 
     @event("GroupDefined")
-    def _group_defined(self, group_id: str, name: str, slug: str, role: str, meta: dict) -> None:
+    def _group_defined(self, group_id: str, name: str, slug: str, role: str, meta: Meta) -> None:
         self.groups[group_id] = {"name": name, "slug": slug, "role": role, "members": []}
 
-    def change_group(self, group_id: str, changes: dict, meta: dict) -> None:
+    def change_group(self, group_id: str, changes: dict[str, Any], meta: Meta) -> None:
         if "slug" in changes and any(
             g["slug"] == changes["slug"] for gid, g in self.groups.items() if gid != group_id
         ):
@@ -118,28 +122,28 @@ class Organization(CoreAggregate):
         self._group_changed(group_id=group_id, changes=changes, meta=meta)
 
     @event("GroupChanged")
-    def _group_changed(self, group_id: str, changes: dict, meta: dict) -> None:
+    def _group_changed(self, group_id: str, changes: dict[str, Any], meta: Meta) -> None:
         self.groups[group_id].update(changes)
 
     @event("GroupRemoved")
-    def remove_group(self, group_id: str, meta: dict) -> None:
+    def remove_group(self, group_id: str, meta: Meta) -> None:
         del self.groups[group_id]
 
-    def add_group_member(self, group_id: str, user_id: UUID, meta: dict) -> bool:
+    def add_group_member(self, group_id: str, user_id: UUID, meta: Meta) -> bool:
         if str(user_id) in self.groups[group_id]["members"]:
             return False
         self._group_member_added(group_id=group_id, user_id=str(user_id), meta=meta)
         return True
 
     @event("GroupMemberAdded")
-    def _group_member_added(self, group_id: str, user_id: str, meta: dict) -> None:
+    def _group_member_added(self, group_id: str, user_id: str, meta: Meta) -> None:
         self.groups[group_id]["members"].append(user_id)
 
-    def remove_group_member(self, group_id: str, user_id: UUID, meta: dict) -> None:
+    def remove_group_member(self, group_id: str, user_id: UUID, meta: Meta) -> None:
         if str(user_id) not in self.groups[group_id]["members"]:
             raise NotFound("user is not in this group")
         self._group_member_removed(group_id=group_id, user_id=str(user_id), meta=meta)
 
     @event("GroupMemberRemoved")
-    def _group_member_removed(self, group_id: str, user_id: str, meta: dict) -> None:
+    def _group_member_removed(self, group_id: str, user_id: str, meta: Meta) -> None:
         self.groups[group_id]["members"].remove(user_id)

@@ -43,13 +43,15 @@ class TenancyScope:
         self,
         ctx: CommandContext,
         action: Action,
-        *refs: str | None,
+        org_ref: str,
+        *below: str | None,
         include_deleted_leaf: bool = False,
         claiming: tuple[str, str] | None = None,
     ) -> Chain:
-        self.prefetch_chain(ctx, refs, claiming)
+        self.prefetch_chain(ctx, (org_ref, *below), claiming)
         chain = self.resolve.chain(
-            *refs,
+            org_ref,
+            *below,
             include_deleted_leaf=include_deleted_leaf,
             visible=lambda org, ref: self.access.see(ctx, org, ref),
         )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
+from uuid import UUID
 
-from domain.core.aggregate import CoreAggregate
+from domain.core.context import Meta
 from domain.identity.user import User
 from domain.tenancy.membership import (
     ProjectMembership,
+    ScopeMembership,
     TeamMembership,
     WorkspaceMembership,
     membership_id,
@@ -19,7 +22,7 @@ from domain.tenancy.roles import Action, Role, parse_scope_role, parse_team_role
 
 @dataclass(frozen=True)
 class ScopeGrant:
-    kind: type[CoreAggregate]
+    kind: type[ScopeMembership]
     action: Action  # what granting or removing one there takes
     parse: Callable[[str], Role]
 
@@ -32,10 +35,23 @@ SCOPE_GRANTS = {
 }
 
 
-def new_scope_membership(chain: Chain, user: User, role: Role, meta: dict) -> CoreAggregate:
+class _Common(TypedDict):
+    """What a membership in any scope below the org is created with."""
+
+    id: UUID
+    organization_id: UUID
+    team_id: UUID
+    user_id: UUID
+    name: str
+    slug: str
+    role: str
+    meta: Meta
+
+
+def new_scope_membership(chain: Chain, user: User, role: Role, meta: Meta) -> ScopeMembership:
     """The membership of `user` in the chain's leaf, naming every scope above it."""
     assert chain.team is not None
-    common = {
+    common: _Common = {
         "id": membership_id(chain.leaf.id, user.id),
         "organization_id": chain.org.id,
         "team_id": chain.team.id,
