@@ -36,9 +36,29 @@ class Settings(BaseSettings):
         default=None,
         json_schema_extra=SECRET,
     )
+    nats_url: str | None = _env(
+        "NATS_URL",
+        "External NATS with JetStream (nats:// URL); unset means the embedded server.",
+        default=None,
+        json_schema_extra=SECRET,  # may carry a user and password
+    )
+    temporal_address: str | None = _env(
+        "TEMPORAL_ADDRESS",
+        "External Temporal frontend (host:port); unset means the embedded dev server.",
+        default=None,
+    )
+    temporal_namespace: str = _env(
+        "TEMPORAL_NAMESPACE",
+        "Temporal namespace of Signalyard's workflows.",
+        default="default",
+        min_length=1,
+    )
+    temporal_tls: bool = _env(
+        "TEMPORAL_TLS", "Connect to TEMPORAL_ADDRESS over TLS.", default=False
+    )
     data_dir: Path = _env(
         "SIGNALYARD_DATA_DIR",
-        "State directory of `signalyard dev` (embedded Postgres data).",
+        "State directory of `signalyard dev` (embedded Postgres, NATS and Temporal data).",
         default=Path(".signalyard"),
     )
     host: str = _env("SIGNALYARD_HOST", "API bind address.", default="127.0.0.1", min_length=1)

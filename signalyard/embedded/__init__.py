@@ -1,15 +1,27 @@
 """Embedded services from PyPI wheels, for `signalyard dev` and the tests: one module per
 service behind `EmbeddedService` (start in a data dir on a free port, URL, health, stop).
-Postgres today; NATS, Temporal and OpenBao plug in beside it."""
+Postgres, NATS (JetStream) and the Temporal dev server; OpenBao plugs in beside them."""
 
 from signalyard.embedded.base import EmbeddedService, EmbeddedServiceError
+from signalyard.embedded.nats import EmbeddedNats, EmbeddedNatsError
 from signalyard.embedded.postgres import EmbeddedPostgres, EmbeddedPostgresError
-from signalyard.embedded.resolve import resolve_database_url
+from signalyard.embedded.resolve import (
+    resolve_database_url,
+    resolve_nats_url,
+    resolve_temporal_address,
+)
+from signalyard.embedded.temporal import EmbeddedTemporal, EmbeddedTemporalError
 
 __all__ = [
+    "EmbeddedNats",
+    "EmbeddedNatsError",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
     "EmbeddedService",
     "EmbeddedServiceError",
+    "EmbeddedTemporal",
+    "EmbeddedTemporalError",
     "resolve_database_url",
+    "resolve_nats_url",
+    "resolve_temporal_address",
 ]
