@@ -46,7 +46,10 @@ def _with_database(settings: Settings) -> Settings:
         raise typer.Exit(2) from None
 
 
-@app.command(help="run Postgres (embedded unless DATABASE_URL), the API and the projections")
+@app.command(
+    help="run Postgres, NATS and Temporal (each embedded unless its URL is set), the API and "
+    "the projections"
+)
 def dev(
     port: Annotated[int | None, typer.Option(help="API port (SIGNALYARD_PORT)")] = None,
     host: Annotated[str | None, typer.Option(help="API bind address (SIGNALYARD_HOST)")] = None,

@@ -1,4 +1,5 @@
-"""`signalyard dev`: Postgres (embedded unless DATABASE_URL), bootstrap, API, projections."""
+"""`signalyard dev`: Postgres, NATS and Temporal (each embedded unless its URL is set),
+bootstrap, API, projections."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import time
 import urllib.request
 
 from signalyard.console import mask_url
-from signalyard.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from signalyard.embedded import (
+    EmbeddedNats,
+    EmbeddedPostgres,
+    EmbeddedPostgresError,
+    EmbeddedService,
+    EmbeddedServiceError,
+    EmbeddedTemporal,
+)
 from signalyard.restarts import RestartPolicy
 from signalyard.settings import Settings
 from signalyard.supervisor import SignalGate, StartupError, Supervisor, supervise
@@ -21,6 +29,9 @@ HEALTH_TIMEOUT_SECONDS = 90.0
 
 def run_dev(settings: Settings) -> int:
     embedded = EmbeddedPostgres(settings.data_dir) if settings.database_url is None else None
+    bus = EmbeddedNats(settings.data_dir) if settings.nats_url is None else None
+    temporal = EmbeddedTemporal(settings.data_dir) if settings.temporal_address is None else None
+    started: list[EmbeddedService] = []  # stopped in reverse order on the way out
 
     def setup(supervisor: Supervisor, gate: SignalGate) -> None:
         _check_port_free(settings.host, settings.port)
@@ -28,6 +39,7 @@ def run_dev(settings: Settings) -> int:
         if embedded is not None:
             with gate.deferred():  # let pg_ctl finish; a signal is honoured right after
                 try:
+                    started.append(embedded)
                     url = embedded.start()
                 except EmbeddedPostgresError as exc:
                     raise StartupError(f"embedded Postgres did not start: {exc}") from exc
@@ -37,7 +49,11 @@ def run_dev(settings: Settings) -> int:
                 flush=True,
             )
         assert url is not None
-        resolved = settings.with_overrides(database_url=url)
+        resolved = settings.with_overrides(
+            database_url=url,
+            nats_url=_start(bus, gate, started),
+            temporal_address=_start(temporal, gate, started),
+        )
 
         from signalyard.bootstrap import prepare
 
@@ -60,9 +76,34 @@ def run_dev(settings: Settings) -> int:
     policy = RestartPolicy(
         max_deaths=settings.restart_limit, window_seconds=settings.restart_window_seconds
     )
-    return supervise(
-        setup, cleanup=embedded.stop if embedded else None, grace_seconds=10.0, policy=policy
-    )
+    return supervise(setup, cleanup=lambda: _stop_all(started), grace_seconds=10.0, policy=policy)
+
+
+def _start(
+    service: EmbeddedService | None, gate: SignalGate, started: list[EmbeddedService]
+) -> str | None:
+    """Start an embedded service (None: its external URL is used) and return its URL."""
+    if service is None:
+        return None
+    with gate.deferred():
+        started.append(service)
+        try:
+            url = service.start()
+        except EmbeddedServiceError as exc:
+            raise StartupError(f"embedded {service.name} did not start: {exc}") from exc
+    print(f"signalyard: embedded {service.name} at {url} (data in {service.data_dir})", flush=True)
+    return url
+
+
+def _stop_all(services: list[EmbeddedService]) -> None:
+    errors = []
+    for service in reversed(services):
+        try:
+            service.stop()
+        except Exception as exc:  # stop the others anyway
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -72,6 +113,8 @@ def child_env(settings: Settings) -> dict[str, str]:
     return {
         **inherited,
         "DATABASE_URL": settings.database_url,
+        **({"NATS_URL": settings.nats_url} if settings.nats_url else {}),
+        **({"TEMPORAL_ADDRESS": settings.temporal_address} if settings.temporal_address else {}),
         "SIGNALYARD_HOST": settings.host,
         "SIGNALYARD_PORT": str(settings.port),
         "SIGNALYARD_DATA_DIR": str(settings.data_dir.expanduser().absolute()),

@@ -8,6 +8,8 @@ import pytest
 from support.dev_tree import DevProcess, dev_environment
 from support.stack import free_port
 
+from signalyard.embedded.base import port_open, read_state
+
 pytestmark = pytest.mark.slow
 
 
@@ -41,8 +43,17 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert read.status_code == 200 and read.json()["settings"] == {"max_parallel": 4}
         history = api.get(f"{base}/main/projects/agents/history").json()["items"]
         assert [h["type"] for h in history] == ["Project.Created"]
+        # NATS and Temporal run beside Postgres (no NATS_URL / TEMPORAL_ADDRESS here).
+        bus = read_state(data_dir / "nats.json")
+        workflows = read_state(data_dir / "temporal.json")
+        assert bus["running"] and port_open(bus["port"])
+        assert workflows["running"] and port_open(workflows["port"])
+        assert f"embedded NATS at {bus['url']}" in first.output()
+        assert f"embedded Temporal at {workflows['url']}" in first.output()
     finally:
-        assert first.interrupt() == 0
+        assert first.interrupt() == 0  # no orphans: the NATS and Temporal servers too
+    assert not port_open(bus["port"]) and not port_open(workflows["port"])
+    assert (data_dir / "temporal.db").is_file() and (data_dir / "nats" / "jetstream").is_dir()
     password = (data_dir / "postgres.password").read_text().strip()
     assert password and password not in first.output(), "the database password was logged"
 
