@@ -54,6 +54,35 @@ def pg_server_url() -> Iterator[str]:
         base.close()
 
 
+@pytest.fixture(scope="session")
+def nats_server_url() -> Iterator[str]:
+    """NATS_URL when set, else an embedded NATS (JetStream) for the session (per xdist worker)."""
+    from signalyard.embedded import EmbeddedNats
+
+    yield from _bus_service("NATS_URL", EmbeddedNats, "nats")
+
+
+@pytest.fixture(scope="session")
+def temporal_address() -> Iterator[str]:
+    """TEMPORAL_ADDRESS when set, else an embedded Temporal dev server for the session."""
+    from signalyard.embedded import EmbeddedTemporal
+
+    yield from _bus_service("TEMPORAL_ADDRESS", EmbeddedTemporal, "temporal")
+
+
+def _bus_service(variable: str, cls: type, name: str) -> Iterator[str]:
+    external = os.environ.get(variable)
+    if external:
+        yield external
+        return
+    base = _service_dir()
+    try:
+        with cls(next(base) / name) as server:
+            yield server.url
+    finally:
+        base.close()
+
+
 def _with_database(url: str, dbname: str) -> str:
     info = psycopg.conninfo.conninfo_to_dict(url)
     info["dbname"] = dbname

@@ -172,3 +172,18 @@ def test_an_external_url_wins_over_the_embedded_one(service_dir: Path) -> None:
         )
         assert resolve_temporal_address(settings) == "temporal:7233"
         assert settings.temporal_namespace == "default" and settings.temporal_tls is False
+
+
+def test_the_session_fixtures_answer(nats_server_url: str, temporal_address: str) -> None:
+    async def both() -> None:
+        nc = await nats.connect(nats_server_url, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            assert (await nc.jetstream().account_info()).limits is not None
+        finally:
+            await nc.close()
+        client = await Client.connect(temporal_address, namespace="default")
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace="default")
+        )
+
+    asyncio.run(both())
