@@ -25,6 +25,8 @@ REPLAYED_HEADERS = ("content-type", "location", "etag", "x-signalyard-position")
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_TTL_SECONDS = 24 * 3600.0
 SWEEP_EVERY = 1000  # reservations between two sweeps of expired keys
+# A key older than the TTL (interval parameter) is forgotten unless its request may still run.
+_EXPIRED = "created_at < now() - %s::interval AND (state <> 'pending' OR lease_until < now())"
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,10 @@ class IdempotencyStore:
         attempt = str(uuid.uuid4())
         self._begun += 1
         async with self.pool.connection() as conn, conn.transaction():
-            # An expired key is forgotten (unless its request may still be running).
-            await conn.execute(
-                sql.SQL(
-                    "DELETE FROM {} WHERE created_at < now() - %s::interval"
-                    " AND (state <> 'pending' OR lease_until < now())"
-                    + ("" if self._begun % SWEEP_EVERY == 0 else " AND scope = %s AND key = %s")
-                ).format(self.table),
-                (self.ttl,) if self._begun % SWEEP_EVERY == 0 else (self.ttl, scope, key),
-            )
+            if self._begun % SWEEP_EVERY == 0:  # now and then, every expired key at once
+                await conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE " + _EXPIRED).format(self.table), (self.ttl,)
+                )
             cur = await conn.execute(
                 sql.SQL(
                     "INSERT INTO {} (scope, key, attempt, fingerprint, state, lease_until)"
@@ -95,15 +92,27 @@ class IdempotencyStore:
             cur = await conn.execute(
                 sql.SQL(
                     "SELECT fingerprint, state, status, headers, body, position,"
-                    " ceil(extract(epoch FROM lease_until - now()))::int AS wait"
+                    " ceil(extract(epoch FROM lease_until - now()))::int AS wait,"
+                    " " + _EXPIRED + " AS expired"
                     " FROM {} WHERE scope = %s AND key = %s FOR UPDATE"
                 ).format(self.table),
-                (scope, key),
+                (self.ttl, scope, key),
             )
             row = await cur.fetchone()
             if row is None:  # released between the insert and the select
                 return Reserved(await self._insert_again(conn, scope, key, fp, attempt))
-            fp_, state, status, headers, body, position, wait = _values(row)
+            fp_, state, status, headers, body, position, wait, expired = _values(row)
+            if expired:  # forgotten: the same key is a new request
+                await conn.execute(
+                    sql.SQL(
+                        "UPDATE {} SET attempt = %s, fingerprint = %s, state = 'pending',"
+                        " position = NULL, status = NULL, headers = NULL, body = NULL,"
+                        " created_at = now(), lease_until = now() + %s::interval"
+                        " WHERE scope = %s AND key = %s"
+                    ).format(self.table),
+                    (attempt, fp, self.lease, scope, key),
+                )
+                return Reserved(attempt)
             if fp_ == fp and state == "pending" and wait <= 0:
                 # Its owner died or lost its answer, and did not commit (the row would say
                 # so): a new attempt; the old one's write, if it ever comes, is refused.
