@@ -8,6 +8,7 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from api.idempotency import IdempotencyStore
+from domain.callbacks.service import CallbackService
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
@@ -25,6 +26,7 @@ class Services:
     idempotency: IdempotencyStore
     projection_names: tuple[str, ...]
     catalog: CatalogService
+    callbacks: CallbackService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

@@ -20,6 +20,7 @@ from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
+from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
@@ -42,7 +43,7 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection(), CatalogProjection()]
+    return [TenancyProjection(), IdentityProjection(), CatalogProjection(), CallbacksProjection()]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -76,6 +77,86 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
     return store
 
 
+def side_tables(schema: str) -> list:
+    """Tables written beside the log, not from it: sealed signing secrets."""
+    from workers.adapters import signing_secrets
+
+    return [signing_secrets.ddl(schema)]
+
+
+def secret_box(settings: Settings):  # -> SecretBox
+    """WEBHOOK_SECRET_KEY, else the key file `signalyard dev` made in the data dir."""
+    from workers.adapters.secret_box import SecretBox
+
+    if settings.webhook_secret_key:
+        return SecretBox.from_text(settings.webhook_secret_key)
+    path = settings.webhook_key_file
+    if not path.exists():
+        raise SystemExit(f"WEBHOOK_SECRET_KEY is not set and {path} does not exist")
+    return SecretBox.from_text(path.read_text())
+
+
+def ensure_webhook_key(settings: Settings) -> None:
+    """`signalyard dev` without WEBHOOK_SECRET_KEY: a key of its own in the data dir (0600)."""
+    from workers.adapters.secret_box import new_key_text
+
+    if settings.webhook_secret_key:
+        return
+    path = settings.webhook_key_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(new_key_text())
+
+
+def callback_policy(settings: Settings):  # -> CallbackPolicy
+    from domain.callbacks.addresses import CallbackPolicy
+
+    return CallbackPolicy(settings.callback_allow_private, settings.callback_hosts)
+
+
+def build_callbacks(settings: Settings, store: EventStore, url: str):  # -> CallbackService
+    from domain.callbacks.backoff import RetryPolicy
+    from domain.callbacks.service import CallbackService
+    from workers.adapters.signing_secrets import PostgresSigningSecrets
+
+    retry = RetryPolicy(
+        max_tries=settings.callback_max_attempts,
+        base_seconds=settings.callback_backoff_base_seconds,
+        max_seconds=settings.callback_backoff_max_seconds,
+        max_age_seconds=settings.callback_max_age_seconds,
+    )
+    secrets = PostgresSigningSecrets(url, settings.event_schema, secret_box(settings))
+    return CallbackService(store, secrets, callback_policy(settings), retry)
+
+
+def build_callback_worker(settings: Settings, store: EventStore, **options: object):
+    from workers.adapters.webhooks import WebhookSender
+    from workers.callbacks.worker import CallbackWorker
+
+    url = database_url(settings)
+    sender = WebhookSender(callback_policy(settings), settings.callback_timeout_seconds)
+    return CallbackWorker(build_callbacks(settings, store, url), sender, url, **options)
+
+
+def run_callbacks(settings: Settings) -> None:
+    """The callback sender (`signalyard callbacks run`, and under `dev`)."""
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    store = build_store(settings, database_url(settings))
+    worker = build_callback_worker(settings, store)
+    try:
+        worker.run(stop)
+    finally:
+        worker.sender.close()
+        store.close()
+
+
 MIGRATION_STEPS = ("event store schema", "event store tables", "read models", "admin user")
 
 
@@ -95,6 +176,8 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
             )
         )
         for statement in outcome_tables(settings.event_schema):
+            conn.execute(statement)
+        for statement in side_tables(settings.event_schema):
             conn.execute(statement)
     starting(MIGRATION_STEPS[1])
     store = build_store(settings, url, create_tables=True)
@@ -147,6 +230,7 @@ def build_api(settings: Settings):  # -> FastAPI
         event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),
         projection_names=tuple(p.name for p in read_models()),
         catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
+        callbacks=build_callbacks(settings, store, url),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )

@@ -30,6 +30,8 @@ ProjectionName = Annotated[
 DeadLetterId = Annotated[int, typer.Argument(metavar="ID")]
 projections = typer.Typer(help="read-model projections", no_args_is_help=True)
 app.add_typer(projections, name="projections")
+callbacks = typer.Typer(help="signed callbacks", no_args_is_help=True)
+app.add_typer(callbacks, name="callbacks")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -104,6 +106,13 @@ def projections_run() -> None:
     from signalyard.bootstrap import run_projections
 
     run_projections(_with_database(_settings()))
+
+
+@callbacks.command("run", help="send due callbacks, retrying with backoff (used by `dev`)")
+def callbacks_run() -> None:
+    from signalyard.bootstrap import run_callbacks
+
+    run_callbacks(_with_database(_settings()))
 
 
 @projections.command("status", help="positions, lag and health of each projection")

@@ -55,8 +55,9 @@ def run_dev(settings: Settings) -> int:
             temporal_address=_start(temporal, gate, started),
         )
 
-        from signalyard.bootstrap import prepare
+        from signalyard.bootstrap import ensure_webhook_key, prepare
 
+        ensure_webhook_key(resolved)
         token = prepare(resolved)
         if token is not None:
             print(f"Admin API token (shown once): {token}", flush=True)
@@ -66,6 +67,9 @@ def run_dev(settings: Settings) -> int:
             supervisor.spawn("api", [sys.executable, "-m", "signalyard", "api"], env)
             supervisor.spawn(
                 "projections", [sys.executable, "-m", "signalyard", "projections", "run"], env
+            )
+            supervisor.spawn(
+                "callbacks", [sys.executable, "-m", "signalyard", "callbacks", "run"], env
             )
         _wait_healthy(settings, supervisor)
         print(

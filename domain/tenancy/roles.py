@@ -63,6 +63,10 @@ class Action(StrEnum):
     WORKFLOW_RUN = "workflow.run"
     WORKFLOW_CANCEL = "workflow.cancel"
     WORKFLOW_SIGNAL = "workflow.signal"
+    # Callback signing keys and re-driving dead-lettered callbacks: owners and admins.
+    CALLBACKS_MANAGE = "callbacks.manage"
+    # Infrastructure services the health checker probes: owners and admins.
+    INFRA_WRITE = "infra.write"
 
 
 _READ = frozenset({Action.READ, Action.HISTORY_READ})
