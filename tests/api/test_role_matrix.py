@@ -25,6 +25,7 @@ SKILL = ORG + "/skills/{skill}"
 CONFIG = ORG + "/configs/{config}"
 TOOL = ORG + "/tools/{tool}"
 GROUP = ORG + "/groups/{group}"
+DELIVERIES = ORG + "/callback-deliveries"
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -93,6 +94,9 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", TOOL + ":undelete"): CATALOG,
     # Checking a sample input writes nothing: a read.
     ("POST", TOOL + ":validate"): EVERYONE,
+    ("POST", ORG + "/callback-signing-key:rotate"): ADMINS,
+    ("POST", DELIVERIES + ":ping"): ADMINS,
+    ("POST", DELIVERIES + "/{delivery}:redrive"): ADMINS,
 }
 
 
@@ -103,6 +107,8 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return None
     if tail.endswith(":validate"):
         return {"input": {}}
+    if tail.endswith(":ping"):
+        return {"url": "https://example.com/hook"}
     if tail.endswith(":rollback"):
         return {"version": 1}
     if method == "PATCH":
@@ -160,6 +166,8 @@ def world(stack):
             created(admin.post(path, json=body))
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
         assert last.status_code in (200, 201), last.text
+        ping = {"url": "https://example.com/hook"}
+        delivery = created(admin.post(f"{base}/callback-deliveries:ping", json=ping))["guid"]
         tokens = {}
         for role in ORG_ROLES:
             _, tokens[role], _ = add_member(admin, org, role)
@@ -185,6 +193,7 @@ def world(stack):
             "user": target,
             "number": "1",
             "token": str(uuid.uuid4()),
+            "delivery": delivery,
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:
