@@ -18,6 +18,7 @@ from api.routes import (
     hierarchy_commands,
     hierarchy_queries,
     identity,
+    infra_services,
     members,
     my_orgs,
     scope_members,
@@ -36,6 +37,7 @@ MIXED_ROUTERS = (
     identity.router,
     tools.router,
     callbacks.router,
+    infra_services.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

@@ -11,6 +11,7 @@ from api.idempotency import IdempotencyStore
 from domain.callbacks.service import CallbackService
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
+from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
@@ -27,6 +28,7 @@ class Services:
     projection_names: tuple[str, ...]
     catalog: CatalogService
     callbacks: CallbackService
+    infra: InfraServices
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

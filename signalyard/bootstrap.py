@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
+from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
 from projections.callbacks.projector import CallbacksProjection
@@ -25,6 +26,7 @@ from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
+from projections.infra_services.projector import InfraServicesProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -43,7 +45,13 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection(), CatalogProjection(), CallbacksProjection()]
+    return [
+        TenancyProjection(),
+        IdentityProjection(),
+        CatalogProjection(),
+        CallbacksProjection(),
+        InfraServicesProjection(),
+    ]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -78,10 +86,11 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 
 
 def side_tables(schema: str) -> list:
-    """Tables written beside the log, not from it: sealed signing secrets."""
+    """Tables written beside the log, not from it: sealed signing secrets, probe counters."""
+    from projections.infra_services import liveness
     from workers.adapters import signing_secrets
 
-    return [signing_secrets.ddl(schema)]
+    return [signing_secrets.ddl(schema), *liveness.DDL]
 
 
 def secret_box(settings: Settings):  # -> SecretBox
@@ -154,6 +163,31 @@ def run_callbacks(settings: Settings) -> None:
         worker.run(stop)
     finally:
         worker.sender.close()
+        store.close()
+
+
+def build_health_checker(settings: Settings, store: EventStore, **options: object):
+    from workers.health.checker import HealthChecker
+
+    services = InfraServices(store, secret_box(settings))
+    return HealthChecker(
+        services,
+        database_url(settings),
+        unhealthy_after=settings.health_unhealthy_after,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def run_health(settings: Settings) -> None:
+    """The infra health checker (`signalyard health run`, and under `dev`)."""
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    store = build_store(settings, database_url(settings))
+    try:
+        build_health_checker(settings, store).run(stop)
+    finally:
         store.close()
 
 
@@ -231,6 +265,7 @@ def build_api(settings: Settings):  # -> FastAPI
         projection_names=tuple(p.name for p in read_models()),
         catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
         callbacks=build_callbacks(settings, store, url),
+        infra=InfraServices(store, secret_box(settings)),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )

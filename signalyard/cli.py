@@ -32,6 +32,8 @@ projections = typer.Typer(help="read-model projections", no_args_is_help=True)
 app.add_typer(projections, name="projections")
 callbacks = typer.Typer(help="signed callbacks", no_args_is_help=True)
 app.add_typer(callbacks, name="callbacks")
+health = typer.Typer(help="infra service health", no_args_is_help=True)
+app.add_typer(health, name="health")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -113,6 +115,13 @@ def callbacks_run() -> None:
     from signalyard.bootstrap import run_callbacks
 
     run_callbacks(_with_database(_settings()))
+
+
+@health.command("run", help="probe infra services on their interval (used by `dev`)")
+def health_run() -> None:
+    from signalyard.bootstrap import run_health
+
+    run_health(_with_database(_settings()))
 
 
 @projections.command("status", help="positions, lag and health of each projection")

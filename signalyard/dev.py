@@ -71,6 +71,7 @@ def run_dev(settings: Settings) -> int:
             supervisor.spawn(
                 "callbacks", [sys.executable, "-m", "signalyard", "callbacks", "run"], env
             )
+            supervisor.spawn("health", [sys.executable, "-m", "signalyard", "health", "run"], env)
         _wait_healthy(settings, supervisor)
         print(
             f"signalyard: API ready at {_base_url(settings.host, settings.port)} (Ctrl-C to stop)",

@@ -26,6 +26,7 @@ CONFIG = ORG + "/configs/{config}"
 TOOL = ORG + "/tools/{tool}"
 GROUP = ORG + "/groups/{group}"
 DELIVERIES = ORG + "/callback-deliveries"
+INFRA = ORG + "/infra-services"
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -97,6 +98,10 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", ORG + "/callback-signing-key:rotate"): ADMINS,
     ("POST", DELIVERIES + ":ping"): ADMINS,
     ("POST", DELIVERIES + "/{delivery}:redrive"): ADMINS,
+    ("POST", INFRA): ADMINS,
+    ("PATCH", INFRA + "/{service}"): ADMINS,
+    ("DELETE", INFRA + "/{service}"): ADMINS,
+    ("POST", INFRA + "/{service}:undelete"): ADMINS,
 }
 
 
@@ -127,6 +132,7 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "skills": {"category": "docs", "slug": name, "files": _files()},
         "configs": {"name": name, "category": "llm", "content": {"a": 1}},
         "tools": {"name": name, "input_schema": {"type": "object"}, "handler_ref": "h"},
+        "infra-services": {"name": name, "service_type": "http", "connection_url": "https://x/"},
         "users": {"name": name},
         "tokens": {"name": name},
     }.get(tail, {"name": name})
@@ -168,6 +174,8 @@ def world(stack):
         assert last.status_code in (200, 201), last.text
         ping = {"url": "https://example.com/hook"}
         delivery = created(admin.post(f"{base}/callback-deliveries:ping", json=ping))["guid"]
+        probe = {"name": "Probe", "service_type": "http", "connection_url": "https://x/"}
+        created(admin.post(f"{base}/infra-services", json=probe))
         tokens = {}
         for role in ORG_ROLES:
             _, tokens[role], _ = add_member(admin, org, role)
@@ -194,6 +202,7 @@ def world(stack):
             "number": "1",
             "token": str(uuid.uuid4()),
             "delivery": delivery,
+            "service": "probe",
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:
