@@ -94,19 +94,19 @@ def side_tables(schema: str) -> list:
 
 
 def secret_box(settings: Settings):  # -> SecretBox
-    """WEBHOOK_SECRET_KEY, else the key file `signalyard dev` made in the data dir."""
+    """SIGNALYARD_WEBHOOK_SECRET_KEY, else the key file `signalyard dev` made in the data dir."""
     from workers.adapters.secret_box import SecretBox
 
     if settings.webhook_secret_key:
         return SecretBox.from_text(settings.webhook_secret_key)
     path = settings.webhook_key_file
     if not path.exists():
-        raise SystemExit(f"WEBHOOK_SECRET_KEY is not set and {path} does not exist")
+        raise SystemExit(f"SIGNALYARD_WEBHOOK_SECRET_KEY is not set and {path} does not exist")
     return SecretBox.from_text(path.read_text())
 
 
 def ensure_webhook_key(settings: Settings) -> None:
-    """`signalyard dev` without WEBHOOK_SECRET_KEY: a key of its own in the data dir (0600)."""
+    """`signalyard dev` without SIGNALYARD_WEBHOOK_SECRET_KEY: a key of its own (0600)."""
     from workers.adapters.secret_box import new_key_text
 
     if settings.webhook_secret_key:

@@ -155,48 +155,54 @@ class Settings(BaseSettings):
     )
 
     webhook_secret_key: str | None = _env(
-        "WEBHOOK_SECRET_KEY",
-        "Key (url-safe base64 of 32 bytes) sealing callback signing secrets and infra service "
-        "credentials at rest; unset means <data dir>/webhook-secret.key, made by `dev`.",
+        "SIGNALYARD_WEBHOOK_SECRET_KEY",
+        "Key sealing callback signing secrets and infra credentials (base64 of 32 bytes); "
+        "unset: <data dir>/webhook-secret.key.",
         default=None,
         json_schema_extra=SECRET,
     )
     callback_allow_private: bool = _env(
-        "CALLBACK_ALLOW_PRIVATE",
+        "SIGNALYARD_CALLBACK_ALLOW_PRIVATE",
         "Let callbacks reach private, loopback and link-local addresses (SSRF guard off).",
         default=False,
     )
     callback_allowed_hosts: str = _env(
-        "CALLBACK_ALLOWED_HOSTS",
+        "SIGNALYARD_CALLBACK_ALLOWED_HOSTS",
         "Comma-separated host names or IP addresses callbacks may reach even if private.",
         default="",
     )
     callback_max_attempts: int = _env(
-        "CALLBACK_MAX_ATTEMPTS",
+        "SIGNALYARD_CALLBACK_MAX_ATTEMPTS",
         "Tries of one callback before it is dead-lettered.",
         default=8,
         ge=1,
     )
     callback_backoff_base_seconds: float = _env(
-        "CALLBACK_BACKOFF_BASE_SECONDS",
+        "SIGNALYARD_CALLBACK_BACKOFF_BASE",
         "First retry delay ceiling; doubles per try (full jitter below it).",
         default=2.0,
         ge=0,
     )
     callback_backoff_max_seconds: float = _env(
-        "CALLBACK_BACKOFF_MAX_SECONDS", "Largest retry delay ceiling.", default=600.0, ge=0
+        "SIGNALYARD_CALLBACK_BACKOFF_MAX",
+        "Largest retry delay ceiling.",
+        default=600.0,
+        ge=0,
     )
     callback_max_age_seconds: float = _env(
-        "CALLBACK_MAX_AGE_SECONDS",
+        "SIGNALYARD_CALLBACK_MAX_AGE",
         "A callback not delivered this long after it was scheduled is dead-lettered.",
         default=86_400.0,
         gt=0,
     )
     callback_timeout_seconds: float = _env(
-        "CALLBACK_TIMEOUT_SECONDS", "Connect/read timeout of one callback try.", default=10.0, gt=0
+        "SIGNALYARD_CALLBACK_TIMEOUT",
+        "Connect/read timeout of one callback try.",
+        default=10.0,
+        gt=0,
     )
     health_unhealthy_after: int = _env(
-        "HEALTH_UNHEALTHY_AFTER",
+        "SIGNALYARD_HEALTH_UNHEALTHY_AFTER",
         "Consecutive failed probes before an infra service is marked unhealthy.",
         default=3,
         ge=1,

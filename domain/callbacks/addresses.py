@@ -15,8 +15,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 @dataclass(frozen=True)
 class CallbackPolicy:
-    """What the operator allows beyond the public internet (CALLBACK_ALLOW_PRIVATE,
-    CALLBACK_ALLOWED_HOSTS: host names or IP addresses, compared lower-case)."""
+    """What the operator allows beyond the public internet (SIGNALYARD_CALLBACK_ALLOW_PRIVATE,
+    SIGNALYARD_CALLBACK_ALLOWED_HOSTS: host names or IP addresses, compared lower-case)."""
 
     allow_private: bool = False
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)

@@ -23,6 +23,8 @@ class Receiver:
     statuses: list[int]  # answered in order; the last one repeats
     redirect_to: str | None = None
     got: list[Received] = field(default_factory=list)
+    # While set, the first request waits for it to be released before it is answered.
+    hold_first: threading.Event | None = None
 
     def next_status(self) -> int:
         return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
@@ -39,6 +41,8 @@ def receiver(statuses: list[int], redirect_to: str | None = None) -> Iterator[Re
             state.got.append(
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
+            if state.hold_first is not None and len(state.got) == 1:
+                state.hold_first.wait(30)
             status = state.next_status()
             self.send_response(status)
             if 300 <= status < 400 and state.redirect_to:
