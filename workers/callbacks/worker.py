@@ -58,8 +58,8 @@ class CallbackWorker:
         while not stop.is_set():
             try:
                 sent = self.run_once()
-            except (psycopg.OperationalError, OSError):
-                log.warning("callback sender: database unavailable, retrying", exc_info=True)
+            except Exception:  # noqa: BLE001 - the sender outlives a bad round (db down...)
+                log.warning("callback sender: round failed, retrying", exc_info=True)
                 sent = 0
             if not sent:
                 stop.wait(self.poll_seconds)

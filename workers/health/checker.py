@@ -44,8 +44,8 @@ class HealthChecker:
             while not stop.is_set():
                 try:
                     self.run_once()
-                except (psycopg.OperationalError, OSError):
-                    log.warning("health checker: database unavailable, retrying", exc_info=True)
+                except Exception:  # noqa: BLE001 - the checker outlives a bad round
+                    log.warning("health checker: round failed, retrying", exc_info=True)
                 stop.wait(self.poll_seconds)
         finally:
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -61,7 +61,11 @@ class HealthChecker:
             return len(due)
 
     def _probe(self, service_id: UUID) -> tuple[str | None, float] | None:
-        target = self.services.probe_target(service_id)
+        try:
+            target = self.services.probe_target(service_id)
+        except Exception:  # noqa: BLE001 - e.g. sealed with another key: unhealthy, say why
+            log.warning("infra service %s: URL not readable", service_id, exc_info=True)
+            return "the connection URL cannot be opened (sealing key changed?)", 60.0
         if target is None:
             return None
         service, url = target
