@@ -166,6 +166,7 @@ def test_a_runaway_transform_is_an_error_and_the_api_keeps_answering(stack, admi
             "route": {**{k: v for k, v in ROUTE.items() if k != "name"}, "filter": None},
         },
     )
+    assert fine.status_code == 200, fine.text
     assert fine.json()["output"] == {"name": "n", "version": None}
 
 

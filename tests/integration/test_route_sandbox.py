@@ -97,6 +97,7 @@ def test_a_runaway_transform_ends_in_an_error_within_the_limit(sandbox, program)
 
 
 def test_the_pool_answers_while_one_process_runs_away(sandbox):
+    sandbox.warm()  # both processes started (a kill above replaced one)
     stuck = threading.Thread(target=sandbox.evaluate, args=(route("def f: f; f"), EVENT))
     stuck.start()
     time.sleep(0.1)

@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import tempfile
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,24 +28,52 @@ class SandboxEvaluator:
         self._memory_mb = memory_mb
         self._cwd = tempfile.mkdtemp(prefix="signalyard-sandbox-")
         self._idle: queue.LifoQueue[SandboxProcess | None] = queue.LifoQueue()
+        self._size = workers
         for _ in range(workers):
-            self._idle.put(None)  # started on first use
+            self._replace()
+
+    def warm(self) -> None:
+        """Every process of the pool started (blocks until then): for a process that wants
+        its first evaluations to pay no start."""
+        held = [self._idle.get() for _ in range(self._size)]
+        try:
+            held = [p if p is not None and p.alive else self._new_process() for p in held]
+        finally:
+            for process in held:
+                self._idle.put(process)
 
     def _new_process(self) -> SandboxProcess:
         cpu_seconds = max(1, int(self.timeout) + 1)
         return SandboxProcess(self._memory_mb, cpu_seconds, self._cwd)
+
+    def _replace(self) -> None:
+        """A new process for the pool, started in the background: the next evaluation
+        finds it warm instead of paying for its start (None: started on first use)."""
+
+        def start() -> None:
+            try:
+                self._idle.put(self._new_process())
+            except (OSError, SandboxDied):
+                self._idle.put(None)
+
+        threading.Thread(target=start, name="route-sandbox-start", daemon=True).start()
 
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         process = self._idle.get()
         try:
             if process is None or not process.alive:
                 process = self._new_process()
-            return process.call(request, self.timeout)
+            answer = process.call(request, self.timeout)
         except SandboxDied as died:
-            process = None
-            return {"error": {"field": died.stage or "transform", "message": died.reason}}
-        finally:
-            self._idle.put(process)
+            self._replace()
+            field = died.stage if died.stage in ("filter", "transform") else "transform"
+            return {"error": {"field": field, "message": died.reason}}
+        except BaseException:
+            process.kill()  # mid-answer: its next line would belong to this request
+            self._replace()
+            raise
+        self._idle.put(process)
+        return answer
 
     def check(self, filter: str | None, transform: str | None) -> list[tuple[str, str]]:
         answer = self._call({"op": "check", "filter": filter, "transform": transform})

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 MAX_LINE = 2 * 1024 * 1024
+STARTUP_SECONDS = 30.0  # importing jq and CEL on a loaded machine
 WORKER = "workers.router.sandbox_worker"
 
 
@@ -38,7 +39,10 @@ class SandboxProcess:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._stdin, self._stdout = self._proc.stdin, self._proc.stdout
         self._buffer = b""
-        self._limit_ms = 0
+        self._limit_ms = round(STARTUP_SECONDS * 1000)
+        if self._read_line(time.monotonic() + STARTUP_SECONDS, "startup") != b"ready":
+            self.kill()
+            raise SandboxDied("the evaluation process did not start", None)
 
     @property
     def alive(self) -> bool:

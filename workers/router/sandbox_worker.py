@@ -150,6 +150,7 @@ def main() -> None:
     memory_mb, cpu_seconds = int(sys.argv[1]), int(sys.argv[2])
     programs = Programs()  # imported before the limit: loading them is not the user's cost
     _limit_memory(memory_mb)
+    _stage("ready")  # the parent's deadlines count from here, not from a slow start
     for line in sys.stdin:
         request = json.loads(line)
         _renew_cpu_budget(cpu_seconds)
