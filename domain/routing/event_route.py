@@ -87,9 +87,10 @@ def spec_of(
     system: bool = False,
 ) -> RouteSpec:
     return RouteSpec(
-        route_id=route_id,
+        # Stored events may give ids back as text: a spec always carries UUIDs.
+        route_id=UUID(str(route_id)) if route_id is not None else None,
         version=version,
-        organization_id=organization_id,
+        organization_id=UUID(str(organization_id)) if organization_id is not None else None,
         system=system,
         **definition,
     )

@@ -59,7 +59,7 @@ class RouteService(DefinitionService[EventRoute]):
             raise PermissionDenied("system routes are installed by Signalyard only")
         org = self.scope.org(ctx, Action.ROUTE_WRITE, org_ref)
         name = validate_name(name)
-        slug = slug_for(name, slug)
+        slug = _not_reserved(slug_for(name, slug))
         definition = self.compiles(validate_definition(definition))
         route = EventRoute(
             organization_id=org.id,
@@ -84,6 +84,8 @@ class RouteService(DefinitionService[EventRoute]):
         route = self.find(ctx, self.write_action, org_ref, ref)
         route.check_version(expected_version)
         asked = {k: v for k, v in changes.items() if k in FIELDS}
+        if "slug" in changes:
+            _not_reserved(changes["slug"])
         core = route.changes_from(
             clean_changes({k: v for k, v in changes.items() if k not in FIELDS}, self.rules)
         )
@@ -110,3 +112,13 @@ class RouteService(DefinitionService[EventRoute]):
         if action is self.write_action and route.system and ctx.actor_id is not None:
             raise PermissionDenied("a system route is managed by Signalyard and cannot be changed")
         return route
+
+
+# `…/event-routes/dead-letters` lists dead letters: no route may be addressed by that slug.
+RESERVED_SLUGS = frozenset({"dead-letters"})
+
+
+def _not_reserved(slug: str) -> str:
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(f"slug {slug!r} is reserved", field="slug")
+    return slug
