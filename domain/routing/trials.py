@@ -121,7 +121,10 @@ class RouteTrials:
 
     def _of_org(self, notification: Any, org_id: UUID) -> Any:
         """The decoded event if it belongs to the organization (tenant in its meta)."""
-        event = self.store.mapper.to_domain_event(notification)
+        try:
+            event = self.store.mapper.to_domain_event(notification)
+        except Exception:  # noqa: BLE001 - an undecodable event is nobody's to replay
+            return None
         meta = getattr(event, "meta", None) or {}
         return event if meta.get("tenant_id") == str(org_id) else None
 

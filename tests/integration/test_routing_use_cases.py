@@ -3,6 +3,7 @@ with the real sandbox compiling filters and transforms."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -105,3 +106,28 @@ def test_a_redelivered_event_records_one_delivery_and_a_dead_letter_is_redriven(
     again = DeliveryReport(org.id, route.id, 1, "ev-1", "task-1", "delivered", attempt=3)
     assert routing.deliveries.record_delivery(system_context(), again).position == 0
     assert done.id != delivery_id(uuid4(), "ev-1")
+
+
+def test_a_replay_reads_bounded_pages_of_the_orgs_events_within_the_range(store, sandbox):
+    identity, tenancy = IdentityService(store), TenancyService(store)
+    admin = identity.authenticate(identity.bootstrap_admin("Admin", None).secret).context("c")
+    routing = RoutingService(store, sandbox, max_replay_events=4)
+    org = tenancy.hierarchy.create_organization(admin, name="Acme").entity
+    tenancy.hierarchy.create_organization(admin, name="Other")
+    start = store.recorder.max_notification_id() or 0
+    route = {**ROUTE, "event_type": "io.signalyard.team.created.v1", "filter": None}
+    route.update(transform=".data.name", target_wf_id="team-{subject}")
+    for name in ("A", "B", "C"):
+        tenancy.hierarchy.create_team(admin, "acme", name=name)
+        tenancy.hierarchy.create_team(admin, "other", name=name)
+    spec = routing.trials.spec(admin, "acme", None, route)
+    seen, position, pages = [], start + 1, 0
+    while position is not None:
+        page = routing.trials.replay(spec, position)
+        assert page.scanned <= 4 and not page.errors
+        seen += [e.output for e in page.would_signal]
+        position, pages = page.next_position, pages + 1
+    assert seen == ["A", "B", "C"] and pages > 1
+    assert str(spec.organization_id) == str(org.id)
+    later = routing.trials.replay(spec, start + 1, since=datetime.now(tz=UTC))
+    assert later.would_signal == []
