@@ -124,7 +124,7 @@ def build_api(settings: Settings):  # -> FastAPI
 
     url = database_url(settings)
     store = build_store(settings, url)
-    sandbox = route_sandbox(settings)
+    sandbox = route_sandbox(settings, prestart=False)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -177,14 +177,16 @@ def build_api(settings: Settings):  # -> FastAPI
     return app
 
 
-def route_sandbox(settings: Settings):  # -> SandboxEvaluator (the RouteEvaluator port)
-    """Where users' jq and CEL run, for the API's `:test`/`:replay` and for the router."""
+def route_sandbox(settings: Settings, *, prestart: bool = True):  # -> SandboxEvaluator
+    """Where users' jq and CEL run (the RouteEvaluator port), for the API's `:test`/`:replay`
+    and for the router; the router starts its processes at once, the API on first use."""
     from workers.router.sandbox import SandboxEvaluator
 
     return SandboxEvaluator(
         timeout_ms=settings.route_eval_timeout_ms,
         memory_mb=settings.route_eval_memory_mb,
         workers=settings.route_eval_workers,
+        prestart=prestart,
     )
 
 

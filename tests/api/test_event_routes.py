@@ -157,7 +157,7 @@ def test_a_runaway_transform_is_an_error_and_the_api_keeps_answering(stack, admi
     assert meanwhile.status_code == 200 and time.monotonic() - started < 1.5
     worker.join(timeout=30)
     limit = stack.settings.route_eval_timeout_ms / 1000
-    assert time.monotonic() - started < limit + 3
+    assert time.monotonic() - started < limit + 10  # HTTP and a fresh process, on a busy machine
     assert answers[0].status_code == 200 and answers[0].json()["error"]["field"] == "transform"
     fine = admin.post(
         f"/v1/orgs/{org}/event-routes:test",

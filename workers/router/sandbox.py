@@ -23,14 +23,24 @@ from workers.router.sandbox_process import SandboxDied, SandboxProcess
 
 
 class SandboxEvaluator:
-    def __init__(self, *, timeout_ms: int = 1000, memory_mb: int = 512, workers: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        timeout_ms: int = 1000,
+        memory_mb: int = 512,
+        workers: int = 2,
+        prestart: bool = True,
+    ) -> None:
         self.timeout = timeout_ms / 1000
         self._memory_mb = memory_mb
         self._cwd = tempfile.mkdtemp(prefix="signalyard-sandbox-")
         self._idle: queue.LifoQueue[SandboxProcess | None] = queue.LifoQueue()
         self._size = workers
         for _ in range(workers):
-            self._replace()
+            if prestart:
+                self._replace()
+            else:
+                self._idle.put(None)  # started on first use
 
     def warm(self) -> None:
         """Every process of the pool started (blocks until then): for a process that wants
