@@ -15,12 +15,15 @@ from api.routes import (
     callbacks,
     config_queries,
     configs,
+    event_route_queries,
+    event_routes,
     hierarchy_commands,
     hierarchy_queries,
     identity,
     infra_services,
     members,
     my_orgs,
+    route_trials,
     scope_members,
     skill_queries,
     skills,
@@ -28,8 +31,19 @@ from api.routes import (
 )
 from api.services import Services
 
-COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router)
-QUERY_ROUTERS = (hierarchy_queries.router, skill_queries.router, config_queries.router)
+COMMAND_ROUTERS = (
+    hierarchy_commands.router,
+    skills.router,
+    configs.router,
+    event_routes.router,
+    route_trials.router,
+)
+QUERY_ROUTERS = (
+    hierarchy_queries.router,
+    skill_queries.router,
+    config_queries.router,
+    event_route_queries.router,
+)
 MIXED_ROUTERS = (
     members.router,
     scope_members.router,

@@ -13,6 +13,7 @@ from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
+from domain.routing.service import RoutingService
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
 
@@ -29,6 +30,7 @@ class Services:
     catalog: CatalogService
     callbacks: CallbackService
     infra: InfraServices
+    routing: RoutingService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

@@ -20,6 +20,7 @@ from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
+from domain.routing.service import RoutingService
 from domain.tenancy.service import TenancyService
 from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
@@ -27,6 +28,7 @@ from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
 from projections.infra_services.projector import InfraServicesProjection
+from projections.routing.projector import RoutingProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -51,6 +53,7 @@ def read_models() -> list[Projection]:
         CatalogProjection(),
         CallbacksProjection(),
         InfraServicesProjection(),
+        RoutingProjection(),
     ]
 
 
@@ -239,6 +242,7 @@ def build_api(settings: Settings):  # -> FastAPI
 
     url = database_url(settings)
     store = build_store(settings, url)
+    sandbox = route_sandbox(settings, prestart=False)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -266,6 +270,7 @@ def build_api(settings: Settings):  # -> FastAPI
         catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
         callbacks=build_callbacks(settings, store, url),
         infra=InfraServices(store, secret_box(settings)),
+        routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )
@@ -285,10 +290,24 @@ def build_api(settings: Settings):  # -> FastAPI
         finally:
             await services.waiter.stop()
             await read_pool.close()
+            sandbox.close()
             store.close()
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def route_sandbox(settings: Settings, *, prestart: bool = True):  # -> SandboxEvaluator
+    """Where users' jq and CEL run (the RouteEvaluator port), for the API's `:test`/`:replay`
+    and for the router; the router starts its processes at once, the API on first use."""
+    from workers.router.sandbox import SandboxEvaluator
+
+    return SandboxEvaluator(
+        timeout_ms=settings.route_eval_timeout_ms,
+        memory_mb=settings.route_eval_memory_mb,
+        workers=settings.route_eval_workers,
+        prestart=prestart,
+    )
 
 
 def run_api(settings: Settings) -> None:

@@ -67,6 +67,10 @@ class Action(StrEnum):
     CALLBACKS_MANAGE = "callbacks.manage"
     # Infrastructure services the health checker probes: owners and admins.
     INFRA_WRITE = "infra.write"
+    # EventRoutes: writing one is an admin's (it signals workflows on every matching event);
+    # trying one (`:test`, `:replay`) and re-driving a dead letter are running things.
+    ROUTE_WRITE = "route.write"
+    ROUTE_RUN = "route.run"
 
 
 _READ = frozenset({Action.READ, Action.HISTORY_READ})
@@ -78,6 +82,7 @@ _RUN = frozenset(
         Action.WORKFLOW_RUN,
         Action.WORKFLOW_CANCEL,
         Action.WORKFLOW_SIGNAL,
+        Action.ROUTE_RUN,
     }
 )
 _MAINTAIN = frozenset(

@@ -17,6 +17,11 @@ import pytest
 from support.api import add_member, created, make_tree, new_user, read_after, unique
 from support.skill_bundles import as_json_files, realistic_files, skill_md
 
+from domain.core.context import system_context
+from domain.routing.delivery_service import DeliveryReport, DeliveryService
+from domain.routing.event_route import EventRoute
+from signalyard.bootstrap import build_store, database_url
+
 ORG = "/v1/orgs/{org}"
 TEAM = ORG + "/teams/{team}"
 WS = TEAM + "/workspaces/{ws}"
@@ -27,6 +32,8 @@ TOOL = ORG + "/tools/{tool}"
 GROUP = ORG + "/groups/{group}"
 DELIVERIES = ORG + "/callback-deliveries"
 INFRA = ORG + "/infra-services"
+ROUTES = ORG + "/event-routes"
+ROUTE = ROUTES + "/{route}"
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -43,6 +50,7 @@ MAINTAINERS = ADMINS | {"maintainer", "team-maintainer"}
 WS_MAINTAINERS = MAINTAINERS | {"ws-maintainer"}
 PROJECT_MAINTAINERS = WS_MAINTAINERS | {"project-maintainer"}
 CATALOG = ADMINS | {"maintainer"}
+RUNNERS = ADMINS | {"maintainer", "operator"}  # route.run: test, replay, re-drive
 
 # Who may send each write (reads are for EVERYONE). A route missing here fails the test.
 WRITES: dict[tuple[str, str], frozenset[str]] = {
@@ -102,7 +110,25 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", INFRA + "/{service}"): ADMINS,
     ("DELETE", INFRA + "/{service}"): ADMINS,
     ("POST", INFRA + "/{service}:undelete"): ADMINS,
+    ("POST", ROUTES): ADMINS,
+    ("PATCH", ROUTE): ADMINS,
+    ("DELETE", ROUTE): ADMINS,
+    ("POST", ROUTE + ":undelete"): ADMINS,
+    ("POST", ROUTE + ":rollback"): ADMINS,
+    ("POST", ROUTE + ":test"): RUNNERS,
+    ("POST", ROUTES + ":test"): RUNNERS,
+    ("POST", ROUTE + ":replay"): RUNNERS,
+    ("POST", ROUTES + ":replay"): RUNNERS,
+    ("POST", ROUTES + "/dead-letters/{delivery}:redrive"): RUNNERS,
 }
+# Matches no event: trying it is cheap (nothing reaches the sandbox).
+PROBE_ROUTE = {
+    "event_type": "io.signalyard.nothing.*.v1",
+    "target_wf_id": "wf-{subject}",
+    "signal_name": "probe",
+    "transform": ".data",
+}
+PROBE_EVENT = {"id": "e1", "type": "io.signalyard.task.created.v1", "source": "/x", "data": {}}
 
 
 def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
@@ -114,6 +140,11 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {"input": {}}
     if tail.endswith(":ping"):
         return {"url": "https://example.com/hook"}
+    if tail.endswith(":redrive"):
+        return None
+    if tail.endswith((":test", ":replay")):
+        body: dict = {"route": PROBE_ROUTE} if tail.startswith("event-routes:") else {}
+        return {**body, "event": PROBE_EVENT} if tail.endswith(":test") else body
     if tail.endswith(":rollback"):
         return {"version": 1}
     if method == "PATCH":
@@ -133,6 +164,7 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "configs": {"name": name, "category": "llm", "content": {"a": 1}},
         "tools": {"name": name, "input_schema": {"type": "object"}, "handler_ref": "h"},
         "infra-services": {"name": name, "service_type": "http", "connection_url": "https://x/"},
+        "event-routes": {"name": name, **PROBE_ROUTE},
         "users": {"name": name},
         "tokens": {"name": name},
     }.get(tail, {"name": name})
@@ -162,12 +194,14 @@ def world(stack):
         for scope in scopes.values():
             created(admin.put(f"{scope}/members/{target}", json={"role": "viewer"}))
         platform_tool = unique("probe")
+        org_id = tree.org["guid"]
         for path, body in [
             (f"{base}/skills", {"category": "docs", "slug": "probe", "files": _files()}),
             (f"{base}/configs", {"name": "Probe", "category": "llm", "content": {"a": 1}}),
             (f"{base}/tools", {"name": "Probe", "input_schema": {}, "handler_ref": "h"}),
             ("/v1/tools", {"name": platform_tool, "input_schema": {}, "handler_ref": "h"}),
             (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
+            (f"{base}/event-routes", {"name": "Probe", **PROBE_ROUTE}),
         ]:
             created(admin.post(path, json=body))
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
@@ -203,6 +237,8 @@ def world(stack):
             "token": str(uuid.uuid4()),
             "delivery": delivery,
             "service": "probe",
+            "route": "probe",
+            "route_delivery": str(_dead_letter(stack, org_id)),
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:
@@ -210,6 +246,18 @@ def world(stack):
         finally:
             for client in clients.values():
                 client.close()
+
+
+def _dead_letter(stack, org_id: str) -> uuid.UUID:
+    """A dead letter of the probe route, as the router records one."""
+    store = build_store(stack.settings, database_url(stack.settings))
+    try:
+        route = store.find(store.slugs.owner("event-route", org_id, "probe"), EventRoute)
+        assert route is not None
+        report = DeliveryReport(org_id, route.id, 1, "e1", "wf-1", "dead_lettered", "gone")
+        return DeliveryService(store).dead_letter(system_context(), report).guid
+    finally:
+        store.close()
 
 
 def _operations(stack) -> list[tuple[str, str, dict]]:
@@ -237,6 +285,8 @@ def test_every_route_answers_every_role_as_the_roles_table_says(stack, world):
         values = dict(
             world.params, tool=world.params["tool"] if org_scoped else world.platform_tool
         )
+        if "/dead-letters/" in template:  # a route's dead letter, not a callback delivery
+            values["delivery"] = values["route_delivery"]
         path = template.format(**values)
         query = {"from": "1"} if any(p["name"] == "from" for p in op.get("parameters", [])) else {}
         if method == "GET":
