@@ -57,6 +57,10 @@ class Action(StrEnum):
     # Skills, configs, config categories and tools an organization defines for itself.
     CATALOG_WRITE = "catalog.write"
     # Running things (tasks and workflows arrive later): an operator's work, never editing.
+    # Agent definitions and runtime targets: how and where tasks run (owners and admins).
+    INFRA_WRITE = "infra.write"
+    # What dispatchers do to tasks (claim, start, report); agents get their own tokens.
+    TASK_DISPATCH = "task.dispatch"
     TASK_RUN = "task.run"
     TASK_CANCEL = "task.cancel"
     TASK_RETRY = "task.retry"
