@@ -12,6 +12,8 @@ from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.roles import Role
 from api.routes import (
+    agent_definition_queries,
+    agent_definitions,
     config_queries,
     configs,
     hierarchy_commands,
@@ -19,21 +21,37 @@ from api.routes import (
     identity,
     members,
     my_orgs,
+    runtime_targets,
     scope_members,
     skill_queries,
     skills,
+    task_queries,
+    tasks,
     tools,
 )
 from api.services import Services
 
-COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router)
-QUERY_ROUTERS = (hierarchy_queries.router, skill_queries.router, config_queries.router)
+COMMAND_ROUTERS = (
+    hierarchy_commands.router,
+    skills.router,
+    configs.router,
+    tasks.router,
+    agent_definitions.router,
+)
+QUERY_ROUTERS = (
+    hierarchy_queries.router,
+    skill_queries.router,
+    config_queries.router,
+    task_queries.router,
+    agent_definition_queries.router,
+)
 MIXED_ROUTERS = (
     members.router,
     scope_members.router,
     my_orgs.router,
     identity.router,
     tools.router,
+    runtime_targets.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

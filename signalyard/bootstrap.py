@@ -19,11 +19,14 @@ from psycopg.rows import dict_row
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
+from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
+from projections.infra.projector import InfraProjection
+from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -42,7 +45,13 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection(), CatalogProjection()]
+    return [
+        TenancyProjection(),
+        IdentityProjection(),
+        CatalogProjection(),
+        TasksProjection(),
+        InfraProjection(),
+    ]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -122,6 +131,7 @@ def build_api(settings: Settings):  # -> FastAPI
 
     url = database_url(settings)
     store = build_store(settings, url)
+    blobs = FileBlobStore(settings.blob_path)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -146,7 +156,8 @@ def build_api(settings: Settings):  # -> FastAPI
         session_positions=psycopg.sql.Identifier(settings.event_schema, SESSIONS_TABLE),
         event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),
         projection_names=tuple(p.name for p in read_models()),
-        catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
+        catalog=CatalogService(store, blobs, settings.max_bundle_bytes),
+        tasks=TaskService(store, blobs),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )
