@@ -31,7 +31,9 @@ class TaskSubmit(Request):
     agent_image: str | None = Field(
         default=None, min_length=1, max_length=500, description="default: the definition's"
     )
-    agent_definition: str | None = Ref
+    agent_definition: str | None = Field(
+        default=None, min_length=1, max_length=100, description="a guid or a slug"
+    )
     agent_definition_version: VersionOrLatest | None = None
     runtime_target: str | None = Field(
         default=None,

@@ -25,6 +25,9 @@ SKILL = ORG + "/skills/{skill}"
 CONFIG = ORG + "/configs/{config}"
 TOOL = ORG + "/tools/{tool}"
 GROUP = ORG + "/groups/{group}"
+TASK = PROJECT + "/tasks/{task}"
+DEFINITION = ORG + "/agent-definitions/{definition}"
+TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -41,6 +44,13 @@ MAINTAINERS = ADMINS | {"maintainer", "team-maintainer"}
 WS_MAINTAINERS = MAINTAINERS | {"ws-maintainer"}
 PROJECT_MAINTAINERS = WS_MAINTAINERS | {"project-maintainer"}
 CATALOG = ADMINS | {"maintainer"}
+# Who may run tasks in the fixture's project (submit, cancel, retry).
+RUNNERS = PROJECT_MAINTAINERS | {
+    "operator",
+    "team-operator",
+    "ws-operator",
+    "project-operator",
+}
 
 # Who may send each write (reads are for EVERYONE). A route missing here fails the test.
 WRITES: dict[tuple[str, str], frozenset[str]] = {
@@ -93,13 +103,32 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", TOOL + ":undelete"): CATALOG,
     # Checking a sample input writes nothing: a read.
     ("POST", TOOL + ":validate"): EVERYONE,
+    ("POST", PROJECT + "/tasks"): RUNNERS,
+    ("POST", TASK + ":cancel"): RUNNERS,
+    ("POST", TASK + ":retry"): RUNNERS,
+    ("POST", ORG + "/agent-definitions"): ADMINS,
+    ("PATCH", DEFINITION): ADMINS,
+    ("DELETE", DEFINITION): ADMINS,
+    ("POST", DEFINITION + ":undelete"): ADMINS,
+    ("POST", DEFINITION + "/versions"): ADMINS,
+    ("POST", DEFINITION + ":rollback"): ADMINS,
+    **{
+        (method, path): ADMINS
+        for base in TARGETS.values()
+        for method, path in (
+            ("POST", base),
+            ("PATCH", base + "/{target}"),
+            ("DELETE", base + "/{target}"),
+            ("POST", base + "/{target}:undelete"),
+        )
+    },
 }
 
 
 def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
     """A minimal valid body, so that a denied caller reaches the permission check."""
     tail = path.rsplit("/", 1)[-1]
-    if method == "DELETE" or tail.endswith((":undelete", ":leave")):
+    if method == "DELETE" or tail.endswith((":undelete", ":leave", ":cancel", ":retry")):
         return None
     if tail.endswith(":validate"):
         return {"input": {}}
@@ -109,6 +138,8 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
     if "/members/" in path:
         return {"role": "viewer"}
+    if tail == "versions" and "/agent-definitions/" in path:
+        return {"image": "acme/agent:2"}
     if tail == "versions":
         return {"files": _files()} if "/skills/" in path else {"content": {"a": 2}}
     if "/config-categories/" in path:
@@ -123,6 +154,9 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "tools": {"name": name, "input_schema": {"type": "object"}, "handler_ref": "h"},
         "users": {"name": name},
         "tokens": {"name": name},
+        "tasks": {"brief": "probe", "agent_image": "acme/agent:1"},
+        "agent-definitions": {"name": name, "image": "acme/agent:1"},
+        "runtime-targets": {"name": name, "backend_type": "local"},
     }.get(tail, {"name": name})
 
 
@@ -156,8 +190,19 @@ def world(stack):
             (f"{base}/tools", {"name": "Probe", "input_schema": {}, "handler_ref": "h"}),
             ("/v1/tools", {"name": platform_tool, "input_schema": {}, "handler_ref": "h"}),
             (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
+            (f"{base}/agent-definitions", {"name": "Probe", "image": "acme/agent:1"}),
+            (
+                f"{base}/runtime-targets",
+                {"name": "Probe", "backend_type": "local", "is_default": True},
+            ),
+            (f"{scopes['ws']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
+            (f"{scopes['project']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
         ]:
             created(admin.post(path, json=body))
+        task = admin.post(
+            f"{scopes['project']}/tasks", json={"brief": "probe", "agent_image": "acme/agent:1"}
+        )
+        assert task.status_code == 202, task.text
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
         assert last.status_code in (200, 201), last.text
         tokens = {}
@@ -185,6 +230,9 @@ def world(stack):
             "user": target,
             "number": "1",
             "token": str(uuid.uuid4()),
+            "task": task.json()["guid"],
+            "definition": "probe",
+            "target": "probe",
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:
