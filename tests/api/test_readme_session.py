@@ -16,7 +16,11 @@ import pytest
 from support.stack import Stack, running_stack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-SECTIONS = ("A first session", "Skills, configs and tools")
+SECTIONS = (
+    "A first session",
+    "Skills, configs and tools",
+    "Tasks, agent definitions and runtime targets",
+)
 
 # Each curl in the README runs through this function: the body goes where the README says,
 # the status to a log the test reads (the README's `curl -s` alone would hide a 4xx).
