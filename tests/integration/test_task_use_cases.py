@@ -22,6 +22,7 @@ from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
 from domain.tasks.service import TaskService
 from domain.tasks.submit import Submission
+from domain.tenancy.roles import Action
 from domain.tenancy.service import TenancyService
 from workers.adapters.blobstore import FileBlobStore
 
@@ -222,3 +223,23 @@ def test_of_concurrent_default_targets_in_one_scope_exactly_one_wins(world):
         assert all(isinstance(o, Conflict) and o.field == "is_default" for o in losers), losers
         default = world.tasks.runtime_targets.default_of(winners[0].entity.scope_id)
         assert default is not None and default.id == winners[0].entity.id
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_task_cancelled_while_being_claimed_ends_one_defined_way(world):
+    world.org_default()
+    for _ in range(4):
+        task = world.submit(agent_image="a").entity
+        claim, cancel = race(
+            [
+                lambda t=task.id: world.tasks.lifecycle.claim(system_context(), t, "d-1", 1),
+                lambda t=task.slug: world.tasks.lifecycle.cancel(world.admin, PATH, t, "no"),
+            ]
+        )
+        assert not isinstance(cancel, Exception), cancel
+        final = world.tasks.lifecycle.find(world.admin, Action.READ, PATH, task.slug)
+        if isinstance(claim, Exception):  # cancelled first: the claim finds it cancelled
+            assert isinstance(claim, TransitionRefused) and claim.current_status == "cancelled"
+            assert final.status == "cancelled"
+        else:  # claimed first: the cancel asks the runtime to stop the attempt
+            assert (final.status, final.cancel_requested) == ("dispatched", True)
