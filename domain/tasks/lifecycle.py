@@ -16,22 +16,14 @@ from eventsourcing.domain import DomainEventProtocol
 
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import InvalidInput, NotFound
-from domain.core.slugs import looks_like_uuid
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tasks.submission import validate_input, validate_reason
-from domain.tasks.task import Task
+from domain.tasks.task import Task, task_id_of
 from domain.tenancy.roles import Action
 from domain.tenancy.scope import TenancyScope
 
 Path = tuple[str, str, str, str]  # org, team, workspace, project refs
-
-
-def task_id_of(ref: str) -> UUID | None:
-    """A task is named by its guid or its slug (`task-<hex of the guid>`)."""
-    if ref.startswith("task-"):
-        ref = ref[5:]
-    return looks_like_uuid(ref) if len(ref) in (32, 36) else None
 
 
 def _json(value: object, field: str) -> dict[str, Any]:

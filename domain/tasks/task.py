@@ -22,7 +22,17 @@ Pin = dict[str, Any]  # {"guid": str, "version": int}
 
 
 def task_slug(task_id: UUID) -> str:
+    """Derived from the guid, so unique with no claim to record."""
     return f"task-{task_id.hex}"
+
+
+def task_id_of(ref: str) -> UUID | None:
+    """A task is named by its guid or its slug (`task-<hex of the guid>`)."""
+    hexed = ref[5:] if ref.startswith("task-") else ref
+    try:
+        return UUID(hexed) if len(hexed) in (32, 36) else None
+    except ValueError:
+        return None
 
 
 class Task(CoreAggregate):

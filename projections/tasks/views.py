@@ -11,6 +11,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
+from domain.tasks.task import task_id_of
 from projections.reading.paging import Page
 from projections.reading.rows import fetch_one, fetch_page
 from projections.reading.viewer import NotVisible
@@ -61,18 +62,9 @@ class TaskFilter:
         return clauses, params
 
 
-def task_guid(ref: str) -> UUID | None:
-    """A task is named by its guid or its slug (`task-<hex of the guid>`)."""
-    hexed = ref[5:] if ref.startswith("task-") else ref
-    try:
-        return UUID(hexed) if len(hexed) in (32, 36) else None
-    except ValueError:
-        return None
-
-
 class TasksView:
     async def get_task(self, conn: AsyncConnection, project_id: UUID, ref: str) -> dict:
-        guid = task_guid(ref)
+        guid = task_id_of(ref)
         row = None
         if guid is not None:
             row = await fetch_one(
