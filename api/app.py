@@ -12,6 +12,8 @@ from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.roles import Role
 from api.routes import (
+    agent_definition_queries,
+    agent_definitions,
     callbacks,
     config_queries,
     configs,
@@ -24,9 +26,12 @@ from api.routes import (
     members,
     my_orgs,
     route_trials,
+    runtime_targets,
     scope_members,
     skill_queries,
     skills,
+    task_queries,
+    tasks,
     tools,
 )
 from api.services import Services
@@ -37,12 +42,16 @@ COMMAND_ROUTERS = (
     configs.router,
     event_routes.router,
     route_trials.router,
+    tasks.router,
+    agent_definitions.router,
 )
 QUERY_ROUTERS = (
     hierarchy_queries.router,
     skill_queries.router,
     config_queries.router,
     event_route_queries.router,
+    task_queries.router,
+    agent_definition_queries.router,
 )
 MIXED_ROUTERS = (
     members.router,
@@ -52,6 +61,7 @@ MIXED_ROUTERS = (
     tools.router,
     callbacks.router,
     infra_services.router,
+    runtime_targets.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

@@ -14,6 +14,7 @@ from domain.identity.service import IdentityService
 from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
+from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
 
@@ -31,6 +32,8 @@ class Services:
     callbacks: CallbackService
     infra: InfraServices
     routing: RoutingService
+    # Tasks, agent definitions and runtime targets.
+    tasks: TaskService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

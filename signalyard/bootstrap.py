@@ -21,14 +21,17 @@ from domain.identity.service import IdentityService
 from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
+from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
 from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
+from projections.infra.projector import InfraProjection
 from projections.infra_services.projector import InfraServicesProjection
 from projections.routing.projector import RoutingProjection
+from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -54,6 +57,8 @@ def read_models() -> list[Projection]:
         CallbacksProjection(),
         InfraServicesProjection(),
         RoutingProjection(),
+        TasksProjection(),
+        InfraProjection(),
     ]
 
 
@@ -243,6 +248,7 @@ def build_api(settings: Settings):  # -> FastAPI
     url = database_url(settings)
     store = build_store(settings, url)
     sandbox = route_sandbox(settings, prestart=False)
+    blobs = FileBlobStore(settings.blob_path)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -267,10 +273,11 @@ def build_api(settings: Settings):  # -> FastAPI
         session_positions=psycopg.sql.Identifier(settings.event_schema, SESSIONS_TABLE),
         event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),
         projection_names=tuple(p.name for p in read_models()),
-        catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
+        catalog=CatalogService(store, blobs, settings.max_bundle_bytes),
         callbacks=build_callbacks(settings, store, url),
         infra=InfraServices(store, secret_box(settings)),
         routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
+        tasks=TaskService(store, blobs),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )

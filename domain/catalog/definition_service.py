@@ -31,7 +31,7 @@ class DefinitionService(Generic[D]):
     kind: type[D]  # set by each subclass on its class
     slug_kind: ClassVar[str]
     rules: ClassVar[dict[str, Any]] = {**BASE_RULES, "category": validate_category}
-    # What changing a definition takes (EventRoutes: admins only, not catalog maintainers).
+    # What changing a definition takes (EventRoutes and agent definitions: org admins only).
     write_action: ClassVar[Action] = Action.CATALOG_WRITE
 
     def __init__(self, store: EventStore) -> None:

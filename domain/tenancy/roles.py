@@ -57,6 +57,11 @@ class Action(StrEnum):
     # Skills, configs, config categories and tools an organization defines for itself.
     CATALOG_WRITE = "catalog.write"
     # Running things (tasks and workflows arrive later): an operator's work, never editing.
+    # Agent definitions, runtime targets and the infra services the health checker probes:
+    # how and where tasks run (owners and admins).
+    INFRA_WRITE = "infra.write"
+    # What dispatchers do to tasks (claim, start, report); agents get their own tokens.
+    TASK_DISPATCH = "task.dispatch"
     TASK_RUN = "task.run"
     TASK_CANCEL = "task.cancel"
     TASK_RETRY = "task.retry"
@@ -65,8 +70,6 @@ class Action(StrEnum):
     WORKFLOW_SIGNAL = "workflow.signal"
     # Callback signing keys and re-driving dead-lettered callbacks: owners and admins.
     CALLBACKS_MANAGE = "callbacks.manage"
-    # Infrastructure services the health checker probes: owners and admins.
-    INFRA_WRITE = "infra.write"
     # EventRoutes: writing one is an admin's (it signals workflows on every matching event);
     # trying one (`:test`, `:replay`) and re-driving a dead letter are running things.
     ROUTE_WRITE = "route.write"

@@ -37,10 +37,13 @@ def _like(text: str) -> str:
 class CatalogView:
     """The rows of one catalog table, each owned by an organization or by the platform."""
 
-    def __init__(self, table: EntityTable, what: str, schema: sql.Identifier = SCHEMA) -> None:
+    def __init__(
+        self, table: EntityTable, what: str, schema: str | sql.Identifier = SCHEMA
+    ) -> None:
         self._table = table.table
         self._what = what  # for "… not found"
-        self._schema = schema  # another read model's versioned rows (EventRoutes) reuse this
+        # Another read model's versioned rows (EventRoutes, agent definitions) reuse this.
+        self._schema = schema if isinstance(schema, sql.Identifier) else sql.Identifier(schema)
 
     async def _get(
         self,
@@ -102,7 +105,7 @@ class VersionedView(CatalogView):
         what: str,
         versions: str,
         key: str,
-        schema: sql.Identifier = SCHEMA,
+        schema: str | sql.Identifier = SCHEMA,
     ) -> None:
         super().__init__(table, what, schema)
         self._versions = sql.Identifier(versions)

@@ -22,6 +22,7 @@ SECTIONS = (
     "Event routes",
     "Callbacks",
     "Infra services",
+    "Tasks, agent definitions and runtime targets",
 )
 
 # Each curl in the README runs through this function: the body goes where the README says,

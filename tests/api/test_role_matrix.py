@@ -34,6 +34,9 @@ DELIVERIES = ORG + "/callback-deliveries"
 INFRA = ORG + "/infra-services"
 ROUTES = ORG + "/event-routes"
 ROUTE = ROUTES + "/{route}"
+TASK = PROJECT + "/tasks/{task}"
+DEFINITION = ORG + "/agent-definitions/{definition}"
+TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -50,7 +53,14 @@ MAINTAINERS = ADMINS | {"maintainer", "team-maintainer"}
 WS_MAINTAINERS = MAINTAINERS | {"ws-maintainer"}
 PROJECT_MAINTAINERS = WS_MAINTAINERS | {"project-maintainer"}
 CATALOG = ADMINS | {"maintainer"}
-RUNNERS = ADMINS | {"maintainer", "operator"}  # route.run: test, replay, re-drive
+ROUTE_RUNNERS = ADMINS | {"maintainer", "operator"}  # route.run: test, replay, re-drive
+# Who may run tasks in the fixture's project (submit, cancel, retry).
+RUNNERS = PROJECT_MAINTAINERS | {
+    "operator",
+    "team-operator",
+    "ws-operator",
+    "project-operator",
+}
 
 # Who may send each write (reads are for EVERYONE). A route missing here fails the test.
 WRITES: dict[tuple[str, str], frozenset[str]] = {
@@ -115,11 +125,30 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", ROUTE): ADMINS,
     ("POST", ROUTE + ":undelete"): ADMINS,
     ("POST", ROUTE + ":rollback"): ADMINS,
-    ("POST", ROUTE + ":test"): RUNNERS,
-    ("POST", ROUTES + ":test"): RUNNERS,
-    ("POST", ROUTE + ":replay"): RUNNERS,
-    ("POST", ROUTES + ":replay"): RUNNERS,
-    ("POST", ROUTES + "/dead-letters/{delivery}:redrive"): RUNNERS,
+    ("POST", ROUTE + ":test"): ROUTE_RUNNERS,
+    ("POST", ROUTES + ":test"): ROUTE_RUNNERS,
+    ("POST", ROUTE + ":replay"): ROUTE_RUNNERS,
+    ("POST", ROUTES + ":replay"): ROUTE_RUNNERS,
+    ("POST", ROUTES + "/dead-letters/{delivery}:redrive"): ROUTE_RUNNERS,
+    ("POST", PROJECT + "/tasks"): RUNNERS,
+    ("POST", TASK + ":cancel"): RUNNERS,
+    ("POST", TASK + ":retry"): RUNNERS,
+    ("POST", ORG + "/agent-definitions"): ADMINS,
+    ("PATCH", DEFINITION): ADMINS,
+    ("DELETE", DEFINITION): ADMINS,
+    ("POST", DEFINITION + ":undelete"): ADMINS,
+    ("POST", DEFINITION + "/versions"): ADMINS,
+    ("POST", DEFINITION + ":rollback"): ADMINS,
+    **{
+        (method, path): ADMINS
+        for base in TARGETS.values()
+        for method, path in (
+            ("POST", base),
+            ("PATCH", base + "/{target}"),
+            ("DELETE", base + "/{target}"),
+            ("POST", base + "/{target}:undelete"),
+        )
+    },
 }
 # Matches no event: trying it is cheap (nothing reaches the sandbox).
 PROBE_ROUTE = {
@@ -134,7 +163,7 @@ PROBE_EVENT = {"id": "e1", "type": "io.signalyard.task.created.v1", "source": "/
 def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
     """A minimal valid body, so that a denied caller reaches the permission check."""
     tail = path.rsplit("/", 1)[-1]
-    if method == "DELETE" or tail.endswith((":undelete", ":leave")):
+    if method == "DELETE" or tail.endswith((":undelete", ":leave", ":cancel", ":retry")):
         return None
     if tail.endswith(":validate"):
         return {"input": {}}
@@ -151,6 +180,8 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
     if "/members/" in path:
         return {"role": "viewer"}
+    if tail == "versions" and "/agent-definitions/" in path:
+        return {"image": "acme/agent:2"}
     if tail == "versions":
         return {"files": _files()} if "/skills/" in path else {"content": {"a": 2}}
     if "/config-categories/" in path:
@@ -167,6 +198,9 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "event-routes": {"name": name, **PROBE_ROUTE},
         "users": {"name": name},
         "tokens": {"name": name},
+        "tasks": {"brief": "probe", "agent_image": "acme/agent:1"},
+        "agent-definitions": {"name": name, "image": "acme/agent:1"},
+        "runtime-targets": {"name": name, "backend_type": "local"},
     }.get(tail, {"name": name})
 
 
@@ -202,8 +236,19 @@ def world(stack):
             ("/v1/tools", {"name": platform_tool, "input_schema": {}, "handler_ref": "h"}),
             (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
             (f"{base}/event-routes", {"name": "Probe", **PROBE_ROUTE}),
+            (f"{base}/agent-definitions", {"name": "Probe", "image": "acme/agent:1"}),
+            (
+                f"{base}/runtime-targets",
+                {"name": "Probe", "backend_type": "local", "is_default": True},
+            ),
+            (f"{scopes['ws']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
+            (f"{scopes['project']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
         ]:
             created(admin.post(path, json=body))
+        task = admin.post(
+            f"{scopes['project']}/tasks", json={"brief": "probe", "agent_image": "acme/agent:1"}
+        )
+        assert task.status_code == 202, task.text
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
         assert last.status_code in (200, 201), last.text
         ping = {"url": "https://example.com/hook"}
@@ -239,6 +284,9 @@ def world(stack):
             "service": "probe",
             "route": "probe",
             "route_delivery": str(_dead_letter(stack, org_id)),
+            "task": task.json()["guid"],
+            "definition": "probe",
+            "target": "probe",
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:
