@@ -5,6 +5,7 @@ the relay or of NATS) neither losing nor doubling anything, however small the de
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 import uuid
@@ -137,7 +138,9 @@ def test_the_stream_is_made_once_and_updated_when_its_settings_change(nats_serve
             js = nc.jetstream()
             first = await ensure_stream(js, config)
             again = await ensure_stream(js, config)
-            changed = BusConfig(**{**config.__dict__, "max_age_seconds": 60.0})
+            changed = dataclasses.replace(
+                config, max_age_seconds=60.0, duplicate_window_seconds=30.0
+            )
             updated = await ensure_stream(js, changed)
             info = await js.stream_info(config.stream)
             await js.delete_stream(config.stream)
@@ -149,5 +152,6 @@ def test_the_stream_is_made_once_and_updated_when_its_settings_change(nats_serve
     assert first == again
     assert first.subjects == [f"{config.subject_prefix}.>"]
     assert first.max_age == 3600 and first.duplicate_window == 120
-    assert first.storage.value == "file" and first.retention.value == "limits"
+    assert (str(first.storage), str(first.retention)) == ("file", "limits")
     assert updated.max_age == 60 and info.config.max_age == 60
+    assert info.config.duplicate_window == 30

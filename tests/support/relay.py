@@ -15,11 +15,11 @@ import psycopg
 from eventsourcing.domain import event
 
 from domain.core.aggregate import AuditedAggregate
+from domain.core.publication import public_payload
 from domain.plumbing.store import EventStore
 from projections.engine.log import EventLog
 from signalyard.bootstrap import build_store, prepare
 from signalyard.settings import Settings
-from workers.relay.mapping import outbound
 
 
 class Tally(AuditedAggregate):
@@ -84,7 +84,7 @@ def published_positions(log: EventLog) -> list[int]:
     """Positions of the log's events that go on the bus, in log order."""
     positions, after = [], 0
     while batch := log.read(after, 1000):
-        positions += [n.id for n in batch if outbound(n, log.decode(n), "x") is not None]
+        positions += [n.id for n in batch if public_payload(log.decode(n)) is not None]
         after = batch[-1].id
     return positions
 

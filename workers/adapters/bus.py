@@ -70,6 +70,9 @@ async def connect(config: BusConfig, *, name: str, **options: Any) -> Client:
 
 
 def stream_config(config: BusConfig) -> StreamConfig:
+    window = config.duplicate_window_seconds
+    if config.max_age_seconds:  # the server refuses a window longer than the max age
+        window = min(window, config.max_age_seconds)
     return StreamConfig(
         name=config.stream,
         subjects=config.subjects,
@@ -79,7 +82,7 @@ def stream_config(config: BusConfig) -> StreamConfig:
         max_age=config.max_age_seconds,
         max_bytes=config.max_bytes,
         num_replicas=config.replicas,
-        duplicate_window=config.duplicate_window_seconds,
+        duplicate_window=window,
     )
 
 

@@ -19,7 +19,7 @@ from projections.engine.base import (
     write_tracking,
 )
 from projections.engine.log import EventLog
-from workers.relay.mapping import Outbound, outbound
+from workers.relay.mapping import EntityNames, Outbound, outbound
 from workers.relay.publisher import JetStreamPublisher
 
 RELAY_NAME = "relay"
@@ -43,6 +43,7 @@ class RelayFollower:
         self.name = name
         self.schema = live_schema(name)
         self.prefix = publisher.config.subject_prefix
+        self._entities: EntityNames | None = None
 
     def prepare(self, cur: psycopg.Cursor) -> None:
         ensure_projection_schema(cur, _NoTables(), self.schema)
@@ -55,11 +56,15 @@ class RelayFollower:
             own = read_tracking(cur, self.schema)
             after = max(own, self.publisher.stream_position())
             notifications = log.read(after, limit)
+            if self._entities is None:
+                self._entities = EntityNames(log.first_event)
             messages: list[Outbound] = []
             for notification in notifications:
                 # An event that cannot be decoded stops the relay (the runner retries and
                 # reports it): the bus is in log order and a gap would go unnoticed.
-                message = outbound(notification, log.decode(notification), self.prefix)
+                event = log.decode(notification)
+                entity = self._entities.of(event)
+                message = outbound(notification, event, entity, self.prefix)
                 if message is not None:
                     messages.append(message)
             self.publisher.publish(messages)

@@ -6,6 +6,8 @@ version), so reading the same event again, in any process, gives the same id.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -33,10 +35,39 @@ class Outbound:
     body: bytes
 
 
-def entity_and_verb(event: object) -> tuple[str, str]:
-    """From the class's qualified name, `Skill.VersionPublished` -> (skill, version_published)."""
-    *outer, verb = type(event).__qualname__.split(".")
-    return snake_case(outer[-1] if outer else verb), snake_case(verb)
+def verb_of(event: object) -> str:
+    """From the event class, `VersionPublished` -> `version_published`."""
+    return snake_case(type(event).__qualname__.rsplit(".", 1)[-1])
+
+
+def entity_of_topic(aggregate_topic: str) -> str:
+    """`domain.catalog.skill:Skill` -> `skill`."""
+    return snake_case(aggregate_topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1])
+
+
+class EntityNames:
+    """The aggregate (entity) name of an event's originator. An event class may be one a
+    base aggregate defines (`CoreAggregate.Deleted`), so the name comes from the entity's
+    first event (its `originator_topic`), remembered for the most recent entities."""
+
+    def __init__(self, first_event: Callable[[Any], Any | None], size: int = 100_000) -> None:
+        self._first_event = first_event
+        self._names: OrderedDict[Any, str] = OrderedDict()
+        self._size = size
+
+    def of(self, event: Any) -> str:
+        key = event.originator_id
+        name = self._names.get(key)
+        if name is None:
+            first = event if hasattr(event, "originator_topic") else self._first_event(key)
+            topic = getattr(first, "originator_topic", None)
+            name = entity_of_topic(topic) if topic else snake_case(type(event).__qualname__)
+            self._names[key] = name
+            if len(self._names) > self._size:
+                self._names.popitem(last=False)
+        else:
+            self._names.move_to_end(key)
+        return name
 
 
 def org_of(event: Any, entity: str) -> str | None:
@@ -47,13 +78,13 @@ def org_of(event: Any, entity: str) -> str | None:
     return str(org) if org else None
 
 
-def cloud_event(notification: Notification, event: Any) -> dict[str, Any] | None:
+def cloud_event(notification: Notification, event: Any, entity: str) -> dict[str, Any] | None:
     """The CloudEvent (a dict in `schemas.cloudevents.CloudEvent`'s shape), or None for an
     event its class keeps off the bus."""
     data = public_payload(event)
     if data is None:
         return None
-    entity, verb = entity_and_verb(event)
+    verb = verb_of(event)
     org = org_of(event, entity)
     guid = str(event.originator_id)
     meta = getattr(event, "meta", None) or {}
@@ -75,11 +106,11 @@ def cloud_event(notification: Notification, event: Any) -> dict[str, Any] | None
     }
 
 
-def outbound(notification: Notification, event: Any, prefix: str) -> Outbound | None:
-    envelope = cloud_event(notification, event)
+def outbound(notification: Notification, event: Any, entity: str, prefix: str) -> Outbound | None:
+    envelope = cloud_event(notification, event, entity)
     if envelope is None:
         return None
-    entity, verb = entity_and_verb(event)
+    verb = verb_of(event)
     return Outbound(
         position=notification.id,
         subject=subject_for(prefix, envelope["orgid"], entity, verb),

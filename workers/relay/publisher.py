@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from workers.adapters.bus import BusConfig, connect, ensure_stream
+from workers.relay.acks import AckMux
 from workers.relay.mapping import Outbound
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class JetStreamPublisher:
         self._thread.start()
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        self._acks: AckMux | None = None
         self._tail: StreamTail | None = None  # None: read it again before the next batch
 
     def stream_position(self) -> int:
@@ -98,6 +100,8 @@ class JetStreamPublisher:
         if self._nc is None or self._nc.is_closed:
             self._nc = await connect(self.config, name=self.name, reconnected_cb=self._reconnected)
             self._js = self._nc.jetstream(timeout=self.ack_timeout)
+            self._acks = AckMux(self._nc)
+            await self._acks.start()
             await ensure_stream(self._js, self.config)
             self._tail = None
         assert self._js is not None
@@ -122,25 +126,22 @@ class JetStreamPublisher:
 
     async def _publish(self, messages: Sequence[Outbound]) -> None:
         tail = await self._synced()
-        js = await self._connected()
-        futures: list[asyncio.Future[Any]] = []
+        acks = self._acks
+        assert acks is not None
+        futures: list[asyncio.Future[dict[str, Any]]] = []
         try:
             for offset, message in enumerate(messages):
                 headers = {
                     "Nats-Msg-Id": message.msg_id,
                     "Nats-Expected-Last-Sequence": str(tail.seq + offset),
                 }
-                futures.append(
-                    await js.publish_async(
-                        message.subject, message.body, wait_stall=self.ack_timeout, headers=headers
-                    )
-                )
+                futures.append(await acks.send(message.subject, message.body, headers))
             async with asyncio.timeout(self.ack_timeout):
                 for message, future in zip(messages, futures, strict=True):
                     ack = await future
-                    if ack.duplicate:  # never expected: the tail was read before the batch
+                    if ack.get("duplicate"):  # never expected: the tail was read before
                         raise PublishFailed(f"event {message.msg_id} was already in the stream")
-                    tail.seq, tail.position = ack.seq, message.position
+                    tail.seq, tail.position = int(ack["seq"]), message.position
         except Exception as exc:
             self._tail = None  # what was stored is read back before the next batch
             for future in futures:
