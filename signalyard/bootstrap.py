@@ -325,3 +325,29 @@ def run_relay(settings: Settings) -> None:
     finally:
         publisher.close()
         store.close()
+
+
+def tail_events(settings: Settings, show: Callable[[object], None], **filters: object) -> None:
+    """Show each event of the bus (see workers.subscribers.tail.watch) until Ctrl-C, or
+    until `count` events were shown."""
+    import asyncio
+
+    from workers.adapters.bus import connect
+    from workers.subscribers.tail import watch
+
+    count = filters.pop("count", None)
+    bus = bus_config(settings)
+
+    async def run() -> None:
+        nc = await connect(bus, name="signalyard-events-tail")
+        shown = 0
+        try:
+            async for event in watch(nc, bus, **filters):  # type: ignore[arg-type]
+                show(event)
+                shown += 1
+                if count is not None and shown >= count:  # type: ignore[operator]
+                    return
+        finally:
+            await nc.close()
+
+    asyncio.run(run())

@@ -42,21 +42,25 @@ class StreamTail:
         self.seq, self.position = seq, position
 
 
+async def read_position(js: JetStreamContext, stream: str, seq: int) -> int:
+    """The log position of the stream's message `seq` (0 if it carries none)."""
+    msg = await js.get_msg(stream, seq=seq)
+    try:
+        return int(orjson.loads(msg.data or b"{}").get("position") or 0)
+    except (ValueError, TypeError, AttributeError):
+        logger.warning("stream %s: message %d has no position", stream, seq)
+        return 0
+
+
 async def read_tail(js: JetStreamContext, stream: str) -> StreamTail:
     info = await js.stream_info(stream)
     seq = info.state.last_seq
     if not seq:
         return StreamTail(0, 0)
     try:
-        msg = await js.get_msg(stream, seq=seq)
+        return StreamTail(seq, await read_position(js, stream, seq))
     except NotFoundError:  # expired by max age: the relay's own tracking decides
         return StreamTail(seq, 0)
-    try:
-        position = int(orjson.loads(msg.data or b"{}").get("position") or 0)
-    except (ValueError, TypeError):
-        logger.warning("stream %s: last message %d has no position", stream, seq)
-        position = 0
-    return StreamTail(seq, position)
 
 
 class JetStreamPublisher:
