@@ -57,6 +57,7 @@ def declare_publication(
 ) -> None:
     for cls in event_classes:
         _POLICIES[cls] = Publication(skip, frozenset(withheld), frozenset(public))
+    _PLANS.clear()  # a later declaration wins over a plan made before it
 
 
 def publication_of(cls: type) -> Publication:
@@ -85,15 +86,30 @@ def undeclared_secret_looking(cls: type) -> list[str]:
 def public_payload(event: object) -> dict[str, Any] | None:
     """The event's fields that may be published (None: the event is not published).
     A `changes` dict (an update) is filtered key by key by the same rule."""
-    policy = publication_of(type(event))
+    plan = _plan(type(event))
+    if plan is None:
+        return None
+    policy, shown = plan
+    data: dict[str, Any] = {name: getattr(event, name) for name in shown}
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        data["changes"] = {k: v for k, v in changes.items() if policy.shows(str(k))}
+    return data
+
+
+_PLANS: dict[type, tuple[Publication, tuple[str, ...]] | None] = {}
+
+
+def _plan(cls: type) -> tuple[Publication, tuple[str, ...]] | None:
+    """Per class, once: its policy and the fields it shows."""
+    if cls in _PLANS:
+        return _PLANS[cls]
+    _PLANS[cls] = plan = _make_plan(cls)
+    return plan
+
+
+def _make_plan(cls: type) -> tuple[Publication, tuple[str, ...]] | None:
+    policy = publication_of(cls)
     if policy.skip:
         return None
-    data: dict[str, Any] = {}
-    for name in payload_fields(type(event)):
-        if not policy.shows(name):
-            continue
-        value = getattr(event, name)
-        if name == "changes" and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if policy.shows(str(k))}
-        data[name] = value
-    return data
+    return policy, tuple(n for n in payload_fields(cls) if policy.shows(n))

@@ -96,3 +96,14 @@ def test_names_on_the_bus():
     assert event_source("o", "organization", "o") == "/orgs/o"
     assert event_source("o", "policy", "p") == "/orgs/o/policies/p"
     assert event_source(None, "user", "u") == "/users/u"
+
+
+def test_the_event_id_is_uuid5_of_the_entity_and_version():
+    from uuid import uuid5
+
+    from workers.relay.mapping import EVENT_NAMESPACE, event_id
+
+    guid = uuid4()
+    for version in (1, 2, 1234567):
+        assert event_id(guid, version) == str(uuid5(EVENT_NAMESPACE, f"{guid}/{version}"))
+    assert event_id(str(guid), 3) == event_id(guid, 3)

@@ -43,8 +43,11 @@ async def connect(config: BusConfig, *, name: str, **options: Any) -> Client:
     """A connection that keeps reconnecting (every 2 s, jittered) for as long as it lives:
     a NATS restart pauses its users instead of ending them."""
 
+    made: list[Client] = []
+
     async def _disconnected() -> None:
-        logger.warning("%s: disconnected from NATS; reconnecting", name)
+        if not (made and made[0].is_closed):  # not our own close()
+            logger.warning("%s: disconnected from NATS; reconnecting", name)
 
     async def _reconnected() -> None:
         logger.info("%s: reconnected to NATS", name)
@@ -66,7 +69,9 @@ async def connect(config: BusConfig, *, name: str, **options: Any) -> Client:
     if config.creds_file:
         settings["user_credentials"] = config.creds_file
     settings.update(options)
-    return await nats.connect(**settings)
+    client = await nats.connect(**settings)
+    made.append(client)
+    return client
 
 
 def stream_config(config: BusConfig) -> StreamConfig:
