@@ -77,6 +77,9 @@ def test_each_event_is_a_cloudevent_on_its_orgs_subject(published):
     }
     assert contexts <= types, (contexts - types, sorted(types))
     assert not any("slug_claim" in t for t in types)
+    # Named after the entity, not the base class that defines the event (CoreAggregate...).
+    assert not any("aggregate" in t for t in types), sorted(types)
+    assert "io.signalyard.skill.deleted.v1" in types and "io.signalyard.user.deleted.v1" in types
 
 
 def test_sources_and_payloads(published):

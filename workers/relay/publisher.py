@@ -13,6 +13,7 @@ the stream last holds, and the follower resumes after that.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Coroutine, Sequence
@@ -97,8 +98,15 @@ class JetStreamPublisher:
         self._thread.join(timeout=5)
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run on the loop and wait; a call that overruns is cancelled there, so no two
+        batches are ever in flight at once."""
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return future.result(timeout if timeout is not None else self.ack_timeout * 3)
+        try:
+            return future.result(timeout if timeout is not None else self.ack_timeout * 6)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            self._tail = None
+            raise PublishFailed("NATS did not answer in time") from None
 
     async def _connected(self) -> JetStreamContext:
         if self._nc is None or self._nc.is_closed:
