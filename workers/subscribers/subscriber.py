@@ -40,6 +40,9 @@ class SubscriberConfig:
     backoff: tuple[float, ...] = (1.0, 5.0, 30.0)  # the last one repeats
     ack_wait: float = 30.0
     batch: int = 50
+    # False: bind to a consumer (and dead-letter stream) the control plane made, as a
+    # tenant's restricted NATS credentials require; True: make or update them first.
+    manage: bool = True
 
 
 def dead_letter_subject(bus: BusConfig, config: SubscriberConfig) -> str:
@@ -89,7 +92,8 @@ class Subscriber:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle batches until `stop` is set."""
-        await self.ensure()
+        if self.config.manage:
+            await self.ensure()
         sub = await self.js.pull_subscribe_bind(self.config.durable, self.bus.stream)
         try:
             while not stop.is_set():
