@@ -99,7 +99,7 @@ class Subscriber:
             while not stop.is_set():
                 try:
                     messages = await sub.fetch(self.config.batch, timeout=0.5)
-                except NatsTimeout:
+                except (NatsTimeout, TimeoutError):  # nats-py raises either when none came
                     continue
                 for msg in messages:
                     await self.handle(msg)
