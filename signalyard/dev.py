@@ -1,5 +1,5 @@
 """`signalyard dev`: Postgres, NATS and Temporal (each embedded unless its URL is set),
-bootstrap, API, projections."""
+bootstrap, API, projections, relay."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def run_dev(settings: Settings) -> int:
                 "callbacks", [sys.executable, "-m", "signalyard", "callbacks", "run"], env
             )
             supervisor.spawn("health", [sys.executable, "-m", "signalyard", "health", "run"], env)
+            supervisor.spawn("relay", [sys.executable, "-m", "signalyard", "relay"], env)
         _wait_healthy(settings, supervisor)
         print(
             f"signalyard: API ready at {_base_url(settings.host, settings.port)} (Ctrl-C to stop)",

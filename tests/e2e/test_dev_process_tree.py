@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from support.counters import wait_until
 from support.dev_tree import DevProcess, dev_environment
+from support.relay import stream_content
 from support.stack import free_port
 
 from signalyard.embedded.base import port_open, read_state
@@ -49,6 +51,8 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert bus["running"] and port_open(bus["port"])
         assert workflows["running"] and port_open(workflows["port"])
         assert f"embedded NATS at {bus['url']}" in first.output()
+        # The relay runs in the tree: the org's creation reaches the bus.
+        wait_until(lambda: _on_the_bus(bus["url"], "organization.created"), 30, "the relay")
         assert f"embedded Temporal at {workflows['url']}" in first.output()
     finally:
         assert first.interrupt() == 0  # no orphans: the NATS and Temporal servers too
@@ -89,3 +93,11 @@ def test_bootstrap_token_from_the_environment_becomes_the_admin_token(service_di
         assert me.status_code == 200 and me.json()["is_platform_admin"] is True
     finally:
         assert dev.interrupt() == 0
+
+
+def _on_the_bus(url: str, kind: str) -> bool:
+    try:
+        held = stream_content(url, "SIGNALYARD")
+    except Exception:  # noqa: BLE001 - no stream yet: the relay is starting
+        return False
+    return any(m.envelope["type"] == f"io.signalyard.{kind}.v1" for m in held)

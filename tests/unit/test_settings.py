@@ -12,7 +12,17 @@ STRONG = "syd_Zq3vN8kR2pL6wX9yT4mB7cD1fG5hJ0sA"
 
 
 # The external services keep the names their own tools use.
-EXTERNAL = {"DATABASE_URL", "NATS_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TLS"}
+EXTERNAL = {
+    "DATABASE_URL",
+    "NATS_URL",
+    "NATS_STREAM",
+    "NATS_STREAM_MAX_AGE",
+    "NATS_STREAM_REPLICAS",
+    "NATS_CREDS",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_TLS",
+}
 
 
 def test_every_setting_has_its_variable_and_a_description():
