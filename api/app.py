@@ -12,6 +12,7 @@ from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.roles import Role
 from api.routes import (
+    bus_credentials,
     config_queries,
     configs,
     hierarchy_commands,
@@ -34,6 +35,7 @@ MIXED_ROUTERS = (
     my_orgs.router,
     identity.router,
     tools.router,
+    bus_credentials.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

@@ -28,6 +28,8 @@ _STATUS = {
     errors.StaleVersion: (412, "Precondition failed"),
     errors.VersionRequired: (428, "Precondition required"),
     errors.Superseded: (409, "Conflict"),
+    errors.NotConfigured: (409, "Not configured"),
+    errors.Unavailable: (503, "Service unavailable"),
 }
 
 

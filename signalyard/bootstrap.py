@@ -20,11 +20,13 @@ from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
 from domain.tenancy.service import TenancyService
+from projections.bus.projector import BusProjection
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
 from projections.tenancy.projector import TenancyProjection
+from signalyard.bus import bus_credential_service
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
@@ -42,7 +44,7 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection(), CatalogProjection()]
+    return [TenancyProjection(), IdentityProjection(), CatalogProjection(), BusProjection()]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -147,6 +149,7 @@ def build_api(settings: Settings):  # -> FastAPI
         event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),
         projection_names=tuple(p.name for p in read_models()),
         catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
+        bus=bus_credential_service(settings, store),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )

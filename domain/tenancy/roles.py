@@ -63,6 +63,8 @@ class Action(StrEnum):
     WORKFLOW_RUN = "workflow.run"
     WORKFLOW_CANCEL = "workflow.cancel"
     WORKFLOW_SIGNAL = "workflow.signal"
+    # NATS credentials to read the org's events: org admins and owners only.
+    BUS_CREDENTIALS = "bus.credentials"
 
 
 _READ = frozenset({Action.READ, Action.HISTORY_READ})

@@ -49,6 +49,16 @@ def _write_secret(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def load_bus_auth(data_dir: Path) -> BusAuth | None:
+    """The auth an embedded NATS made in this data dir, if it ever started there."""
+    directory = Path(data_dir).expanduser().absolute() / AUTH_DIR
+    try:
+        keys = json.loads((directory / "keys.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return BusAuth(directory, keys["operator"], keys["account"], keys["account_signing"])
+
+
 def prepare_bus_auth(data_dir: Path) -> BusAuth:
     """Create the keys and creds on first start; on every start write the server config."""
     directory = data_dir / AUTH_DIR

@@ -109,12 +109,14 @@ def account_jwt(
     return encode({"sub": account, "name": name, "iat": iat, "nats": nats}, operator)
 
 
-def revoked(account_token: str, operator: KeyPair, user_key: str) -> str:
-    """The account JWT again, with `user_key` revoked from now on and a newer `iat`."""
+def revoked(account_token: str, operator: KeyPair, *user_keys: str) -> str:
+    """The account JWT again, with `user_keys` revoked from now on (those it revoked
+    already keep their time) and a newer `iat`."""
     claims = decode_claims(account_token)
     now = max(int(time.time()), int(claims.get("iat", 0)) + 1)
     revocations = dict(claims["nats"].get("revocations") or {})
-    revocations[user_key] = now
+    for key in user_keys:
+        revocations.setdefault(key, now)
     claims["nats"]["revocations"] = revocations
     return encode({**claims, "iat": now}, operator)
 
