@@ -91,6 +91,9 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", TOOL): CATALOG,
     ("DELETE", TOOL): CATALOG,
     ("POST", TOOL + ":undelete"): CATALOG,
+    # NATS creds reading the org's events: org admins and owners only.
+    ("POST", ORG + "/bus-credentials"): ADMINS,
+    ("DELETE", ORG + "/bus-credentials/{credential}"): ADMINS,
     # Checking a sample input writes nothing: a read.
     ("POST", TOOL + ":validate"): EVERYONE,
 }
@@ -171,6 +174,7 @@ def world(stack):
         _, tokens["outsider"] = new_user(admin, "outsider")
         with stack.client(tokens["outsider"]) as outsider:
             created(outsider.post("/v1/orgs", json={"name": unique("elsewhere")}))
+        credential = created(admin.post(f"{base}/bus-credentials", json={"name": "Feed"}))
         last = admin.post(f"{base}/groups/crew/members", json={"user": target})
         params = {
             "org": org,
@@ -185,6 +189,7 @@ def world(stack):
             "user": target,
             "number": "1",
             "token": str(uuid.uuid4()),
+            "credential": credential["guid"],
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:

@@ -12,7 +12,18 @@ STRONG = "syd_Zq3vN8kR2pL6wX9yT4mB7cD1fG5hJ0sA"
 
 
 # The external services keep the names their own tools use.
-EXTERNAL = {"DATABASE_URL", "NATS_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TLS"}
+EXTERNAL = {
+    "DATABASE_URL",
+    "NATS_URL",
+    "NATS_CREDS",
+    "NATS_ACCOUNT_PUBLIC_KEY",
+    "NATS_ACCOUNT_SIGNING_SEED",
+    "NATS_OPERATOR_SEED",
+    "NATS_SYSTEM_CREDS",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_TLS",
+}
 
 
 def test_every_setting_has_its_variable_and_a_description():
