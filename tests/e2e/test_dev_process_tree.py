@@ -50,6 +50,11 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert workflows["running"] and port_open(workflows["port"])
         assert f"embedded NATS at {bus['url']}" in first.output()
         assert f"embedded Temporal at {workflows['url']}" in first.output()
+        # The API under dev issues bus credentials with the embedded NATS's keys.
+        issued = api.post("/v1/orgs/acme/bus-credentials", json={"name": "feed"})
+        assert issued.status_code == 201, issued.text
+        assert "BEGIN USER NKEY SEED" in issued.json()["creds"]
+        assert str(data_dir / "nats-auth" / "signalyard.creds") in first.output()
     finally:
         assert first.interrupt() == 0  # no orphans: the NATS and Temporal servers too
     assert not port_open(bus["port"]) and not port_open(workflows["port"])
