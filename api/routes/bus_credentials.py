@@ -6,11 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
 from api.edge import EdgeRoute
 from api.outcome import SECRET_SHOWN_ONCE
-from api.views import found, written
+from api.views import found, history_entries, written
 from domain.bus.credential import BusCredential
 from projections.bus.views import bus_credentials
 from projections.tenancy.views import scopes
@@ -85,6 +86,15 @@ async def get_bus_credential(
     org_id = await scopes.get_org_id(conn, viewer, org)
     row = await bus_credentials.get_credential(conn, org_id, credential)
     return found(_row(row, services.bus_stream), row["version"])
+
+
+@router.get(CREDENTIALS + "/{credential}/history", response_model=common.History)
+async def bus_credential_history(
+    org: str, credential: UUID, ctx: ContextDep, services: ServicesDep
+):
+    """Every event of a bus credential: issued, revoked (public key only)."""
+    entity, events = await run_in_threadpool(services.bus.history, ctx, org, credential)
+    return {"guid": entity.id, "items": history_entries("BusCredential", events)}
 
 
 def _row(row: dict[str, Any], stream: str) -> dict[str, Any]:

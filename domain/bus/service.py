@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+from eventsourcing.domain import DomainEventProtocol
+
 from domain.bus.authority import BusAuthority
 from domain.bus.credential import REVOCATIONS_ID, BusCredential, BusRevocations
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import InvalidInput, NotConfigured, NotFound
 from domain.core.values import validate_name
 from domain.plumbing.store import EventStore
-from domain.plumbing.unit_of_work import with_read_sessions
+from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tenancy.roles import Action
 from domain.tenancy.scope import TenancyScope
 
@@ -60,9 +62,7 @@ class BusCredentialService:
 
     def revoke(self, ctx: CommandContext, org_ref: str, credential_id: UUID) -> CommandResult:
         org = self.scope.locate(ctx, Action.BUS_CREDENTIALS, org_ref).org
-        credential = self.store.find(credential_id, BusCredential)
-        if credential is None or credential.organization_id != org.id:
-            raise NotFound("bus credential not found")
+        credential = self._of_org(org.id, credential_id)
         credential.check_revocable()
         authority = self._authority()
         revocations = self.store.find(REVOCATIONS_ID, BusRevocations) or BusRevocations(
@@ -74,6 +74,20 @@ class BusCredentialService:
         # the list as it then is; the bus never ends up with less than what was committed.
         authority.revoke(list(revocations.users), credential.consumer)
         return CommandResult.of(credential, self.store.record(credential, revocations))
+
+    @reads_only
+    def history(
+        self, ctx: CommandContext, org_ref: str, credential_id: UUID
+    ) -> tuple[BusCredential, list[DomainEventProtocol[UUID]]]:
+        org = self.scope.locate(ctx, Action.READ, org_ref).org
+        credential = self._of_org(org.id, credential_id)
+        return credential, self.store.history(credential.id)
+
+    def _of_org(self, org_id: UUID, credential_id: UUID) -> BusCredential:
+        credential = self.store.find(credential_id, BusCredential)
+        if credential is None or credential.organization_id != org_id:
+            raise NotFound("bus credential not found")
+        return credential
 
     def _authority(self) -> BusAuthority:
         if self.authority is None:

@@ -171,6 +171,9 @@ def test_revoking_drops_the_live_connection_and_refuses_new_ones(
     asyncio.run(scenario())
     read = admin.get(path, params={"min_position": "0"})
     assert read.json()["revoked_at"] is not None
+    history = admin.get(f"{path}/history").json()["items"]
+    assert [h["type"] for h in history] == ["BusCredential.Issued", "BusCredential.Revoked"]
+    assert issued["public_key"] in str(history) and issued["creds"] not in str(history)
     assert_problem(admin.delete(path), 409)
 
     async def consumer_gone() -> bool:
