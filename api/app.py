@@ -14,6 +14,7 @@ from api.roles import Role
 from api.routes import (
     agent_definition_queries,
     agent_definitions,
+    bus_credentials,
     callbacks,
     config_queries,
     configs,
@@ -62,6 +63,7 @@ MIXED_ROUTERS = (
     callbacks.router,
     infra_services.router,
     runtime_targets.router,
+    bus_credentials.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

@@ -30,6 +30,8 @@ _STATUS = {
     errors.Superseded: (409, "Conflict"),
     errors.TransitionRefused: (409, "Conflict"),
     errors.StaleAttempt: (409, "Conflict"),
+    errors.NotConfigured: (409, "Not configured"),
+    errors.Unavailable: (503, "Service unavailable"),
 }
 
 

@@ -8,6 +8,7 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from api.idempotency import IdempotencyStore
+from domain.bus.service import BusCredentialService
 from domain.callbacks.service import CallbackService
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
@@ -38,5 +39,7 @@ class Services:
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).
     event_log: sql.Composable
+    bus: BusCredentialService
+    bus_stream: str = "SIGNALYARD"
     max_body_bytes: int = 1_048_576
     read_your_writes_timeout: float = 5.0

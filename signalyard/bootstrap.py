@@ -23,6 +23,7 @@ from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from projections.bus.projector import BusProjection
 from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
@@ -33,6 +34,7 @@ from projections.infra_services.projector import InfraServicesProjection
 from projections.routing.projector import RoutingProjection
 from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
+from signalyard.bus import bus_credential_service
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
@@ -59,6 +61,7 @@ def read_models() -> list[Projection]:
         RoutingProjection(),
         TasksProjection(),
         InfraProjection(),
+        BusProjection(),
     ]
 
 
@@ -278,6 +281,8 @@ def build_api(settings: Settings):  # -> FastAPI
         infra=InfraServices(store, secret_box(settings)),
         routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
         tasks=TaskService(store, blobs),
+        bus=bus_credential_service(settings, store),
+        bus_stream=settings.nats_stream,
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )
@@ -430,17 +435,11 @@ def skip_dead_letter(settings: Settings, dead_letter_id: int) -> None:
 
 
 def bus_config(settings: Settings):  # -> workers.adapters.bus.BusConfig
-    """The bus as the settings describe it (NATS_URL, or the embedded NATS of `dev`)."""
-    from signalyard.embedded import resolve_nats_url
-    from workers.adapters.bus import BusConfig
+    """The bus as the settings describe it (NATS_URL + NATS_CREDS, or the embedded NATS of
+    `dev` with the control plane's creds from its data dir)."""
+    from signalyard.bus import required_bus_config
 
-    return BusConfig(
-        url=resolve_nats_url(settings),
-        creds_file=str(settings.nats_creds) if settings.nats_creds else None,
-        stream=settings.nats_stream,
-        max_age_seconds=settings.nats_stream_max_age_seconds,
-        replicas=settings.nats_stream_replicas,
-    )
+    return required_bus_config(settings)
 
 
 def build_relay(settings: Settings, event_log: EventLog, **runner_options: object):

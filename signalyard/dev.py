@@ -55,6 +55,9 @@ def run_dev(settings: Settings) -> int:
             temporal_address=_start(temporal, gate, started),
         )
 
+        if bus is not None:
+            print(f"signalyard: NATS creds of the control plane in {bus.creds_path}", flush=True)
+
         from signalyard.bootstrap import ensure_webhook_key, prepare
 
         ensure_webhook_key(resolved)

@@ -59,8 +59,38 @@ class Settings(BaseSettings):
     )
     nats_creds: Path | None = _env(
         "NATS_CREDS",
-        "NATS credentials file (.creds) of Signalyard's own connections; unset: none.",
+        "With NATS_URL: the control plane's `.creds` file (full rights in the app account).",
         default=None,
+    )
+    nats_account_public_key: str | None = _env(
+        "NATS_ACCOUNT_PUBLIC_KEY",
+        "With NATS_URL: the application account's public nkey (A...), for bus credentials.",
+        default=None,
+    )
+    nats_account_signing_seed: str | None = _env(
+        "NATS_ACCOUNT_SIGNING_SEED",
+        "With NATS_URL: seed (SA...) of a signing key of that account: signs tenants' users.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    nats_operator_seed: str | None = _env(
+        "NATS_OPERATOR_SEED",
+        "With NATS_URL: seed (SO...) of the operator or one of its signing keys: re-signs the "
+        "account JWT with revoked bus credentials.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    nats_system_creds: Path | None = _env(
+        "NATS_SYSTEM_CREDS",
+        "With NATS_URL: `.creds` of a system-account user, to push revocations.",
+        default=None,
+    )
+    bus_credential_max_days: int = _env(
+        "SIGNALYARD_BUS_CREDENTIAL_MAX_DAYS",
+        "Longest lifetime of a bus credential (and the lifetime when none is asked for).",
+        default=90,
+        ge=1,
+        le=3650,
     )
     temporal_address: str | None = _env(
         "TEMPORAL_ADDRESS",

@@ -36,6 +36,14 @@ class Unauthenticated(DomainError):
     """No valid credential (missing, unknown, expired or revoked token)."""
 
 
+class NotConfigured(DomainError):
+    """The deployment lacks what the command needs (keys, an outside service's settings)."""
+
+
+class Unavailable(DomainError):
+    """An outside service the command needs (the bus) did not answer: worth a retry."""
+
+
 class TooLarge(DomainError):
     """A payload is over a configured size limit (a skill bundle, say)."""
 

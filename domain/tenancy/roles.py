@@ -74,6 +74,8 @@ class Action(StrEnum):
     # trying one (`:test`, `:replay`) and re-driving a dead letter are running things.
     ROUTE_WRITE = "route.write"
     ROUTE_RUN = "route.run"
+    # NATS credentials to read the org's events: org admins and owners only.
+    BUS_CREDENTIALS = "bus.credentials"
 
 
 _READ = frozenset({Action.READ, Action.HISTORY_READ})

@@ -111,6 +111,9 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", TOOL): CATALOG,
     ("DELETE", TOOL): CATALOG,
     ("POST", TOOL + ":undelete"): CATALOG,
+    # NATS creds reading the org's events: org admins and owners only.
+    ("POST", ORG + "/bus-credentials"): ADMINS,
+    ("DELETE", ORG + "/bus-credentials/{credential}"): ADMINS,
     # Checking a sample input writes nothing: a read.
     ("POST", TOOL + ":validate"): EVERYONE,
     ("POST", ORG + "/callback-signing-key:rotate"): ADMINS,
@@ -266,6 +269,7 @@ def world(stack):
         _, tokens["outsider"] = new_user(admin, "outsider")
         with stack.client(tokens["outsider"]) as outsider:
             created(outsider.post("/v1/orgs", json={"name": unique("elsewhere")}))
+        credential = created(admin.post(f"{base}/bus-credentials", json={"name": "Feed"}))
         last = admin.post(f"{base}/groups/crew/members", json={"user": target})
         params = {
             "org": org,
@@ -287,6 +291,7 @@ def world(stack):
             "task": task.json()["guid"],
             "definition": "probe",
             "target": "probe",
+            "credential": credential["guid"],
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:

@@ -54,6 +54,11 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         # The relay runs in the tree: the org's creation reaches the bus.
         wait_until(lambda: _on_the_bus(bus["url"], "organization.created"), 30, "the relay")
         assert f"embedded Temporal at {workflows['url']}" in first.output()
+        # The API under dev issues bus credentials with the embedded NATS's keys.
+        issued = api.post("/v1/orgs/acme/bus-credentials", json={"name": "feed"})
+        assert issued.status_code == 201, issued.text
+        assert "BEGIN USER NKEY SEED" in issued.json()["creds"]
+        assert str(data_dir / "nats-auth" / "signalyard.creds") in first.output()
     finally:
         assert first.interrupt() == 0  # no orphans: the NATS and Temporal servers too
     assert not port_open(bus["port"]) and not port_open(workflows["port"])

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -51,6 +52,22 @@ class Stack:
             self._server.should_exit = True
         for thread in self._threads:
             thread.join(timeout=15)
+
+
+def bus_settings(nats_bus: Any) -> dict[str, object]:
+    """Settings giving a stack the session's embedded NATS (operator mode) and its keys;
+    none for an external NATS (NATS_URL and its NATS_* keys come from the environment)."""
+    if nats_bus is None:
+        return {}
+    auth = nats_bus.auth
+    return {
+        "nats_url": nats_bus.url,
+        "nats_creds": auth.creds_path,
+        "nats_account_public_key": auth.account_public_key,
+        "nats_account_signing_seed": auth.account_signing_seed,
+        "nats_operator_seed": auth.operator_seed,
+        "nats_system_creds": auth.system_creds_path,
+    }
 
 
 def start_stack(database_url: str, *, projections: bool = True, **overrides: object) -> Stack:
