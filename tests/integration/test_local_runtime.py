@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import psutil
 from support.local_runtime import (
     make_runtime,
     processes_with,
@@ -16,6 +17,7 @@ from support.local_runtime import (
 )
 
 from workers.runtimes.interface import Exited, KillCause, Killed, Outcome, Running, outcome_of
+from workers.runtimes.local.isolation import Isolation
 
 WAIT_FOR_GO = """
 import os, sys, time
@@ -141,5 +143,45 @@ def test_exceeding_the_cpu_budget_fails_with_the_reason(service_dir: Path) -> No
         outcome, reason = outcome_of(changes[-1])
         assert outcome is Outcome.FAILED
         assert reason is not None and reason.startswith("CPU time limit exceeded")
+
+    asyncio.run(scenario())
+
+
+def test_without_root_isolation_an_attempt_still_runs_and_times_out_as_a_group(
+    service_dir: Path,
+) -> None:
+    marker = f"marker-{service_dir.name}"
+
+    async def scenario() -> None:
+        runtime = make_runtime(service_dir, isolation=Isolation(namespaced=False))
+        handle = await runtime.start(python_spec("import sys; print('out'); sys.exit(4)"))
+        assert (await run_to_end(runtime, handle))[-1] == Exited(4)
+        assert await runtime.logs(handle) == b"out\n"
+        spec = python_spec(FORK_AND_IGNORE_TERM, marker, timeout_seconds=1)
+        handle = await runtime.start(spec)
+        await wait_for_log(runtime, handle, b"ready")
+        assert (await run_to_end(runtime, handle))[-1].cause is KillCause.TIMEOUT
+
+    asyncio.run(scenario())
+    assert wait_until(lambda: not processes_with(marker), timeout=2)
+
+
+def test_fifty_running_attempts_cost_no_thread_each_and_little_memory(service_dir: Path) -> None:
+    async def scenario() -> None:
+        runtime = make_runtime(service_dir)
+        warm = await runtime.start(python_spec("pass"))
+        await run_to_end(runtime, warm)
+        me = psutil.Process()
+        threads, rss = me.num_threads(), me.memory_info().rss
+        command = ("/bin/sh", "-c", "echo up; sleep 60")
+        handles = [
+            await runtime.start(python_spec("", command=command, task=f"many-{n}"))
+            for n in range(50)
+        ]
+        for handle in handles:
+            await wait_for_log(runtime, handle, b"up")
+        assert me.num_threads() <= threads
+        assert me.memory_info().rss - rss < 8 * 1024 * 1024  # measured: ~10 KiB an attempt
+        await asyncio.gather(*(runtime.stop(handle, "enough") for handle in handles))
 
     asyncio.run(scenario())

@@ -33,7 +33,7 @@ def python_spec(code: str, *args: str, task: str | None = None, **fields: Any) -
         task_id=task or f"task-{uuid.uuid4().hex[:8]}",
         attempt=fields.pop("attempt", 1),
         image="python:3.11",
-        command=(PYTHON, "-u", "-c", code, *args),
+        command=fields.pop("command", (PYTHON, "-u", "-c", code, *args)),
         **fields,
     )
 

@@ -46,6 +46,7 @@ class _Attempt:
     process: subprocess.Popen[bytes]
     changes: list[StateChange] = field(default_factory=lambda: [Running()])
     kill: Killed | None = None
+    reaped: bool = False  # exited on its own: a stop or timeout from now on changes nothing
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     output_closed: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
@@ -167,6 +168,7 @@ class LocalRuntime:
         asyncio.get_running_loop().remove_reader(pidfd)
         os.close(pidfd)
         _, status, usage = os.wait4(attempt.process.pid, 0)
+        attempt.reaped = True
         attempt.process.returncode = os.waitstatus_to_exitcode(status)
         asyncio.get_running_loop().create_task(self._finish(attempt, status, usage))
 
@@ -206,7 +208,7 @@ class LocalRuntime:
 
     def _terminate(self, attempt: _Attempt, kill: Killed) -> None:
         """SIGTERM to the whole group, SIGKILL after the grace period."""
-        if attempt.kill is not None or attempt.finished.is_set():
+        if attempt.kill is not None or attempt.reaped:
             return
         attempt.kill = kill
         _kill_group(attempt.process.pid, signal.SIGTERM)
