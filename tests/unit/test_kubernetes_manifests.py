@@ -7,6 +7,7 @@ import copy
 import json
 from typing import Any
 
+import kubernetes_validate
 import pytest
 from kubernetes import client
 from support.skill_bundles import as_zip, realistic_files
@@ -41,8 +42,9 @@ def _documents(spec: LaunchSpec) -> tuple[dict[str, Any], dict[str, Any]]:
 @pytest.mark.parametrize("spec", SPECS.values(), ids=SPECS.keys())
 def test_the_job_and_secret_validate_against_kubernetes_1_37(spec: LaunchSpec) -> None:
     job, secret = _documents(spec)
-    validate(job)
-    validate(secret)
+    for document in (job, secret):
+        validate(document)
+        assert kubernetes_validate.validate(document, "1.37.0", strict=True) == "1.37"
 
 
 def test_the_job_carries_limits_labels_deadline_and_a_locked_down_pod() -> None:
@@ -128,6 +130,14 @@ def _broken(change: str) -> dict[str, Any]:
 def test_validation_refuses_what_the_api_server_would(change: str) -> None:
     with pytest.raises(InvalidManifest):
         validate(_broken(change))
+
+
+def test_every_schema_error_is_named_at_once() -> None:
+    job = _broken("unknown field")
+    job["spec"]["backoffLimit"] = "0"
+    with pytest.raises(InvalidManifest) as refused:
+        validate(job)
+    assert "spec/backoffLimit" in str(refused.value) and "imagePullPolicyy" in str(refused.value)
 
 
 def test_an_attempt_too_large_for_a_secret_is_refused() -> None:
