@@ -35,6 +35,7 @@ def build_runtime(settings: Settings, kind: RuntimeKind) -> Runtime:
         kubernetes_client(settings),
         namespace=settings.k8s_namespace,
         ttl_seconds_after_finished=settings.k8s_ttl_seconds_after_finished,
+        logs=log_store(settings),
     )
 
 

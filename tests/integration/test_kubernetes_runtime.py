@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 from support.kube_api import KubeApi
 
+from workers.adapters.logstore import FileLogStore
 from workers.runtimes.interface import Exited, KillCause, Killed, Outcome, Running, outcome_of
 from workers.runtimes.kubernetes.runtime import KubernetesRuntime
 from workers.runtimes.spec import LaunchSpec
@@ -31,7 +33,7 @@ def kube() -> Iterator[KubeApi]:
     api.close()
 
 
-def _runtime(kube: KubeApi) -> KubernetesRuntime:
+def _runtime(kube: KubeApi, logs: FileLogStore | None = None) -> KubernetesRuntime:
     configuration = client.Configuration()
     configuration.host = kube.url
     return KubernetesRuntime(
@@ -39,6 +41,7 @@ def _runtime(kube: KubeApi) -> KubernetesRuntime:
         namespace="agents",
         ttl_seconds_after_finished=600,
         watch_timeout_seconds=5,
+        logs=logs,
     )
 
 
@@ -170,5 +173,26 @@ def test_logs_are_read_from_an_offset_and_followed_through_the_pod_log_api(kube:
         assert b"".join([chunk async for chunk in follower]) == b"second\n"
         read = kube.calls("GET", f"/pods/{pod}/log")
         assert read[0].query["container"] == "agent" and read[-1].query["follow"] == "true"
+        runtime.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_finished_attempts_log_is_kept_after_its_pod_is_gone(
+    kube: KubeApi, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        runtime = _runtime(kube, logs=FileLogStore(tmp_path))
+        handle = await runtime.start(_spec())
+        changes = runtime.watch(handle)
+        kube.set_job_status(handle.name, ACTIVE)
+        assert await _next(changes) == Running()
+        kube.add_pod(handle.name, log=b"all done\n", exit_code=0, reason="Completed")
+        kube.set_job_status(handle.name, COMPLETE)
+        assert await _next(changes) == Exited(0)
+        await runtime.stop(handle, "cleanup")  # the Job, its pod and their log are gone
+        assert not kube.pods
+        assert await runtime.logs(handle, offset=4) == b"done\n"
+        runtime.close()
 
     asyncio.run(scenario())

@@ -35,7 +35,13 @@ class JobWatcher:
 
     def start(self, loop: asyncio.AbstractEventLoop, deliver: Deliver) -> None:
         if self._thread is None:
-            post: Deliver = lambda *event: loop.call_soon_threadsafe(deliver, *event)  # noqa: E731
+
+            def post(name: str, kind: str, job: client.V1Job | None) -> None:
+                try:
+                    loop.call_soon_threadsafe(deliver, name, kind, job)
+                except RuntimeError:  # the loop is closed: nobody is listening any more
+                    self._closing.set()
+
             self._thread = threading.Thread(target=self._run, args=(post,), daemon=True)
             self._thread.start()
 
@@ -55,6 +61,8 @@ class JobWatcher:
                     time.sleep(_BACKOFF_SECONDS)
                 version = None
             except Exception as error:  # the connection dropped: the API server restarts
+                if self._closing.is_set():
+                    return
                 log.warning("watching Jobs failed (%s); listing again", error)
                 time.sleep(_BACKOFF_SECONDS)
                 version = None

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from workers.adapters.logstore import FileLogStore
 from workers.runtimes.interface import KillCause, Killed, Running, RuntimeHandle, StateChange
 from workers.runtimes.kubernetes import job_state, manifests
 from workers.runtimes.kubernetes.job_watcher import JobWatcher
@@ -36,7 +37,9 @@ class KubernetesRuntime:
         ttl_seconds_after_finished: int = 3600,
         watch_timeout_seconds: int = 60,
         kubernetes_version: str = TARGET_VERSION,
+        logs: FileLogStore | None = None,
     ) -> None:
+        self._archive = logs  # where a finished attempt's log outlives its pod
         self.namespace = namespace
         self._ttl = ttl_seconds_after_finished
         self._version = kubernetes_version
@@ -103,9 +106,11 @@ class KubernetesRuntime:
                 change = await self._change(handle, kind, job)
                 if change is None or (isinstance(change, Running) and seen_running):
                     continue
-                yield change
                 if not isinstance(change, Running):
+                    await self._keep_log(handle)
+                    yield change
                     return
+                yield change
                 seen_running = True
         finally:
             self._subscribers[handle.name].remove(queue)
@@ -128,11 +133,21 @@ class KubernetesRuntime:
             pods = await asyncio.to_thread(self._pods, handle.name)
         return job_state.state_of(job, pods)
 
+    async def _keep_log(self, handle: RuntimeHandle) -> None:
+        if self._archive is None or self._archive.is_closed(handle.log_key):
+            return
+        log = await self.logs(handle)
+        self._archive.open(handle.log_key)
+        self._archive.append(handle.log_key, log)
+        self._archive.close(handle.log_key)
+
     async def stop(self, handle: RuntimeHandle, reason: str) -> None:
         self._stop_reasons[handle.name] = reason
         await asyncio.to_thread(self._delete, handle.name)
 
     async def logs(self, handle: RuntimeHandle, offset: int = 0) -> bytes:
+        if self._archive is not None and self._archive.is_closed(handle.log_key):
+            return self._archive.read(handle.log_key, offset)
         return await asyncio.to_thread(self._log, handle.name, offset)
 
     async def follow_logs(self, handle: RuntimeHandle, offset: int = 0) -> AsyncIterator[bytes]:
