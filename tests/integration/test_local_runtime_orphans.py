@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support.local_runtime import make_runtime, processes_with, wait_until
 
 HOST = Path(__file__).resolve().parent.parent / "support" / "runtime_host.py"
@@ -40,8 +41,18 @@ def test_killing_the_dispatcher_with_sigkill_kills_its_attempts_and_their_childr
 
 
 def test_a_new_runtime_clears_directories_a_killed_one_left(service_dir: Path) -> None:
+    make_runtime(service_dir)
     leftover = service_dir / "attempts" / "task-x-1"
-    leftover.mkdir(parents=True)
+    leftover.mkdir()
     (leftover / "brief.md").write_text("old")
     make_runtime(service_dir)
     assert not leftover.exists()
+
+
+def test_a_directory_holding_other_files_is_refused_not_cleared(service_dir: Path) -> None:
+    precious = service_dir / "attempts" / "notes.txt"
+    precious.parent.mkdir()
+    precious.write_text("keep me")
+    with pytest.raises(RuntimeError, match="directory of its own"):
+        make_runtime(service_dir)
+    assert precious.read_text() == "keep me"

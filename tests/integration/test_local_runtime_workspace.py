@@ -14,6 +14,7 @@ from support.local_runtime import make_runtime, python_spec, run_to_end, wait_fo
 from support.skill_bundles import as_zip, raw_zip, realistic_files
 
 from workers.runtimes.interface import Exited
+from workers.runtimes.local.workdir import leftovers
 from workers.runtimes.spec import LaunchFile, LaunchSpec, SkillBundle, UnknownImage
 from workers.runtimes.workspace import BadLaunchContent
 
@@ -158,6 +159,6 @@ def test_unsafe_content_is_refused_before_anything_runs(
         runtime = make_runtime(service_dir)
         with pytest.raises(BadLaunchContent, match=message):
             await runtime.start(python_spec("print(1)", skills=skills, files=files))
-        assert list(runtime.root.iterdir()) == []
+        assert leftovers(runtime.root) == []
 
     asyncio.run(scenario())

@@ -81,7 +81,7 @@ class LocalRuntime:
         ]
         self._attempts: dict[str, _Attempt] = {}
         workdirs.prepare_root(self.root, self.isolation.namespaced)
-        for leftover in self.root.iterdir():  # a dispatcher that died left these behind
+        for leftover in workdirs.leftovers(self.root):
             workdirs.remove(leftover)
 
     async def start(self, spec: LaunchSpec) -> RuntimeHandle:

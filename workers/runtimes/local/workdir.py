@@ -13,10 +13,22 @@ from workers.runtimes.workspace import PlannedFile
 _DIR_MODE = 0o700
 
 
+MARKER = ".signalyard-runtime"
+
+
 def prepare_root(root: Path, shared_by_users: bool) -> None:
-    """With a user per attempt they must be able to pass through the root, not list it."""
+    """With a user per attempt they must be able to pass through the root, not list it.
+    A root that is not empty must carry our marker: it is cleared on start."""
     root.mkdir(parents=True, exist_ok=True)
+    if not (root / MARKER).exists() and any(root.iterdir()):
+        raise RuntimeError(f"{root} holds other files: give the runtime a directory of its own")
+    (root / MARKER).touch()
     os.chmod(root, 0o711 if shared_by_users else 0o700)
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Attempt directories a dispatcher that died left behind."""
+    return [path for path in root.iterdir() if path.name != MARKER]
 
 
 def create(root: Path, name: str, files: list[PlannedFile], uid: int | None) -> Path:
