@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -23,6 +24,7 @@ from workers.runtimes.spec import LaunchSpec
 
 _NOT_FOUND = 404
 _READ = 64 * 1024
+_POD_POLL_SECONDS = 1.0
 Event = tuple[str, client.V1Job | None]
 
 
@@ -38,7 +40,9 @@ class KubernetesRuntime:
         watch_timeout_seconds: int = 60,
         kubernetes_version: str = TARGET_VERSION,
         logs: FileLogStore | None = None,
+        pod_wait_seconds: float = 300.0,
     ) -> None:
+        self._pod_wait = pod_wait_seconds
         self._archive = logs  # where a finished attempt's log outlives its pod
         self.namespace = namespace
         self._ttl = ttl_seconds_after_finished
@@ -151,17 +155,15 @@ class KubernetesRuntime:
         return await asyncio.to_thread(self._log, handle.name, offset)
 
     async def follow_logs(self, handle: RuntimeHandle, offset: int = 0) -> AsyncIterator[bytes]:
-        pod = await asyncio.to_thread(self._pod_name, handle.name)
-        if pod is None:
-            return
-        response = await asyncio.to_thread(
-            self._core.read_namespaced_pod_log,
-            pod,
-            self.namespace,
-            container=manifests.AGENT,
-            follow=True,
-            _preload_content=False,
-        )
+        """From the pod once its container has started (waiting up to the pod-wait limit)."""
+        deadline = asyncio.get_running_loop().time() + self._pod_wait
+        while True:
+            response = await asyncio.to_thread(self._open_log_stream, handle.name)
+            if response is not None:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(_POD_POLL_SECONDS)
         try:
             while chunk := await asyncio.to_thread(response.read1, _READ):  # what has come
                 skipped = min(offset, len(chunk))
@@ -203,6 +205,23 @@ class KubernetesRuntime:
     def _pod_name(self, name: str) -> str | None:
         pods = self._pods(name)
         return str(pods[0].metadata.name) if pods else None
+
+    def _open_log_stream(self, name: str) -> Any:
+        pod = self._pod_name(name)
+        if pod is None:
+            return None
+        try:
+            return self._core.read_namespaced_pod_log(
+                pod,
+                self.namespace,
+                container=manifests.AGENT,
+                follow=True,
+                _preload_content=False,
+            )
+        except ApiException as error:
+            if error.status in (400, _NOT_FOUND):  # its container has not started yet
+                return None
+            raise
 
     def _log(self, name: str, offset: int) -> bytes:
         pod = self._pod_name(name)
