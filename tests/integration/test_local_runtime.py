@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import psutil
+import pytest
 from support.local_runtime import (
     make_runtime,
     processes_with,
@@ -16,7 +17,15 @@ from support.local_runtime import (
     wait_until,
 )
 
-from workers.runtimes.interface import Exited, KillCause, Killed, Outcome, Running, outcome_of
+from workers.runtimes.interface import (
+    Exited,
+    KillCause,
+    Killed,
+    Outcome,
+    Running,
+    RuntimeHandle,
+    outcome_of,
+)
 from workers.runtimes.local.isolation import Isolation
 
 WAIT_FOR_GO = """
@@ -183,5 +192,25 @@ def test_fifty_running_attempts_cost_no_thread_each_and_little_memory(service_di
         assert me.num_threads() <= threads
         assert me.memory_info().rss - rss < 8 * 1024 * 1024  # measured: ~10 KiB an attempt
         await asyncio.gather(*(runtime.stop(handle, "enough") for handle in handles))
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("namespaced", [True, False])
+def test_a_command_that_does_not_exist_fails_or_is_refused(
+    service_dir: Path, namespaced: bool
+) -> None:
+    async def scenario() -> None:
+        runtime = make_runtime(service_dir, isolation=None if namespaced else Isolation(False))
+        spec = python_spec("", command=("/nonexistent/agent",))
+        if runtime.isolation.namespaced:  # exec happens inside the namespace
+            handle = await runtime.start(spec)
+            assert (await run_to_end(runtime, handle))[-1] == Exited(127)
+            assert b"/nonexistent/agent" in await runtime.logs(handle)
+        else:
+            with pytest.raises(FileNotFoundError):
+                await runtime.start(spec)
+            handle = RuntimeHandle("local", spec.attempt_name, spec.log_key)
+            assert [chunk async for chunk in runtime.follow_logs(handle)] == []
 
     asyncio.run(scenario())

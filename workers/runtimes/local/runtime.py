@@ -100,6 +100,8 @@ class LocalRuntime:
                 self._uids.give_back(uid)
             with contextlib.suppress(FileNotFoundError):
                 workdirs.remove(self.root / handle.name)
+            with contextlib.suppress(FileNotFoundError):
+                self._logs.close(spec.log_key)  # a follower of it must not wait forever
             raise
         attempt = _Attempt(spec, handle, workdir, uid, cgroup, process)
         self._attempts[handle.name] = attempt
