@@ -284,6 +284,67 @@ class Settings(BaseSettings):
         default=3,
         ge=1,
     )
+    runtime_image_commands: dict[str, list[str]] = _env(
+        "SIGNALYARD_RUNTIME_IMAGE_COMMANDS",
+        "Local runtime: JSON {image: [command, args...]}; the image itself is never pulled.",
+        default_factory=dict,
+    )
+    runtime_dir: Path | None = _env(
+        "SIGNALYARD_RUNTIME_DIR",
+        "Local runtime: attempts' working directories; unset means <data dir>/runtime.",
+        default=None,
+    )
+    runtime_kill_grace_seconds: float = _env(
+        "SIGNALYARD_RUNTIME_KILL_GRACE_SECONDS",
+        "Local runtime: seconds from SIGTERM to SIGKILL when an attempt is stopped.",
+        default=5.0,
+        ge=0,
+    )
+    runtime_uid_base: int = _env(
+        "SIGNALYARD_RUNTIME_UID_BASE",
+        "Local runtime (as root): the first user id of attempts (one each).",
+        default=200_000,
+        ge=1000,
+    )
+    runtime_uid_count: int = _env(
+        "SIGNALYARD_RUNTIME_UID_COUNT",
+        "Local runtime (as root): how many user ids (the most attempts at once).",
+        default=10_000,
+        ge=1,
+    )
+    runtime_cgroup_parent: Path | None = _env(
+        "SIGNALYARD_RUNTIME_CGROUP_PARENT",
+        "Local runtime: a delegated cgroup v2 parent; unset means the process's own.",
+        default=None,
+    )
+    kubeconfig: Path | None = _env(
+        "KUBECONFIG", "Kubernetes runtime: the kubeconfig file to use.", default=None
+    )
+    k8s_in_cluster: bool = _env(
+        "SIGNALYARD_K8S_IN_CLUSTER",
+        "Kubernetes runtime: use the pod's service account when KUBECONFIG is unset.",
+        default=False,
+    )
+    k8s_namespace: str = _env(
+        "SIGNALYARD_K8S_NAMESPACE",
+        "Kubernetes runtime: namespace of the attempts' Jobs.",
+        default="default",
+        min_length=1,
+    )
+    k8s_ttl_seconds_after_finished: int = _env(
+        "SIGNALYARD_K8S_TTL_SECONDS_AFTER_FINISHED",
+        "Kubernetes runtime: seconds a finished Job (pod, Secret) is kept.",
+        default=3600,
+        ge=0,
+    )
+
+    @field_validator("runtime_image_commands")
+    @classmethod
+    def _commands(cls, commands: dict[str, list[str]]) -> dict[str, list[str]]:
+        for image, command in commands.items():
+            if not command or not all(command):
+                raise ValueError(f"maps {image!r} to an empty command")
+        return commands
 
     @field_validator("event_recorder", "log_level", "api_role", mode="before")
     @classmethod
@@ -330,6 +391,9 @@ class Settings(BaseSettings):
     @property
     def webhook_key_file(self) -> Path:
         return self.data_dir / "webhook-secret.key"
+
+    def runtime_path(self) -> Path:
+        return self.runtime_dir if self.runtime_dir is not None else self.data_dir / "runtime"
 
     @property
     def blob_path(self) -> Path:
