@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from workers.relay.publisher import JetStreamPublisher
 WINDOW = 500  # messages in flight: the relay's batch size
 
 
-def catch_up(url: str, nats_url: str, events: int) -> dict:
+def catch_up(url: str, bus: BusConfig, events: int) -> dict:
     """Fill the log to `events`, then time a fresh relay publishing all of it."""
     settings = Settings(database_url=url, bootstrap_token="syd_bench_relay_0123456789abcdefgh")
     bootstrap.prepare(settings)
@@ -45,7 +46,7 @@ def catch_up(url: str, nats_url: str, events: int) -> dict:
         log = EventLog(store)
         total = log.head()
         settle_gc()
-        config = BusConfig(url=nats_url, stream="BENCH_RELAY", subject_prefix="benchrelay")
+        config = replace(bus, stream="BENCH_RELAY", subject_prefix="benchrelay")
         publisher = JetStreamPublisher(config)
         try:
             with ProjectionRunner(url, RelayFollower(publisher), log) as relay:
@@ -77,10 +78,10 @@ async def _stream_size(config: BusConfig) -> dict:
         await nc.close()
 
 
-async def raw_publish(nats_url: str, messages: int, size: int) -> dict:
+async def raw_publish(bus: BusConfig, messages: int, size: int) -> dict:
     """`nats bench`-style: the same number of messages of the relay's mean size, published
     from Python with acks, WINDOW in flight, on a stream of its own."""
-    config = BusConfig(url=nats_url, stream="BENCH_RAW", subject_prefix="benchraw")
+    config = replace(bus, stream="BENCH_RAW", subject_prefix="benchraw")
     nc = await connect(config, name="bench-raw")
     try:
         await ensure_stream(nc.jetstream(), config)
@@ -104,8 +105,8 @@ async def raw_publish(nats_url: str, messages: int, size: int) -> dict:
 class ArrivalSampler:
     """Subscribes to the bus and records, per event, arrival minus the CloudEvent's time."""
 
-    def __init__(self, nats_url: str) -> None:
-        self.config = BusConfig(url=nats_url)
+    def __init__(self, bus: BusConfig) -> None:
+        self.config = bus
         self.latencies_ms: list[float] = []
         self._stop = threading.Event()
         self._recording = False
@@ -139,17 +140,18 @@ class ArrivalSampler:
             await nc.close()
 
 
-def latency_under_load(db, nats_url: str, *, seconds: float) -> dict:
+def latency_under_load(db, bus: BusConfig, *, seconds: float) -> dict:
     """Commit -> JetStream: a core-NATS subscriber on the stream's subjects sees each event
     as JetStream stores it; the CloudEvent's `time` is stamped when the command made the
     event, just before its commit (so the figure slightly overstates commit -> stored)."""
     url = db.new_database("relay_latency")
-    dev = start_dev(url, NATS_URL=nats_url)
+    creds = {"NATS_CREDS": bus.creds_file} if bus.creds_file else {}
+    dev = start_dev(url, NATS_URL=bus.url, **creds)
     try:
         tenant = setup_tenant(dev.base_url)
         path = dev.base_url + tenant.projects_path
         load.run_load(path, connections=8, seconds=1.0, token=tenant.token)  # warm
-        with ArrivalSampler(nats_url) as sampler:
+        with ArrivalSampler(bus) as sampler:
             time.sleep(1.0)
             sampler.record(True)
             result = load.run_load(path, connections=16, seconds=seconds, token=tenant.token)
@@ -172,13 +174,12 @@ def run(db, *, quick: bool) -> dict:
     events = 30_000 if quick else 1_000_000
     with tempfile.TemporaryDirectory(prefix="signalyard-bench-nats-") as tmp:
         with EmbeddedNats(Path(tmp) / "nats") as nats_server:
+            bus = BusConfig(url=nats_server.url, creds_file=str(nats_server.creds_path))
             url = db.new_database("relay")
             try:
-                relay = catch_up(url, nats_server.url, events)
+                relay = catch_up(url, bus, events)
             finally:
                 db.drop(url)
-            raw = asyncio.run(
-                raw_publish(nats_server.url, relay["published"], int(relay["mean_bytes"]))
-            )
-            latency = latency_under_load(db, nats_server.url, seconds=3.0 if quick else 10.0)
+            raw = asyncio.run(raw_publish(bus, relay["published"], int(relay["mean_bytes"])))
+            latency = latency_under_load(db, bus, seconds=3.0 if quick else 10.0)
     return {"catch_up": relay, "raw_publish": raw, "latency": latency}

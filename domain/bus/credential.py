@@ -13,6 +13,7 @@ from eventsourcing.domain import event
 from domain.core.aggregate import AuditedAggregate
 from domain.core.context import Meta
 from domain.core.errors import Conflict
+from domain.core.publication import declare_publication
 
 
 class BusCredential(AuditedAggregate):
@@ -68,3 +69,11 @@ class BusRevocations(AuditedAggregate):
         now = datetime.now(tz=UTC)
         self.users = {k: t for k, t in self.users.items() if t > now}
         self.users[public_key] = expires_at
+
+
+# Public keys of NATS users: published so subscribers can tell credentials apart.
+declare_publication(
+    BusCredential.Issued,  # type: ignore[attr-defined] # made by @event
+    BusRevocations.Added,  # type: ignore[attr-defined] # made by @event
+    public={"public_key"},
+)

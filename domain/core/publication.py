@@ -25,7 +25,7 @@ INTERNAL_FIELDS = frozenset({"originator_topic"})
 
 SECRET_LOOKING = re.compile(
     r"secret|passw|token|hash|digest|cipher|credential|private|signing|salt|nonce|"
-    r"api_?key|(^|_)key$|nkey|jwt|seed|wrapped",
+    r"api_?key|(^|_)key$|nkey|jwt|seed|wrapped|sealed",
     re.IGNORECASE,
 )
 

@@ -12,6 +12,7 @@ from eventsourcing.domain import event
 from domain.catalog.config import content_hash_of
 from domain.catalog.versioned import VersionedAggregate, VersionRecord
 from domain.core.context import Meta
+from domain.core.publication import declare_publication
 
 
 class AgentDefinition(VersionedAggregate):
@@ -64,3 +65,9 @@ class AgentDefinition(VersionedAggregate):
             }
         )
         self.current_version = version_number
+
+
+declare_publication(
+    AgentDefinition.VersionPublished,  # type: ignore[attr-defined] # made by @event
+    public={"content_hash"},
+)

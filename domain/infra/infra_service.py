@@ -12,6 +12,7 @@ from eventsourcing.domain import event
 from domain.core.aggregate import CoreAggregate
 from domain.core.context import Meta
 from domain.core.errors import InvalidInput
+from domain.core.publication import declare_publication
 
 MIN_INTERVAL, MAX_INTERVAL = 5, 86_400
 MIN_TIMEOUT, MAX_TIMEOUT = 0.1, 60.0
@@ -103,3 +104,7 @@ class InfraService(CoreAggregate):
 
 def sealing_context(organization_id: UUID, service_id: UUID) -> str:
     return f"infra-service/{organization_id}/{service_id}"
+
+
+# The connection URL is published masked only; its sealed copy never leaves the store.
+declare_publication(InfraService.Event, withheld={"sealed_url"})

@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 
 from domain.catalog.versioned import VersionedAggregate, VersionRecord
 from domain.core.context import Meta
+from domain.core.publication import declare_publication
 from domain.routing.definition import definition_hash
 from domain.routing.spec import RouteSpec
 
@@ -94,3 +95,9 @@ def spec_of(
         system=system,
         **definition,
     )
+
+
+declare_publication(
+    EventRoute.VersionPublished,  # type: ignore[attr-defined] # made by @event
+    public={"content_hash"},
+)

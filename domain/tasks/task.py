@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 from domain.core.aggregate import CoreAggregate
 from domain.core.context import Meta
 from domain.core.errors import StaleAttempt
+from domain.core.publication import declare_publication
 from domain.tasks.status import TaskStatus, require_allowed
 
 Pin = dict[str, Any]  # {"guid": str, "version": int}
@@ -245,3 +246,10 @@ class Task(CoreAggregate):
         self.deadline_at = None
         self.cancel_requested = False
         self.result = self.error = self.progress = None
+
+
+# The brief's blob key names content in the blob store; the brief itself is not in the event.
+declare_publication(
+    Task.Submitted,  # type: ignore[attr-defined] # made by @event
+    public={"brief_key"},
+)

@@ -22,17 +22,19 @@ from support.relay import (
 
 from projections.engine.log import EventLog
 from signalyard.embedded import EmbeddedNats
+from workers.adapters.bus import BusConfig
 
 pytestmark = pytest.mark.slow
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
 
-def _relay(db_url: str, nats_url: str, log_path: Path) -> subprocess.Popen:
+def _relay(db_url: str, server: EmbeddedNats, log_path: Path) -> subprocess.Popen:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SIGNALYARD_", "NATS_"))},
         "DATABASE_URL": db_url,
-        "NATS_URL": nats_url,
+        "NATS_URL": server.url,
+        "NATS_CREDS": str(server.creds_path),
         "SIGNALYARD_LOG_LEVEL": "warning",
         # The test's own aggregate (support.relay.Tally) must decode in the relay.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")])),
@@ -55,7 +57,7 @@ def test_relay_killed_at_random_points_publishes_every_event_exactly_once(
     relay_log = service_dir / "relay.log"
     try:
         with EmbeddedNats(service_dir / "nats") as server:
-            relay = _relay(fresh_db_url, server.url, relay_log)
+            relay = _relay(fresh_db_url, server, relay_log)
             killed_at: list[int] = []
             with Writer(store, rounds=60, entities=10, bumps=9, pause=0.2) as writer:
                 while writer.thread.is_alive() or len(killed_at) < 6:
@@ -68,7 +70,7 @@ def test_relay_killed_at_random_points_publishes_every_event_exactly_once(
                     relay.kill()  # SIGKILL
                     relay.wait(10)
                     killed_at.append(relay_position(fresh_db_url))
-                    relay = _relay(fresh_db_url, server.url, relay_log)
+                    relay = _relay(fresh_db_url, server, relay_log)
             print(f"killed at positions {killed_at}, head {log.head()}")
             assert len(killed_at) >= 6
             try:
@@ -76,7 +78,7 @@ def test_relay_killed_at_random_points_publishes_every_event_exactly_once(
             finally:
                 relay.kill()
                 relay.wait(10)
-            held = stream_content(server.url, "SIGNALYARD")
+            held = stream_content(BusConfig(url=server.url, creds_file=str(server.creds_path)))
         assert len(held) >= 6000
         assert_exactly_once_in_log_order(held, log)
     except BaseException:

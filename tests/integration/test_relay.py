@@ -31,10 +31,10 @@ from workers.relay.follower import RelayFollower
 from workers.relay.publisher import JetStreamPublisher
 
 
-def _bus(url: str, **options) -> BusConfig:
-    """A stream and subject prefix of the test's own on the session's NATS."""
+def _bus(bus: BusConfig, **options) -> BusConfig:
+    """A stream and subject prefix of the test's own on the given NATS."""
     tag = uuid.uuid4().hex[:10]
-    return BusConfig(url=url, stream=f"T{tag}", subject_prefix=f"t{tag}", **options)
+    return dataclasses.replace(bus, stream=f"T{tag}", subject_prefix=f"t{tag}", **options)
 
 
 @pytest.fixture
@@ -62,15 +62,15 @@ def _closing(runner: ProjectionRunner, publisher: JetStreamPublisher):
 
 
 def test_every_event_once_in_log_order_and_the_position_follows_the_acks(
-    fresh_db_url, nats_server_url, store
+    fresh_db_url, bus_config, store
 ):
-    config = _bus(nats_server_url)
+    config = _bus(bus_config)
     log = EventLog(store)
     for _ in range(3):
         write_tallies(store, 20, 9)
     with _relay(fresh_db_url, config, log, batch_size=64) as relay:
         relay.run_until(log.head(), timeout=30)
-    held = stream_content(nats_server_url, config.stream)
+    held = stream_content(config)
     assert_exactly_once_in_log_order(held, log)
     assert len(held) == 3 * 20 * 10 + 2  # the admin user and its token, slug claims skipped
     assert relay_position(fresh_db_url) == log.head()
@@ -84,12 +84,10 @@ def test_every_event_once_in_log_order_and_the_position_follows_the_acks(
     assert user.envelope["source"] == f"/users/{user.envelope['subject']}"
 
 
-def test_a_restart_resumes_after_the_stream_not_the_dedupe_window(
-    fresh_db_url, nats_server_url, store
-):
+def test_a_restart_resumes_after_the_stream_not_the_dedupe_window(fresh_db_url, bus_config, store):
     """A relay that died after the ack and before its commit: its tracking is behind what
     the stream holds, and the dedupe window (1 s) is long over when it comes back."""
-    config = _bus(nats_server_url, duplicate_window_seconds=1.0)
+    config = _bus(bus_config, duplicate_window_seconds=1.0)
     log = EventLog(store)
     write_tallies(store, 30, 4)
     with _relay(fresh_db_url, config, log) as relay:
@@ -100,13 +98,13 @@ def test_a_restart_resumes_after_the_stream_not_the_dedupe_window(
     write_tallies(store, 5, 4)
     with _relay(fresh_db_url, config, log) as relay:
         relay.run_until(log.head(), timeout=30)
-    assert_exactly_once_in_log_order(stream_content(nats_server_url, config.stream), log)
+    assert_exactly_once_in_log_order(stream_content(config), log)
 
 
 def test_nats_restarted_mid_run_loses_and_doubles_nothing(fresh_db_url, service_dir, store):
     log = EventLog(store)
     with EmbeddedNats(service_dir / "nats") as server:
-        config = _bus(server.url)
+        config = _bus(BusConfig(url=server.url, creds_file=str(server.creds_path)))
         relay = _relay(fresh_db_url, config, log, batch_size=50)
         stop = threading.Event()
         thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
@@ -120,20 +118,20 @@ def test_nats_restarted_mid_run_loses_and_doubles_nothing(fresh_db_url, service_
         finally:
             stop.set()
             thread.join(10)
-        held = stream_content(server.url, config.stream)
+        held = stream_content(config)
     assert len(held) > 3000
     assert_exactly_once_in_log_order(held, log)
 
 
-def test_the_stream_is_made_once_and_updated_when_its_settings_change(nats_server_url):
+def test_the_stream_is_made_once_and_updated_when_its_settings_change(bus_config):
     import nats
 
     from workers.adapters.bus import ensure_stream
 
-    config = _bus(nats_server_url, max_age_seconds=3600)
+    config = _bus(bus_config, max_age_seconds=3600)
 
     async def scenario():
-        nc = await nats.connect(nats_server_url)
+        nc = await nats.connect(config.url, user_credentials=config.creds_file)
         try:
             js = nc.jetstream()
             first = await ensure_stream(js, config)

@@ -4,6 +4,7 @@ their org (or `_global`), named after their aggregate and event class, nothing s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import uuid
 
@@ -17,7 +18,6 @@ from projections.engine.runner import ProjectionRunner
 from schemas.cloudevents import CloudEvent
 from signalyard.bootstrap import build_store
 from signalyard.settings import Settings
-from workers.adapters.bus import BusConfig
 from workers.relay.follower import RelayFollower
 from workers.relay.mapping import Outbound
 from workers.relay.publisher import JetStreamPublisher, PublishFailed
@@ -26,13 +26,13 @@ TYPE = re.compile(r"^io\.signalyard\.[a-z_]+\.[a-z_]+\.v1$")
 
 
 @pytest.fixture(scope="module")
-def published(module_db_url, nats_server_url, tmp_path_factory):
+def published(module_db_url, bus_config, tmp_path_factory):
     settings = Settings(database_url=module_db_url)
     with psycopg.connect(module_db_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
     store = build_store(settings, module_db_url, create_tables=True)
     tag = uuid.uuid4().hex[:10]
-    config = BusConfig(url=nats_server_url, stream=f"C{tag}", subject_prefix=f"c{tag}")
+    config = dataclasses.replace(bus_config, stream=f"C{tag}", subject_prefix=f"c{tag}")
     try:
         write_mixed_log(store, tmp_path_factory.mktemp("blobs"))
         log = EventLog(store)
@@ -40,7 +40,7 @@ def published(module_db_url, nats_server_url, tmp_path_factory):
         with ProjectionRunner(module_db_url, RelayFollower(publisher), log) as relay:
             relay.run_until(log.head(), timeout=30)
         publisher.close()
-        held = stream_content(nats_server_url, config.stream)
+        held = stream_content(config)
         assert_exactly_once_in_log_order(held, log)
         yield config, held
     finally:
@@ -98,13 +98,13 @@ def test_sources_and_payloads(published):
     assert set(token["data"]) == {"user_id", "name", "expires_at"}
 
 
-def test_a_message_out_of_turn_is_refused_and_the_publisher_resyncs(nats_server_url):
+def test_a_message_out_of_turn_is_refused_and_the_publisher_resyncs(bus_config):
     """Nats-Expected-Last-Sequence: nothing enters the stream behind the relay's back
     without the relay's next batch failing (and the one after it resuming correctly)."""
     import nats
 
     tag = uuid.uuid4().hex[:10]
-    config = BusConfig(url=nats_server_url, stream=f"G{tag}", subject_prefix=f"g{tag}")
+    config = dataclasses.replace(bus_config, stream=f"G{tag}", subject_prefix=f"g{tag}")
     publisher = JetStreamPublisher(config, ack_timeout=5)
 
     def message(position: int) -> Outbound:
@@ -112,7 +112,7 @@ def test_a_message_out_of_turn_is_refused_and_the_publisher_resyncs(nats_server_
         return Outbound(position, f"g{tag}.o.e.v", str(uuid.uuid4()), body)
 
     async def intrude() -> None:
-        nc = await nats.connect(nats_server_url)
+        nc = await nats.connect(config.url, user_credentials=config.creds_file)
         await nc.jetstream().publish(f"g{tag}.o.e.v", b'{"position": 7}')
         await nc.close()
 
@@ -125,5 +125,5 @@ def test_a_message_out_of_turn_is_refused_and_the_publisher_resyncs(nats_server_
         publisher.publish([message(8)])
     finally:
         publisher.close()
-    positions = [h.envelope["position"] for h in stream_content(nats_server_url, config.stream)]
+    positions = [h.envelope["position"] for h in stream_content(config)]
     assert positions == [1, 2, 7, 8]

@@ -4,6 +4,7 @@ letter, idempotence by CloudEvent id, a foreign message dropped; and `events tai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import uuid
 from pathlib import Path
@@ -23,9 +24,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 ORG_A, ORG_B = str(uuid.uuid4()), str(uuid.uuid4())
 
 
-def _bus(url: str) -> BusConfig:
+def _bus(bus: BusConfig) -> BusConfig:
     tag = uuid.uuid4().hex[:10]
-    return BusConfig(url=url, stream=f"S{tag}", subject_prefix=f"s{tag}")
+    return dataclasses.replace(bus, stream=f"S{tag}", subject_prefix=f"s{tag}")
 
 
 def _event(bus: BusConfig, org: str, position: int, kind: str = "thing.made", id_=None):
@@ -63,8 +64,8 @@ def _readme_example() -> dict:
     return namespace
 
 
-def test_the_readme_example_prints_its_orgs_events_only(nats_server_url, capsys):
-    bus = _bus(nats_server_url)
+def test_the_readme_example_prints_its_orgs_events_only(bus_config, capsys):
+    bus = _bus(bus_config)
     _publish(bus, [_event(bus, org, n) for n, org in enumerate([ORG_A, ORG_B, ORG_A], 1)])
     example = _readme_example()
 
@@ -95,9 +96,9 @@ def test_the_readme_example_prints_its_orgs_events_only(nats_server_url, capsys)
 
 
 def test_failures_are_retried_with_backoff_then_dead_lettered_and_ids_handled_once(
-    nats_server_url,
+    bus_config,
 ):
-    bus = _bus(nats_server_url)
+    bus = _bus(bus_config)
     twin = str(uuid.uuid4())
     events = [
         _event(bus, ORG_A, 1),
@@ -143,9 +144,9 @@ def test_failures_are_retried_with_backoff_then_dead_lettered_and_ids_handled_on
     assert orjson.loads(letter["message"])["position"] == 2
 
 
-def test_a_message_from_another_orgs_subjects_is_dropped(nats_server_url):
+def test_a_message_from_another_orgs_subjects_is_dropped(bus_config):
     """As if a tenant aimed its pull request's reply at another org's subscriber."""
-    bus = _bus(nats_server_url)
+    bus = _bus(bus_config)
     _publish(bus, [_event(bus, ORG_B, 1)])
     handled = []
 
@@ -173,8 +174,9 @@ def bus_env(service_dir, monkeypatch):
     """`signalyard` commands on a NATS of their own (the default subjects `signalyard.>`)."""
     with EmbeddedNats(service_dir / "nats") as server:
         monkeypatch.setenv("NATS_URL", server.url)
+        monkeypatch.setenv("NATS_CREDS", str(server.creds_path))
         monkeypatch.setenv("NATS_STREAM", "TAIL")
-        yield BusConfig(url=server.url, stream="TAIL")
+        yield BusConfig(url=server.url, creds_file=str(server.creds_path), stream="TAIL")
 
 
 def test_events_tail_replays_since_a_position_and_filters(bus_env, capsys):
@@ -192,7 +194,7 @@ def test_events_tail_replays_since_a_position_and_filters(bus_env, capsys):
 
     async def later():  # live: an event published after the tail started
         await asyncio.sleep(1.0)
-        nc = await nats.connect(bus.url)
+        nc = await nats.connect(bus.url, user_credentials=bus.creds_file)
         event = _event(bus, ORG_B, 60, "team.created")
         await nc.jetstream().publish(event.subject, event.body)
         await nc.close()

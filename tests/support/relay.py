@@ -20,6 +20,7 @@ from domain.plumbing.store import EventStore
 from projections.engine.log import EventLog
 from signalyard.bootstrap import build_store, prepare
 from signalyard.settings import Settings
+from workers.adapters.bus import BusConfig
 
 
 class Tally(AuditedAggregate):
@@ -97,8 +98,11 @@ class Held:
     envelope: dict
 
 
-async def _stream_content(url: str, stream: str) -> list[Held]:
-    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+async def _stream_content(bus: BusConfig, stream: str | None) -> list[Held]:
+    stream = stream or bus.stream
+    nc = await nats.connect(
+        bus.url, user_credentials=bus.creds_file, connect_timeout=2, max_reconnect_attempts=0
+    )
     try:
         js = nc.jetstream()
         last = (await js.stream_info(stream)).state.last_seq
@@ -114,8 +118,9 @@ async def _stream_content(url: str, stream: str) -> list[Held]:
         await nc.close()
 
 
-def stream_content(url: str, stream: str) -> list[Held]:
-    return asyncio.run(_stream_content(url, stream))
+def stream_content(bus: BusConfig, stream: str | None = None) -> list[Held]:
+    """What the bus's stream (or `stream` on it) holds, in order."""
+    return asyncio.run(_stream_content(bus, stream))
 
 
 def relay_position(url: str) -> int:
