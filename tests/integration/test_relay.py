@@ -5,10 +5,12 @@ the relay or of NATS) neither losing nor doubling anything, however small the de
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -44,21 +46,17 @@ def store(fresh_db_url):
     built.close()
 
 
-def _relay(url: str, config: BusConfig, log: EventLog, **options) -> ProjectionRunner:
+@contextlib.contextmanager
+def _relay(url: str, config: BusConfig, log: EventLog, **options) -> Iterator[ProjectionRunner]:
+    """A relay's runner; its publisher lives until the block ends (the runner closes its own
+    session on every failure, so the publisher must not be closed with it)."""
     publisher = JetStreamPublisher(config, ack_timeout=5)
     runner = ProjectionRunner(url, RelayFollower(publisher), log, **options)
-    runner.close = _closing(runner, publisher)  # type: ignore[method-assign]
-    return runner
-
-
-def _closing(runner: ProjectionRunner, publisher: JetStreamPublisher):
-    close = runner.close
-
-    def both() -> None:
-        close()
+    try:
+        yield runner
+    finally:
+        runner.close()
         publisher.close()
-
-    return both
 
 
 def test_every_event_once_in_log_order_and_the_position_follows_the_acks(
@@ -105,19 +103,19 @@ def test_nats_restarted_mid_run_loses_and_doubles_nothing(fresh_db_url, service_
     log = EventLog(store)
     with EmbeddedNats(service_dir / "nats") as server:
         config = _bus(BusConfig(url=server.url, creds_file=str(server.creds_path)))
-        relay = _relay(fresh_db_url, config, log, batch_size=50)
-        stop = threading.Event()
-        thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
-        thread.start()
-        try:
-            with Writer(store, rounds=40) as writer:
-                wait_until(lambda: relay_position(fresh_db_url) >= 1000, 30, "1000 events")
-                server.restart()  # while the relay publishes and the writer writes
-            assert writer.written == 40
-            wait_until(lambda: relay_position(fresh_db_url) >= log.head(), 60, "the relay")
-        finally:
-            stop.set()
-            thread.join(10)
+        with _relay(fresh_db_url, config, log, batch_size=50) as relay:
+            stop = threading.Event()
+            thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
+            thread.start()
+            try:
+                with Writer(store, rounds=40) as writer:
+                    wait_until(lambda: relay_position(fresh_db_url) >= 1000, 30, "1000 events")
+                    server.restart()  # while the relay publishes and the writer writes
+                assert writer.written == 40
+                wait_until(lambda: relay_position(fresh_db_url) >= log.head(), 60, "the relay")
+            finally:
+                stop.set()
+                thread.join(10)
         held = stream_content(config)
     assert len(held) > 3000
     assert_exactly_once_in_log_order(held, log)
