@@ -282,3 +282,46 @@ def skip_dead_letter(settings: Settings, dead_letter_id: int) -> None:
     from projections.engine.operations import skip
 
     skip(database_url(settings), dead_letter_id)
+
+
+def bus_config(settings: Settings):  # -> workers.adapters.bus.BusConfig
+    """The bus as the settings describe it (NATS_URL, or the embedded NATS of `dev`)."""
+    from signalyard.embedded import resolve_nats_url
+    from workers.adapters.bus import BusConfig
+
+    return BusConfig(
+        url=resolve_nats_url(settings),
+        creds_file=str(settings.nats_creds) if settings.nats_creds else None,
+        stream=settings.nats_stream,
+        max_age_seconds=settings.nats_stream_max_age_seconds,
+        replicas=settings.nats_stream_replicas,
+    )
+
+
+def build_relay(settings: Settings, event_log: EventLog, **runner_options: object):
+    """The relay's runner (ProjectionRunner over a RelayFollower) and its publisher."""
+    from projections.engine.runner import ProjectionRunner
+    from workers.relay.follower import RelayFollower
+    from workers.relay.publisher import JetStreamPublisher
+
+    publisher = JetStreamPublisher(bus_config(settings))
+    runner = ProjectionRunner(
+        database_url(settings), RelayFollower(publisher), event_log, **runner_options
+    )
+    return runner, publisher
+
+
+def run_relay(settings: Settings) -> None:
+    """Publish every event of the log to JetStream until SIGINT/SIGTERM."""
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    store, event_log = _event_log(settings)
+    runner, publisher = build_relay(settings, event_log)
+    settle_gc()
+    try:
+        runner.run_forever(stop)
+    finally:
+        publisher.close()
+        store.close()

@@ -99,6 +99,23 @@ def config() -> None:
     console.console().print(console.table(rows, ["variable", "value", "meaning"]))
 
 
+@app.command(help="publish every event to NATS JetStream as a CloudEvent (used by `dev`)")
+def relay() -> None:
+    from signalyard.bootstrap import run_relay
+
+    run_relay(_with_bus(_with_database(_settings())))
+
+
+def _with_bus(settings: Settings) -> Settings:
+    from signalyard.embedded import EmbeddedServiceError, resolve_nats_url
+
+    try:
+        return settings.with_overrides(nats_url=resolve_nats_url(settings))
+    except EmbeddedServiceError as exc:
+        complain(f"signalyard: {exc}")
+        raise typer.Exit(2) from None
+
+
 @projections.command("run", help="run the projection runners (used by `dev`)")
 def projections_run() -> None:
     from signalyard.bootstrap import run_projections

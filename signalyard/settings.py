@@ -42,6 +42,26 @@ class Settings(BaseSettings):
         default=None,
         json_schema_extra=SECRET,  # may carry a user and password
     )
+    nats_stream: str = _env(
+        "NATS_STREAM",
+        "JetStream stream every domain event is published to (subjects `signalyard.>`).",
+        default="SIGNALYARD",
+        pattern=r"^[A-Za-z0-9_-]+$",
+    )
+    nats_stream_max_age_seconds: float = _env(
+        "NATS_STREAM_MAX_AGE",
+        "How long the stream keeps an event, in seconds (0: for ever).",
+        default=7 * 24 * 3600,
+        ge=0,
+    )
+    nats_stream_replicas: int = _env(
+        "NATS_STREAM_REPLICAS", "Replicas of the stream (a NATS cluster's size).", default=1, ge=1
+    )
+    nats_creds: Path | None = _env(
+        "NATS_CREDS",
+        "NATS credentials file (.creds) of Signalyard's own connections; unset: none.",
+        default=None,
+    )
     temporal_address: str | None = _env(
         "TEMPORAL_ADDRESS",
         "External Temporal frontend (host:port); unset means the embedded dev server.",
