@@ -63,6 +63,10 @@ class Action(StrEnum):
     WORKFLOW_RUN = "workflow.run"
     WORKFLOW_CANCEL = "workflow.cancel"
     WORKFLOW_SIGNAL = "workflow.signal"
+    # EventRoutes: writing one is an admin's (it signals workflows on every matching event);
+    # trying one (`:test`, `:replay`) and re-driving a dead letter are running things.
+    ROUTE_WRITE = "route.write"
+    ROUTE_RUN = "route.run"
 
 
 _READ = frozenset({Action.READ, Action.HISTORY_READ})
@@ -74,6 +78,7 @@ _RUN = frozenset(
         Action.WORKFLOW_RUN,
         Action.WORKFLOW_CANCEL,
         Action.WORKFLOW_SIGNAL,
+        Action.ROUTE_RUN,
     }
 )
 _MAINTAIN = frozenset(
