@@ -15,8 +15,9 @@ from support.temporal_worker import (
 )
 from temporalio.client import Client
 
+from domain.routing.delivery import delivery_id
 from workers.adapters.temporal_client import TemporalConfig, connect
-from workers.router.delivery import SignalTarget, deliver, delivery_id
+from workers.router.delivery import SignalTarget, deliver
 from workers.router.outcome import OutcomeKind
 
 ROUTE = uuid.uuid4()
@@ -24,7 +25,7 @@ ROUTE = uuid.uuid4()
 
 def _target(workflow_id: str, event_id: uuid.UUID, **extra) -> SignalTarget:
     return SignalTarget(
-        delivery_id=delivery_id(extra.pop("route", ROUTE), event_id),
+        delivery_id=delivery_id(extra.pop("route", ROUTE), str(event_id)),
         workflow_id=workflow_id,
         signal_name="task.succeeded",
         payload=extra.pop("payload", {"id": str(event_id)}),

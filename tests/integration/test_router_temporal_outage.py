@@ -16,9 +16,10 @@ from support.temporal_worker import (
     start_counter,
 )
 
+from domain.routing.delivery import delivery_id
 from signalyard.embedded import EmbeddedTemporal
 from workers.adapters.temporal_client import FAST_FAIL, TemporalConfig, connect
-from workers.router.delivery import SignalTarget, deliver, delivery_id
+from workers.router.delivery import SignalTarget, deliver
 from workers.router.outcome import OutcomeKind
 from workers.router.retry import Backoff, deliver_until_settled
 
@@ -26,7 +27,7 @@ OUTAGE_SECONDS = 30
 
 
 def _target(workflow_id: str, event: uuid.UUID, route: uuid.UUID) -> SignalTarget:
-    return SignalTarget(delivery_id(route, event), workflow_id, "routed", {"id": str(event)})
+    return SignalTarget(delivery_id(route, str(event)), workflow_id, "routed", {"id": str(event)})
 
 
 def test_a_delivery_waits_out_a_30_s_outage_and_lands_once(service_dir: Path) -> None:

@@ -1,6 +1,7 @@
 """One routed signal to Temporal, deduplicated where the effect happens: the server keeps the
 request id of every signal a run has received and drops a repeat, so the request id is the
-delivery id (uuid5 of route id and event id) and a redelivered event is signalled once."""
+delivery id (`domain.routing.delivery.delivery_id`: uuid5 of route id and event id), and a
+redelivered event is signalled once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from temporalio.api.common.v1 import Header, Payloads, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import WorkflowIdConflictPolicy, WorkflowIdReusePolicy
@@ -25,12 +26,6 @@ from workers.router.outcome import Outcome, OutcomeKind
 
 Action = Literal["signal", "signal_with_start"]
 RPC_TIMEOUT = timedelta(seconds=5)
-DELIVERY_NAMESPACE = UUID("6c1f3a52-5b0e-4c59-9d43-7f1f2f0e8a10")
-
-
-def delivery_id(route_id: UUID, event_id: UUID) -> UUID:
-    """The same for every attempt to deliver one event along one route."""
-    return uuid5(DELIVERY_NAMESPACE, f"{route_id}:{event_id}")
 
 
 @dataclass(frozen=True)
