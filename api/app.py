@@ -14,11 +14,14 @@ from api.roles import Role
 from api.routes import (
     config_queries,
     configs,
+    event_route_queries,
+    event_routes,
     hierarchy_commands,
     hierarchy_queries,
     identity,
     members,
     my_orgs,
+    route_trials,
     scope_members,
     skill_queries,
     skills,
@@ -26,8 +29,19 @@ from api.routes import (
 )
 from api.services import Services
 
-COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router)
-QUERY_ROUTERS = (hierarchy_queries.router, skill_queries.router, config_queries.router)
+COMMAND_ROUTERS = (
+    hierarchy_commands.router,
+    skills.router,
+    configs.router,
+    event_routes.router,
+    route_trials.router,
+)
+QUERY_ROUTERS = (
+    hierarchy_queries.router,
+    skill_queries.router,
+    config_queries.router,
+    event_route_queries.router,
+)
 MIXED_ROUTERS = (
     members.router,
     scope_members.router,

@@ -11,6 +11,7 @@ from api.idempotency import IdempotencyStore
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
+from domain.routing.service import RoutingService
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
 
@@ -25,6 +26,7 @@ class Services:
     idempotency: IdempotencyStore
     projection_names: tuple[str, ...]
     catalog: CatalogService
+    routing: RoutingService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

@@ -19,11 +19,13 @@ from psycopg.rows import dict_row
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
+from domain.routing.service import RoutingService
 from domain.tenancy.service import TenancyService
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
+from projections.routing.projector import RoutingProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -42,7 +44,7 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection(), CatalogProjection()]
+    return [TenancyProjection(), IdentityProjection(), CatalogProjection(), RoutingProjection()]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -122,6 +124,7 @@ def build_api(settings: Settings):  # -> FastAPI
 
     url = database_url(settings)
     store = build_store(settings, url)
+    sandbox = route_sandbox(settings)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -147,6 +150,7 @@ def build_api(settings: Settings):  # -> FastAPI
         event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),
         projection_names=tuple(p.name for p in read_models()),
         catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
+        routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
     )
@@ -166,10 +170,22 @@ def build_api(settings: Settings):  # -> FastAPI
         finally:
             await services.waiter.stop()
             await read_pool.close()
+            sandbox.close()
             store.close()
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def route_sandbox(settings: Settings):  # -> SandboxEvaluator (the RouteEvaluator port)
+    """Where users' jq and CEL run, for the API's `:test`/`:replay` and for the router."""
+    from workers.router.sandbox import SandboxEvaluator
+
+    return SandboxEvaluator(
+        timeout_ms=settings.route_eval_timeout_ms,
+        memory_mb=settings.route_eval_memory_mb,
+        workers=settings.route_eval_workers,
+    )
 
 
 def run_api(settings: Settings) -> None:

@@ -122,6 +122,30 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024,
         ge=1,
     )
+    route_eval_timeout_ms: int = _env(
+        "ROUTE_EVAL_TIMEOUT_MS",
+        "Wall-clock limit of one route evaluation (jq transform, CEL filter); past it the "
+        "sandbox process is killed and the evaluation is an error.",
+        default=1000,
+        ge=10,
+        le=60_000,
+    )
+    route_eval_memory_mb: int = _env(
+        "ROUTE_EVAL_MEMORY_MB",
+        "Address-space limit (RLIMIT_AS) of each route sandbox process.",
+        default=512,
+        ge=128,
+    )
+    route_eval_workers: int = _env(
+        "ROUTE_EVAL_WORKERS", "Route sandbox processes per API or router process.", default=2, ge=1
+    )
+    route_replay_max_events: int = _env(
+        "ROUTE_REPLAY_MAX_EVENTS",
+        "Positions of the log one `:replay` page reads at most.",
+        default=1000,
+        ge=1,
+        le=100_000,
+    )
     read_your_writes_timeout_seconds: float = _env(
         "SIGNALYARD_READ_YOUR_WRITES_TIMEOUT",
         "How long a read waits for the read models to reach the caller's own writes.",

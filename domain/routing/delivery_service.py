@@ -33,6 +33,11 @@ class DeliveryReport:
     event_type: str | None = None
     event_position: int | None = None
 
+    def __post_init__(self) -> None:
+        # Ids may come from a CloudEvent (text): the aggregate keeps UUIDs.
+        for name in ("organization_id", "route_id"):
+            object.__setattr__(self, name, UUID(str(getattr(self, name))))
+
 
 @with_read_sessions
 class DeliveryService:
@@ -80,7 +85,8 @@ class DeliveryService:
         org = self.scope.org(ctx, Action.ROUTE_RUN, org_ref)
         guid = looks_like_uuid(ref)
         delivery = self.store.find(guid, RouteDelivery) if guid else None
-        if delivery is None or delivery.organization_id != org.id:
+        # Compared as text: the stored event may give the id back as a string.
+        if delivery is None or str(delivery.organization_id) != str(org.id):
             raise NotFound(f"dead letter {ref!r} not found")
         delivery.request_redrive(ctx.meta(org.id))
         return CommandResult.of(delivery, self.store.record(delivery))
