@@ -1,5 +1,5 @@
 """`signalyard dev`: Postgres, NATS and Temporal (each embedded unless its URL is set),
-bootstrap, API, projections, relay."""
+bootstrap, API, projections, relay, router."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def run_dev(settings: Settings) -> int:
                 "projections", [sys.executable, "-m", "signalyard", "projections", "run"], env
             )
             supervisor.spawn("relay", [sys.executable, "-m", "signalyard", "relay"], env)
+            supervisor.spawn("router", [sys.executable, "-m", "signalyard", "router"], env)
         _wait_healthy(settings, supervisor)
         print(
             f"signalyard: API ready at {_base_url(settings.host, settings.port)} (Ctrl-C to stop)",

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from psycopg.rows import dict_row
 
-from signalyard.bootstrap import build_store, bus_config, database_url
+from signalyard.bootstrap import build_store, bus_config, database_url, route_sandbox
 from signalyard.connections import async_pool
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
@@ -64,9 +64,13 @@ async def build_router(settings: Settings) -> AsyncIterator:  # -> RouterWorker
         open=False,
         kwargs={"row_factory": dict_row, "autocommit": True},
     )
-    sandbox = _sandbox(settings)
+    sandbox = route_sandbox(settings)
     try:
         await pool.open()
+        # Start every sandbox process now (at once: each call takes an idle one), not inside
+        # the deadline of the first events' evaluations.
+        workers = range(settings.route_eval_workers)
+        await asyncio.gather(*(asyncio.to_thread(sandbox.check, None, ".") for _ in workers))
         client = await connect(temporal_config(settings), name="router", retry=FAST_FAIL, lazy=True)
         policy, consumer = router_policy(settings)
         router = Router(
@@ -77,17 +81,6 @@ async def build_router(settings: Settings) -> AsyncIterator:  # -> RouterWorker
         sandbox.close()
         await pool.close()
         store.close()
-
-
-def _sandbox(settings: Settings):  # -> workers.router.sandbox.SandboxEvaluator
-    from signalyard import bootstrap
-
-    builder = getattr(bootstrap, "route_sandbox", None)  # the routes branch's one place
-    if builder is not None:
-        return builder(settings)
-    from workers.router.sandbox import SandboxEvaluator
-
-    return SandboxEvaluator()
 
 
 def run_router(settings: Settings) -> None:

@@ -106,6 +106,12 @@ class Router:
             return DONE
         if evaluation.error is not None:
             reason = f"{evaluation.error.field}: {evaluation.error.message}"
+            # Past its deadline the program was killed: a loaded machine can cause that as
+            # well as a runaway program, so it gets the attempts a missing workflow gets.
+            slow = "timed out" in evaluation.error.message
+            if slow and report.try_number < self.policy.max_attempts:
+                await self._record(report, "failed", reason)
+                return Verdict(self.policy.pause_after(report.try_number))
             await self._record(report, "dead_lettered", reason)
             return DONE
         delivery = delivery_id(spec.route_id, event["id"])

@@ -45,12 +45,13 @@ class RouterWorker:
             js = nc.jetstream()
             await self.prepare(js)
             sub = await js.pull_subscribe_bind(self.consumer.durable, stream=self.bus.stream)
+            logger.info("router: consuming %s as %s", self.bus.stream, self.consumer.durable)
             if ready is not None:
                 ready.set()
             while not stop.is_set():
                 try:
                     messages = await sub.fetch(FETCH_BATCH, timeout=FETCH_TIMEOUT)
-                except nats.errors.TimeoutError:
+                except (TimeoutError, nats.errors.TimeoutError):  # nothing came: ask again
                     continue
                 except (nats.errors.ConnectionClosedError, nats.errors.Error) as exc:
                     logger.warning("router: fetch failed (%s); retrying", exc)
