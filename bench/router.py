@@ -52,6 +52,7 @@ class _Timer:
 
         self.thread.start()
         self.client = self.call(connect(TemporalConfig(self.address), name="bench"))
+
         async def build() -> Worker:  # in the loop it will run on
             return Worker(self.client, task_queue=self.queue, workflows=[SignalTimer])
 
