@@ -91,6 +91,10 @@ class Tenant:
     admin: object
     org: object
 
+    @property
+    def store(self):
+        return self.identity.store
+
     def close(self) -> None:
         self.routing.evaluator.close()  # type: ignore[attr-defined]
         self.identity.store.close()
