@@ -16,6 +16,8 @@ from signalyard.connections import async_pool
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
 
+STOP_GRACE_SECONDS = 5.0
+
 
 def temporal_config(settings: Settings):  # -> workers.adapters.temporal_client.TemporalConfig
     """Temporal as the settings describe it (TEMPORAL_ADDRESS, or the embedded dev server)."""
@@ -94,6 +96,16 @@ def run_router(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         async with build_router(settings) as worker:
             settle_gc()
-            await worker.run(stop)
+            running = asyncio.create_task(worker.run(stop))
+            await asyncio.wait(
+                [running, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+            )
+            # The message in hand may be waiting out a Temporal outage: cut it short (it is
+            # unacked, so it comes back, and its signal cannot be sent twice).
+            done, _ = await asyncio.wait([running], timeout=STOP_GRACE_SECONDS)
+            if not done:
+                running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
 
     asyncio.run(main())

@@ -89,6 +89,9 @@ def test_a_router_killed_at_random_points_acts_on_every_routed_event_exactly_onc
                 wait_until(all_handled, 120, "every routed event handled")
                 time.sleep(3)  # anything redelivered late would land now
                 handled = worker.handled(workflow_id)
+                router = routers.running.pop("router")
+                router.terminate()
+                assert router.wait(30) == 0  # SIGTERM stops it cleanly
             assert handled == dict.fromkeys(expected, 1), f"seed {seed}"
             deliveries = world.routing.deliveries
             for event in expected:
