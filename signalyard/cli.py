@@ -144,6 +144,23 @@ def events_tail(
         pass
 
 
+@app.command(help="route the bus's events to Temporal signals along EventRoutes (used by `dev`)")
+def router() -> None:
+    from signalyard.router import run_router
+
+    run_router(_with_temporal(_with_bus(_with_database(_settings()))))
+
+
+def _with_temporal(settings: Settings) -> Settings:
+    from signalyard.embedded import EmbeddedServiceError, resolve_temporal_address
+
+    try:
+        return settings.with_overrides(temporal_address=resolve_temporal_address(settings))
+    except EmbeddedServiceError as exc:
+        complain(f"signalyard: {exc}")
+        raise typer.Exit(2) from None
+
+
 @projections.command("run", help="run the projection runners (used by `dev`)")
 def projections_run() -> None:
     from signalyard.bootstrap import run_projections

@@ -1,5 +1,5 @@
 """`signalyard dev`: Postgres, NATS and Temporal (each embedded unless its URL is set),
-bootstrap, API, projections, relay."""
+bootstrap, API, projections, relay, router."""
 
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ def run_dev(settings: Settings) -> int:
             )
             supervisor.spawn("health", [sys.executable, "-m", "signalyard", "health", "run"], env)
             supervisor.spawn("relay", [sys.executable, "-m", "signalyard", "relay"], env)
+            supervisor.spawn("router", [sys.executable, "-m", "signalyard", "router"], env)
         _wait_healthy(settings, supervisor)
         print(
             f"signalyard: API ready at {_base_url(settings.host, settings.port)} (Ctrl-C to stop)",

@@ -346,6 +346,27 @@ class Settings(BaseSettings):
                 raise ValueError(f"maps {image!r} to an empty command")
         return commands
 
+    router_ack_wait_seconds: float = _env(
+        "SIGNALYARD_ROUTER_ACK_WAIT",
+        "Seconds before a message a router took and did not ack (it died) is delivered again.",
+        default=30.0,
+        gt=0,
+    )
+    router_max_attempts: int = _env(
+        "SIGNALYARD_ROUTER_MAX_ATTEMPTS",
+        "Deliveries of one event before a delivery that keeps failing (Temporal away, no such "
+        "workflow) becomes a dead letter.",
+        default=10,
+        ge=1,
+    )
+    router_retry_window_seconds: float = _env(
+        "SIGNALYARD_ROUTER_RETRY_WINDOW",
+        "Within one delivery of an event, how long the router keeps retrying while Temporal "
+        "is away before it puts the event back for later.",
+        default=20.0,
+        ge=0,
+    )
+
     @field_validator("event_recorder", "log_level", "api_role", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
