@@ -92,13 +92,13 @@ def run(db: BenchDatabase, quick: bool) -> dict:
     base = Path(tempfile.mkdtemp(prefix="signalyard-bench-router-"))
     try:
         with EmbeddedNats(base / "nats") as bus, EmbeddedTemporal(base / "temporal") as temporal:
-            return _measure(url, bus.url, temporal.address, base, count)
+            return _measure(url, bus.url, str(bus.creds_path), temporal.address, base, count)
     finally:
         db.drop(url)
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _measure(url: str, nats_url: str, address: str, base: Path, count: int) -> dict:
+def _measure(url: str, nats_url: str, creds: str, address: str, base: Path, count: int) -> dict:
     settings = Settings(database_url=url, bootstrap_token=TOKEN)
     prepare(settings)
     store = build_store(settings, url)
@@ -107,6 +107,7 @@ def _measure(url: str, nats_url: str, address: str, base: Path, count: int) -> d
         **{k: v for k, v in os.environ.items() if not k.startswith(("SIGNALYARD_", "NATS_"))},
         "DATABASE_URL": url,
         "NATS_URL": nats_url,
+        "NATS_CREDS": creds,
         "TEMPORAL_ADDRESS": address,
         "SIGNALYARD_LOG_LEVEL": "warning",
     }
@@ -126,7 +127,7 @@ def _measure(url: str, nats_url: str, address: str, base: Path, count: int) -> d
         workflow_id = f"bench-{uuid.uuid4().hex[:8]}"
         with _Timer(address) as timer:
             timer.start(workflow_id)
-            _wait_for_consumer(nats_url)
+            _wait_for_consumer(nats_url, creds)
             RoutingService(store, sandbox).routes.create(
                 admin,
                 org,
@@ -182,9 +183,11 @@ def _wait_handled(timer: _Timer, workflow_id: str, wanted: set[str]) -> dict[str
         time.sleep(0.5)
 
 
-def _wait_for_consumer(nats_url: str) -> None:
+def _wait_for_consumer(nats_url: str, creds: str) -> None:
     async def exists() -> bool:
-        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+        nc = await nats.connect(
+            nats_url, user_credentials=creds, connect_timeout=2, max_reconnect_attempts=0
+        )
         try:
             await nc.jetstream().consumer_info("SIGNALYARD", ConsumerSettings().durable)
             return True

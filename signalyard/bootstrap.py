@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -279,7 +280,12 @@ def build_api(settings: Settings):  # -> FastAPI
         catalog=CatalogService(store, blobs, settings.max_bundle_bytes),
         callbacks=build_callbacks(settings, store, url),
         infra=InfraServices(store, secret_box(settings)),
-        routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
+        routing=RoutingService(
+            store,
+            sandbox,
+            to_cloudevent=bus_mapping(store),
+            max_replay_events=settings.route_replay_max_events,
+        ),
         tasks=TaskService(store, blobs),
         bus=bus_credential_service(settings, store),
         bus_stream=settings.nats_stream,
@@ -495,3 +501,18 @@ def tail_events(settings: Settings, show: Callable[[object], None], **filters: o
             await nc.close()
 
     asyncio.run(run())
+
+
+def bus_mapping(store: EventStore):  # -> domain.routing.trials.ToCloudEvent
+    """A stored event as the relay publishes it (same id, names and public payload), for
+    the API's route `:test` and `:replay`: what a route is tried on is what it will see."""
+    from types import SimpleNamespace
+
+    from workers.relay.mapping import EntityNames, cloud_event
+
+    names = EntityNames(EventLog(store).first_event, size=10_000)
+
+    def to_cloudevent(event: Any, position: int, _entity: str | None = None) -> dict | None:
+        return cloud_event(SimpleNamespace(id=position), event, names.of(event))  # type: ignore[arg-type]
+
+    return to_cloudevent

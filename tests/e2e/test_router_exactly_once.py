@@ -48,6 +48,7 @@ def test_a_router_killed_at_random_points_acts_on_every_routed_event_exactly_onc
                 fresh_db_url,
                 bus.url,
                 temporal_address,
+                NATS_CREDS=str(bus.creds_path),
                 SIGNALYARD_ROUTER_ACK_WAIT="2",
                 SIGNALYARD_LOG_LEVEL="info",
             )
@@ -57,7 +58,7 @@ def test_a_router_killed_at_random_points_acts_on_every_routed_event_exactly_onc
                 running(Processes(env, service_dir)) as routers,
             ):
                 routers.start("router", "router")
-                wait_for_router(bus.url)
+                wait_for_router(bus.url, str(bus.creds_path))
                 route = world.routing.routes.create(
                     world.admin,
                     str(world.org.id),

@@ -111,8 +111,10 @@ def tenant(db_url: str) -> Tenant:
     return Tenant(settings, identity, tenancy, routing, admin, org)
 
 
-async def _consumer_exists(nats_url: str, stream: str, durable: str) -> bool:
-    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+async def _consumer_exists(nats_url: str, creds: str | None, stream: str, durable: str) -> bool:
+    nc = await nats.connect(
+        nats_url, user_credentials=creds, connect_timeout=2, max_reconnect_attempts=0
+    )
     try:
         await nc.jetstream().consumer_info(stream, durable)
         return True
@@ -122,11 +124,13 @@ async def _consumer_exists(nats_url: str, stream: str, durable: str) -> bool:
         await nc.close()
 
 
-def wait_for_router(nats_url: str, timeout: float = 60.0, stream: str = "SIGNALYARD") -> None:
+def wait_for_router(
+    nats_url: str, creds: str | None, timeout: float = 60.0, stream: str = "SIGNALYARD"
+) -> None:
     """The router's consumer exists (it takes events from its creation on)."""
     durable = ConsumerSettings().durable
     deadline = time.monotonic() + timeout
-    while not asyncio.run(_consumer_exists(nats_url, stream, durable)):
+    while not asyncio.run(_consumer_exists(nats_url, creds, stream, durable)):
         if time.monotonic() > deadline:
             raise TimeoutError("the router did not create its consumer")
         time.sleep(0.2)

@@ -14,7 +14,7 @@ from domain.routing.spec import RouteSpec
 from projections.engine.base import TRACKING_TABLE
 from projections.engine.log import EventLog
 from projections.routing.views import SCHEMA, event_routes
-from workers.relay.mapping import cloud_event
+from workers.relay.mapping import EntityNames, cloud_event
 
 
 class ReadModelRoutes:
@@ -42,6 +42,7 @@ class LogEvents:
 
     def __init__(self, log: EventLog) -> None:
         self.log = log
+        self._entities = EntityNames(log.first_event, size=1_000)
 
     async def event_at(self, position: int) -> dict[str, Any] | None:
         return await asyncio.to_thread(self._read, position)
@@ -50,4 +51,5 @@ class LogEvents:
         notification = self.log.get(position)
         if notification is None:
             return None
-        return cloud_event(notification, self.log.decode(notification))
+        event = self.log.decode(notification)
+        return cloud_event(notification, event, self._entities.of(event))
