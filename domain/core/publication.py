@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +92,24 @@ def public_payload(event: object) -> dict[str, Any] | None:
         return None
     policy, shown = plan
     data: dict[str, Any] = {name: getattr(event, name) for name in shown}
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        data["changes"] = {k: v for k, v in changes.items() if policy.shows(str(k))}
+    return data
+
+
+def public_state(
+    cls: type, state: dict[str, Any], value: Callable[[Any], Any] = lambda v: v
+) -> dict[str, Any] | None:
+    """`public_payload` over the stored state of an event of `cls` (a dict of its fields,
+    each made a value by `value`) instead of the event object, for a reader that does not
+    make event objects (the relay). KeyError for a field the state lacks (the object would
+    take its class default)."""
+    plan = _plan(cls)
+    if plan is None:
+        return None
+    policy, shown = plan
+    data: dict[str, Any] = {name: value(state[name]) for name in shown}
     changes = data.get("changes")
     if isinstance(changes, dict):
         data["changes"] = {k: v for k, v in changes.items() if policy.shows(str(k))}

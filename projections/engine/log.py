@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import JSONTranscoder, Notification
 from eventsourcing.utils import resolve_topic
 
 
@@ -49,6 +49,16 @@ class EventLog:
         stored = self._recorder.select_events(originator_id, limit=1)
         return self._mapper.to_domain_event(stored[0]) if stored else None
 
+    def json_transcodings(self) -> dict[str, Any] | None:
+        """The JSON transcoder's transcodings by tag when stored state is plain JSON (no
+        cipher, no compression), for a reader that does without event objects; else None."""
+        mapper = self._mapper
+        if mapper.cipher is not None or mapper.compressor is not None:
+            return None
+        if not isinstance(mapper.transcoder, JSONTranscoder):
+            return None
+        return dict(mapper.transcoder.names)
+
     def decode(self, notification: Notification) -> Any:
         try:
             return self._mapper.to_domain_event(notification)
@@ -71,6 +81,16 @@ class LogBatch:
 
     notifications: Sequence[Notification]
     log: EventLog
+
+    def json_transcodings(self) -> dict[str, Any] | None:
+        """The JSON transcoder's transcodings by tag when stored state is plain JSON (no
+        cipher, no compression), for a reader that does without event objects; else None."""
+        mapper = self._mapper
+        if mapper.cipher is not None or mapper.compressor is not None:
+            return None
+        if not isinstance(mapper.transcoder, JSONTranscoder):
+            return None
+        return dict(mapper.transcoder.names)
 
     def decode(self, notification: Notification) -> Any:
         return self.log.decode(notification)

@@ -8,8 +8,10 @@ import dataclasses
 import re
 import uuid
 
+import orjson
 import psycopg
 import pytest
+from eventsourcing.persistence import Notification
 from support.mixed_log import write_mixed_log
 from support.relay import assert_exactly_once_in_log_order, stream_content
 
@@ -19,32 +21,77 @@ from schemas.cloudevents import CloudEvent
 from signalyard.bootstrap import build_store
 from signalyard.settings import Settings
 from workers.relay.follower import RelayFollower
-from workers.relay.mapping import Outbound
+from workers.relay.mapping import EntityNames, Outbound, outbound
 from workers.relay.publisher import JetStreamPublisher, PublishFailed
+from workers.relay.stored import CannotVouch, StoredEventMapper
 
 TYPE = re.compile(r"^io\.signalyard\.[a-z_]+\.[a-z_]+\.v1$")
 
 
 @pytest.fixture(scope="module")
-def published(module_db_url, bus_config, tmp_path_factory):
+def mixed_log(module_db_url, tmp_path_factory):
     settings = Settings(database_url=module_db_url)
     with psycopg.connect(module_db_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.event_schema}")
     store = build_store(settings, module_db_url, create_tables=True)
-    tag = uuid.uuid4().hex[:10]
-    config = dataclasses.replace(bus_config, stream=f"C{tag}", subject_prefix=f"c{tag}")
     try:
         write_mixed_log(store, tmp_path_factory.mktemp("blobs"))
-        log = EventLog(store)
-        publisher = JetStreamPublisher(config)
-        with ProjectionRunner(module_db_url, RelayFollower(publisher), log) as relay:
-            relay.run_until(log.head(), timeout=30)
-        publisher.close()
-        held = stream_content(config)
-        assert_exactly_once_in_log_order(held, log)
-        yield config, held
+        yield EventLog(store)
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module")
+def published(module_db_url, bus_config, mixed_log):
+    log = mixed_log
+    tag = uuid.uuid4().hex[:10]
+    config = dataclasses.replace(bus_config, stream=f"C{tag}", subject_prefix=f"c{tag}")
+    publisher = JetStreamPublisher(config)
+    with ProjectionRunner(module_db_url, RelayFollower(publisher), log) as relay:
+        relay.run_until(log.head(), timeout=30)
+    publisher.close()
+    held = stream_content(config)
+    assert_exactly_once_in_log_order(held, log)
+    return config, held
+
+
+def test_built_from_the_stored_state_byte_for_byte_as_from_the_decoded_event(mixed_log):
+    """The relay's fast path (no event objects) against the decoded way, every context."""
+    log = mixed_log
+    entities = EntityNames(log.first_event)
+    transcodings = log.json_transcodings()
+    assert transcodings is not None
+    stored = StoredEventMapper(transcodings, EntityNames(log.first_event), "p")
+    kept_off = published = 0
+    for notification in log.read(0, 100_000):
+        event = log.decode(notification)
+        expected = outbound(notification, event, entities.of(event), "p")
+        assert stored.outbound(notification) == expected, notification.topic
+        kept_off += expected is None
+        published += expected is not None
+    assert kept_off and published > 50
+
+
+def test_what_the_fast_path_cannot_vouch_for_goes_the_decoded_way(mixed_log):
+    log = mixed_log
+    transcodings = log.json_transcodings()
+    assert transcodings is not None
+    stored = StoredEventMapper(transcodings, EntityNames(log.first_event), "p")
+    first = next(n for n in log.read(0, 100) if "SlugClaim" not in n.topic)
+    state = orjson.loads(first.state)
+
+    def altered(new_state: object) -> Notification:
+        return dataclasses.replace(first, state=orjson.dumps(new_state))
+
+    unknown_tag = {**state, "meta": {"_type_": "no_such", "_data_": "x"}}
+    no_timestamp = {k: v for k, v in state.items() if k != "timestamp"}
+    upcast = {**state, "class_version": 2}
+    for bad in (unknown_tag, no_timestamp, upcast, [1]):
+        with pytest.raises(CannotVouch):
+            stored.outbound(altered(bad))
+    with pytest.raises(CannotVouch):
+        stored.outbound(dataclasses.replace(first, state=b"{not json"))
+    assert stored.outbound(altered(state)) is not None
 
 
 def test_each_event_is_a_cloudevent_on_its_orgs_subject(published):

@@ -9,7 +9,10 @@ the ack and the commit publishes nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+
 import psycopg
+from eventsourcing.persistence import Notification
 
 from projections.engine.apply import Batch
 from projections.engine.base import (
@@ -21,8 +24,10 @@ from projections.engine.base import (
 from projections.engine.log import EventLog
 from workers.relay.mapping import EntityNames, Outbound, outbound
 from workers.relay.publisher import JetStreamPublisher
+from workers.relay.stored import CannotVouch, StoredEventMapper
 
 RELAY_NAME = "relay"
+CHUNK = 250  # messages handed to the publisher at a time
 
 
 class _NoTables:
@@ -43,7 +48,7 @@ class RelayFollower:
         self.name = name
         self.schema = live_schema(name)
         self.prefix = publisher.config.subject_prefix
-        self._entities: EntityNames | None = None
+        self._map: Callable[[Notification], Outbound | None] | None = None
 
     def prepare(self, cur: psycopg.Cursor) -> None:
         ensure_projection_schema(cur, _NoTables(), self.schema)
@@ -56,19 +61,51 @@ class RelayFollower:
             own = read_tracking(cur, self.schema)
             after = max(own, self.publisher.stream_position())
             notifications = log.read(after, limit)
-            if self._entities is None:
-                self._entities = EntityNames(log.first_event)
-            messages: list[Outbound] = []
-            for notification in notifications:
-                # An event that cannot be decoded stops the relay (the runner retries and
-                # reports it): the bus is in log order and a gap would go unnoticed.
-                event = log.decode(notification)
-                entity = self._entities.of(event)
-                message = outbound(notification, event, entity, self.prefix)
-                if message is not None:
-                    messages.append(message)
-            self.publisher.publish(messages)
+            self.publisher.publish_chunks(self._chunks(notifications, log))
             position = notifications[-1].id if notifications else after
             if position != own:
                 write_tracking(cur, self.schema, position)
         return Batch(len(notifications), position)
+
+    def _chunks(
+        self, notifications: Sequence[Notification], log: EventLog
+    ) -> Iterator[list[Outbound]]:
+        """The batch's messages in log order, a chunk at a time (the publisher sends one
+        while the next is made)."""
+        mapper = self._mapper(log)
+        chunk: list[Outbound] = []
+        for notification in notifications:
+            message = mapper(notification)
+            if message is not None:
+                chunk.append(message)
+                if len(chunk) == CHUNK:
+                    yield chunk
+                    chunk = []
+        yield chunk
+
+    def _mapper(self, log: EventLog) -> Callable[[Notification], Outbound | None]:
+        if self._map is None:
+            entities = EntityNames(log.first_event)
+            transcodings = log.json_transcodings()
+            stored = (
+                None
+                if transcodings is None
+                else StoredEventMapper(transcodings, entities, self.prefix)
+            )
+
+            def decoded(notification: Notification) -> Outbound | None:
+                # An event that cannot be decoded stops the relay (the runner retries and
+                # reports it): the bus is in log order and a gap would go unnoticed.
+                event = log.decode(notification)
+                return outbound(notification, event, entities.of(event), self.prefix)
+
+            def mapper(notification: Notification) -> Outbound | None:
+                if stored is not None:
+                    try:
+                        return stored.outbound(notification)
+                    except CannotVouch:
+                        pass
+                return decoded(notification)
+
+            self._map = mapper
+        return self._map

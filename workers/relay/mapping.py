@@ -22,7 +22,8 @@ from workers.adapters.bus import subject_for
 
 EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://signalyard.dev/events")
 _NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
-_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+UNKNOWN: Any = object()  # an event whose own `originator_topic` is not known
 
 
 def event_id(originator_id: UUID | str, version: int) -> str:
@@ -65,12 +66,18 @@ class EntityNames:
         self._size = size
 
     def of(self, event: Any) -> str:
-        key = event.originator_id
+        own = getattr(event, "originator_topic", UNKNOWN)
+        return self.named(event.originator_id, type(event), own)
+
+    def named(self, key: Any, event_class: type, originator_topic: Any = UNKNOWN) -> str:
+        """The name of entity `key` of an event of `event_class`, whose own
+        `originator_topic` (an entity's first event has one) is given when known."""
         name = self._names.get(key)
         if name is None:
-            first = event if hasattr(event, "originator_topic") else self._first_event(key)
-            topic = getattr(first, "originator_topic", None)
-            name = entity_of_topic(topic) if topic else snake_case(type(event).__qualname__)
+            topic = originator_topic
+            if topic is UNKNOWN:
+                topic = getattr(self._first_event(key), "originator_topic", None)
+            name = entity_of_topic(topic) if topic else snake_case(event_class.__qualname__)
             self._names[key] = name
             if len(self._names) > self._size:
                 self._names.popitem(last=False)
@@ -124,11 +131,11 @@ def outbound(notification: Notification, event: Any, entity: str, prefix: str) -
         position=notification.id,
         subject=subject_for(prefix, envelope["orgid"], entity, verb),
         msg_id=envelope["id"],
-        body=orjson.dumps(envelope, default=_fallback, option=_JSON_OPTIONS),
+        body=orjson.dumps(envelope, default=json_fallback, option=JSON_OPTIONS),
     )
 
 
-def _fallback(value: object) -> object:
+def json_fallback(value: object) -> object:
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     return str(value)

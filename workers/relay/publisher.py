@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -86,7 +87,29 @@ class JetStreamPublisher:
     def publish(self, messages: Sequence[Outbound]) -> None:
         """Store every message, in order, or raise PublishFailed."""
         if messages:
-            self._run(self._publish(messages))
+            self.publish_chunks([messages])
+
+    def publish_chunks(self, chunks: Iterable[Sequence[Outbound]]) -> None:
+        """Store every message of every chunk, in order, or raise PublishFailed. Each chunk
+        is sent as soon as the caller's thread has made it, while it makes the next, and
+        the acks are checked once all are sent: mapping overlaps publishing."""
+        queue: asyncio.Queue[Sequence[Outbound] | None] = asyncio.Queue()
+        sending = asyncio.run_coroutine_threadsafe(self._publish(queue), self._loop)
+        try:
+            for chunk in chunks:
+                if sending.done():  # failed already: the rest could not be stored
+                    break
+                if chunk:
+                    self._loop.call_soon_threadsafe(queue.put_nowait, chunk)
+        except BaseException:
+            # Making a chunk failed: what was sent is still acked (and becomes the tail)
+            # before the caller goes on, so no two batches are ever in flight at once.
+            self._loop.call_soon_threadsafe(queue.put_nowait, None)
+            with contextlib.suppress(PublishFailed):
+                self._wait(sending)
+            raise
+        self._loop.call_soon_threadsafe(queue.put_nowait, None)
+        self._wait(sending)
 
     def close(self) -> None:
         if self._nc is not None:
@@ -98,9 +121,11 @@ class JetStreamPublisher:
         self._thread.join(timeout=5)
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run on the loop and wait; a call that overruns is cancelled there, so no two
-        batches are ever in flight at once."""
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return self._wait(asyncio.run_coroutine_threadsafe(coro, self._loop), timeout)
+
+    def _wait(self, future: concurrent.futures.Future[T], timeout: float | None = None) -> T:
+        """Wait for a coroutine on the loop; one that overruns is cancelled there, so no
+        two batches are ever in flight at once."""
         try:
             return future.result(timeout if timeout is not None else self.ack_timeout * 6)
         except concurrent.futures.TimeoutError:
@@ -136,28 +161,29 @@ class JetStreamPublisher:
             )
         return self._tail
 
-    async def _publish(self, messages: Sequence[Outbound]) -> None:
+    async def _publish(self, chunks: asyncio.Queue[Sequence[Outbound] | None]) -> None:
         tail = await self._synced()
         acks = self._acks
         assert acks is not None
-        futures: list[asyncio.Future[dict[str, Any]]] = []
+        sent: list[tuple[Outbound, asyncio.Future[dict[str, Any]]]] = []
         try:
-            for offset, message in enumerate(messages):
-                headers = {
-                    "Nats-Msg-Id": message.msg_id,
-                    "Nats-Expected-Last-Sequence": str(tail.seq + offset),
-                }
-                futures.append(await acks.send(message.subject, message.body, headers))
+            while (chunk := await chunks.get()) is not None:
+                for message in chunk:
+                    headers = {
+                        "Nats-Msg-Id": message.msg_id,
+                        "Nats-Expected-Last-Sequence": str(tail.seq + len(sent)),
+                    }
+                    sent.append((message, await acks.send(message.subject, message.body, headers)))
             async with asyncio.timeout(self.ack_timeout):
-                for message, future in zip(messages, futures, strict=True):
+                for message, future in sent:
                     ack = await future
                     if ack.get("duplicate"):  # never expected: the tail was read before
                         raise PublishFailed(f"event {message.msg_id} was already in the stream")
                     tail.seq, tail.position = int(ack["seq"]), message.position
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:
             self._tail = None  # what was stored is read back before the next batch
-            for future in futures:
+            for _, future in sent:
                 future.cancel()
-            if isinstance(exc, PublishFailed):
+            if isinstance(exc, PublishFailed | asyncio.CancelledError):
                 raise
             raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
