@@ -28,10 +28,10 @@ from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
 from workers.adapters.bus import BusConfig, connect, ensure_stream
 from workers.relay.acks import AckMux
-from workers.relay.follower import RelayFollower
+from workers.relay.follower import RELAY_BATCH, RelayFollower
 from workers.relay.publisher import JetStreamPublisher
 
-WINDOW = 500  # messages in flight: the relay's batch size
+WINDOW = RELAY_BATCH  # messages in flight: the relay's batch size
 
 
 def catch_up(url: str, bus: BusConfig, events: int) -> dict:
@@ -49,7 +49,9 @@ def catch_up(url: str, bus: BusConfig, events: int) -> dict:
         config = replace(bus, stream="BENCH_RELAY", subject_prefix="benchrelay")
         publisher = JetStreamPublisher(config)
         try:
-            with ProjectionRunner(url, RelayFollower(publisher), log) as relay:
+            with ProjectionRunner(
+                url, RelayFollower(publisher), log, batch_size=RELAY_BATCH
+            ) as relay:
                 started = time.perf_counter()
                 relay.run_until(total, timeout=3600)
                 seconds = time.perf_counter() - started

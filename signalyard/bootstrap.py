@@ -451,10 +451,11 @@ def bus_config(settings: Settings):  # -> workers.adapters.bus.BusConfig
 def build_relay(settings: Settings, event_log: EventLog, **runner_options: object):
     """The relay's runner (ProjectionRunner over a RelayFollower) and its publisher."""
     from projections.engine.runner import ProjectionRunner
-    from workers.relay.follower import RelayFollower
+    from workers.relay.follower import RELAY_BATCH, RelayFollower
     from workers.relay.publisher import JetStreamPublisher
 
     publisher = JetStreamPublisher(bus_config(settings))
+    runner_options.setdefault("batch_size", RELAY_BATCH)
     runner = ProjectionRunner(
         database_url(settings), RelayFollower(publisher), event_log, **runner_options
     )

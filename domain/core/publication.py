@@ -15,6 +15,7 @@ A declaration on an aggregate's base `Event` class covers every event of that ag
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +44,13 @@ class Publication:
     def shows(self, name: str) -> bool:
         if name in self.withheld:
             return False
-        return name in self.public or not SECRET_LOOKING.search(name)
+        return name in self.public or not looks_secret(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def looks_secret(name: str) -> bool:
+    """Once per name: the relay asks for every key of every update's `changes`."""
+    return SECRET_LOOKING.search(name) is not None
 
 
 _POLICIES: dict[type, Publication] = {}

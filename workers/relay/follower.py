@@ -28,6 +28,9 @@ from workers.relay.stored import CannotVouch, StoredEventMapper
 
 RELAY_NAME = "relay"
 CHUNK = 250  # messages handed to the publisher at a time
+# Events per batch (one transaction, one read): larger batches when catching up cost fewer
+# round trips and ack waits; a live relay's batches stay small.
+RELAY_BATCH = 2000
 
 
 class _NoTables:
