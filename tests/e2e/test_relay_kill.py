@@ -55,12 +55,16 @@ def test_relay_killed_at_random_points_publishes_every_event_exactly_once(
     chance.seed(seed)
     print(f"seed {seed}")
     relay_log = service_dir / "relay.log"
+    relay: subprocess.Popen | None = None
     try:
         with EmbeddedNats(service_dir / "nats") as server:
             relay = _relay(fresh_db_url, server, relay_log)
             killed_at: list[int] = []
-            with Writer(store, rounds=60, entities=10, bumps=9, pause=0.2) as writer:
-                while writer.thread.is_alive() or len(killed_at) < 6:
+            # Writes until the relay has been killed six times and 60 rounds are written
+            # (on a loaded machine six restarts can outlast 60 rounds: a relay that has
+            # caught up with a finished writer would wait for progress in vain).
+            with Writer(store, rounds=1000, entities=10, bumps=9, pause=0.2) as writer:
+                while writer.written < 60 or len(killed_at) < 6:
                     # Once this relay is publishing, at a random point of its run.
                     resumed = relay_position(fresh_db_url)
                     wait_until(
@@ -71,6 +75,7 @@ def test_relay_killed_at_random_points_publishes_every_event_exactly_once(
                     relay.wait(10)
                     killed_at.append(relay_position(fresh_db_url))
                     relay = _relay(fresh_db_url, server, relay_log)
+                writer.stop.set()
             print(f"killed at positions {killed_at}, head {log.head()}")
             assert len(killed_at) >= 6
             try:
@@ -85,4 +90,7 @@ def test_relay_killed_at_random_points_publishes_every_event_exactly_once(
         print(relay_log.read_text()[-4000:])
         raise
     finally:
+        if relay is not None and relay.poll() is None:  # a failed run leaves no relay behind
+            relay.kill()
+            relay.wait(10)
         store.close()

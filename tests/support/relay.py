@@ -65,6 +65,7 @@ class Writer:
         self.store, self.rounds, self.entities, self.bumps = store, rounds, entities, bumps
         self.pause = pause
         self.written = 0
+        self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> Writer:
@@ -76,6 +77,8 @@ class Writer:
 
     def _run(self) -> None:
         for _ in range(self.rounds):
+            if self.stop.is_set():
+                return
             write_tallies(self.store, self.entities, self.bumps)
             self.written += 1
             time.sleep(self.pause)
