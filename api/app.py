@@ -20,14 +20,21 @@ from api.routes import (
     members,
     my_orgs,
     scope_members,
+    secret_queries,
+    secrets,
     skill_queries,
     skills,
     tools,
 )
 from api.services import Services
 
-COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router)
-QUERY_ROUTERS = (hierarchy_queries.router, skill_queries.router, config_queries.router)
+COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router, secrets.router)
+QUERY_ROUTERS = (
+    hierarchy_queries.router,
+    skill_queries.router,
+    config_queries.router,
+    secret_queries.router,
+)
 MIXED_ROUTERS = (
     members.router,
     scope_members.router,

@@ -11,6 +11,7 @@ from api.idempotency import IdempotencyStore
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
+from domain.secrets.service_set import SecretsContext
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
 
@@ -31,3 +32,5 @@ class Services:
     event_log: sql.Composable
     max_body_bytes: int = 1_048_576
     read_your_writes_timeout: float = 5.0
+    # Secret use cases with their backends (built by the composition root).
+    secrets: SecretsContext | None = None

@@ -24,6 +24,7 @@ from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
+from projections.secrets.projector import SecretsProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -42,7 +43,7 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection(), CatalogProjection()]
+    return [TenancyProjection(), IdentityProjection(), CatalogProjection(), SecretsProjection()]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -84,6 +85,7 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
     `step` is told each of MIGRATION_STEPS as it starts."""
     from projections.engine.operations import ensure_schema
     from signalyard.eventstore.append_sql import outcome_tables
+    from workers.adapters.secret_backends.data_keys import create_tables as data_key_tables
 
     starting = step or (lambda _name: None)
     url = database_url(settings)
@@ -96,6 +98,7 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
         )
         for statement in outcome_tables(settings.event_schema):
             conn.execute(statement)
+        data_key_tables(conn)  # mutable on purpose: crypto-shredding deletes from it
     starting(MIGRATION_STEPS[1])
     store = build_store(settings, url, create_tables=True)
     try:
@@ -118,10 +121,12 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.services import Services
     from projections.engine.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
+    from signalyard.secrets_wiring import build_secrets
     from workers.adapters.blobstore import FileBlobStore
 
     url = database_url(settings)
     store = build_store(settings, url)
+    secrets, data_key_pool = build_secrets(settings, url, store)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -149,6 +154,7 @@ def build_api(settings: Settings):  # -> FastAPI
         catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
+        secrets=secrets,
     )
     app = create_app(
         services,
@@ -166,6 +172,7 @@ def build_api(settings: Settings):  # -> FastAPI
         finally:
             await services.waiter.stop()
             await read_pool.close()
+            data_key_pool.close()
             store.close()
 
     app.router.lifespan_context = lifespan

@@ -30,10 +30,12 @@ def api_db_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def stack(api_db_url: str) -> Iterator[Stack]:
+def stack(api_db_url: str, vault_server: tuple[str, str]) -> Iterator[Stack]:
     """One running API + projections shared by the API test modules (starting one costs
-    seconds); a module that needs other settings starts its own."""
-    running = start_stack(api_db_url)
+    seconds); a module that needs other settings starts its own. Its vault backend is the
+    session's OpenBao."""
+    addr, token = vault_server
+    running = start_stack(api_db_url, vault_addr=addr, vault_token=token)
     try:
         yield running
     finally:

@@ -12,7 +12,20 @@ STRONG = "syd_Zq3vN8kR2pL6wX9yT4mB7cD1fG5hJ0sA"
 
 
 # The external services keep the names their own tools use.
-EXTERNAL = {"DATABASE_URL", "NATS_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TLS"}
+EXTERNAL = {
+    "DATABASE_URL",
+    "NATS_URL",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_TLS",
+    # The names every Vault and OpenBao client reads.
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "VAULT_KV_MOUNT",
+    "VAULT_PATH_PREFIX",
+}
 
 
 def test_every_setting_has_its_variable_and_a_description():
