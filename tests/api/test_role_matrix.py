@@ -25,6 +25,7 @@ SKILL = ORG + "/skills/{skill}"
 CONFIG = ORG + "/configs/{config}"
 TOOL = ORG + "/tools/{tool}"
 GROUP = ORG + "/groups/{group}"
+SECRET_SCOPES = (ORG + "/secrets", TEAM + "/secrets", WS + "/secrets")
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -41,6 +42,8 @@ MAINTAINERS = ADMINS | {"maintainer", "team-maintainer"}
 WS_MAINTAINERS = MAINTAINERS | {"ws-maintainer"}
 PROJECT_MAINTAINERS = WS_MAINTAINERS | {"project-maintainer"}
 CATALOG = ADMINS | {"maintainer"}
+# The access ledger of a secret: who read what is for auditors and admins.
+AUDITORS = ADMINS | {"auditor"}
 
 # Who may send each write (reads are for EVERYONE). A route missing here fails the test.
 WRITES: dict[tuple[str, str], frozenset[str]] = {
@@ -93,7 +96,20 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", TOOL + ":undelete"): CATALOG,
     # Checking a sample input writes nothing: a read.
     ("POST", TOOL + ":validate"): EVERYONE,
+    # Purging a deleted org destroys its data key: owners only.
+    ("POST", ORG + ":purge"): frozenset({"owner"}),
 }
+# Secrets: admins write, everyone reads names and metadata, never a value.
+for _secrets in SECRET_SCOPES:
+    WRITES[("POST", _secrets)] = ADMINS
+    for _method, _tail in (
+        ("PATCH", ""),
+        ("DELETE", ""),
+        ("POST", ":undelete"),
+        ("POST", ":rotate"),
+    ):
+        WRITES[(_method, _secrets + "/{secret}" + _tail)] = ADMINS
+    WRITES[("GET", _secrets + "/{secret}/accesses")] = AUDITORS
 
 
 def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
@@ -105,6 +121,10 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {"input": {}}
     if tail.endswith(":rollback"):
         return {"version": 1}
+    if tail.endswith(":rotate"):
+        return {"value": "rotated-probe-value"}
+    if tail.endswith(":purge"):
+        return None
     if method == "PATCH":
         return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
     if "/members/" in path:
@@ -121,6 +141,7 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "skills": {"category": "docs", "slug": name, "files": _files()},
         "configs": {"name": name, "category": "llm", "content": {"a": 1}},
         "tools": {"name": name, "input_schema": {"type": "object"}, "handler_ref": "h"},
+        "secrets": {"name": name.replace("-", "_"), "backend": "local", "value": "probe-value"},
         "users": {"name": name},
         "tokens": {"name": name},
     }.get(tail, {"name": name})
@@ -156,6 +177,10 @@ def world(stack):
             (f"{base}/tools", {"name": "Probe", "input_schema": {}, "handler_ref": "h"}),
             ("/v1/tools", {"name": platform_tool, "input_schema": {}, "handler_ref": "h"}),
             (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
+            *(
+                (f"{scope}/secrets", {"name": "PROBE", "backend": "local", "value": "probe"})
+                for scope in (base, f"{base}/teams/{team}", scopes["ws"])
+            ),
         ]:
             created(admin.post(path, json=body))
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
@@ -182,6 +207,7 @@ def world(stack):
             "category": "llm",
             "tool": "probe",
             "group": "crew",
+            "secret": "PROBE",
             "user": target,
             "number": "1",
             "token": str(uuid.uuid4()),
