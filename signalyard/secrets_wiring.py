@@ -53,6 +53,18 @@ def master_key(settings: Settings) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
+def _key_files(settings: Settings) -> list[str]:
+    """Keys a dev rotation left beside the current one (`.next` while it runs, `.previous`
+    after): read, so that a rotation cut short loses nothing."""
+    base = master_key_file(settings)
+    found = []
+    for suffix in (".next", ".previous"):
+        path = base.with_name(base.name + suffix)
+        if path.exists():
+            found.append(path.read_text().strip())
+    return found
+
+
 def vault_endpoint(settings: Settings) -> tuple[str, str | None] | None:
     """VAULT_ADDR (and token) when set, else the embedded OpenBao of the data dir, if running."""
     if settings.vault_addr:
@@ -73,10 +85,9 @@ def vault_connector(settings: Settings) -> Callable[[], Any] | None:
 
 
 def kek_ring(settings: Settings) -> KekRing | None:
+    given = (settings.secrets_previous_master_keys or "").split(",")
     previous: list[KeyEncryptionKey] = [
-        MasterKey(parse_master_key(k))
-        for k in (settings.secrets_previous_master_keys or "").split(",")
-        if k.strip()
+        MasterKey(parse_master_key(k)) for k in (*given, *_key_files(settings)) if k.strip()
     ]
     current: KeyEncryptionKey | None = None
     connect = vault_connector(settings)
@@ -120,3 +131,48 @@ def build_secrets(settings: Settings, url: str, store: EventStore) -> tuple[Secr
         backends["aws"] = AwsBackend(client)
     context = SecretsContext(store, backends, keys, settings.secrets_max_value_bytes)
     return context, pool
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    tmp.replace(path)
+
+
+def rotate_master_key(settings: Settings, url: str) -> tuple[int, str]:
+    """Re-wrap every org's data key under a new key-encryption key; values stay as they are.
+
+    Transit: the transit key is rotated and each wrapped key re-wrapped by OpenBao/Vault.
+    A master key from settings: the operator has set the new one and listed the old one in
+    SIGNALYARD_SECRETS_PREVIOUS_MASTER_KEYS. The dev key file: a new key is generated
+    (`.next`), the data keys re-wrapped, then the files swapped (the old one kept as
+    `.previous`). Returns (data keys re-wrapped, the new KEK's id).
+    """
+    file_key = not settings.secrets_master_key and not settings.secrets_transit_key
+    path = master_key_file(settings)
+    upcoming = path.with_name(path.name + ".next")
+    if file_key:
+        if not path.exists():
+            raise SystemExit(f"no master key: set SIGNALYARD_SECRETS_MASTER_KEY ({path} is absent)")
+        _write_private(upcoming, new_master_key())
+        earlier = [path.read_text().strip(), settings.secrets_previous_master_keys or ""]
+        settings = settings.with_overrides(
+            secrets_master_key=upcoming.read_text().strip(),
+            secrets_previous_master_keys=",".join(k for k in earlier if k),
+        )
+    keys, pool = build_data_keys(settings, url)
+    try:
+        ring = keys.ring
+        if ring is None:
+            raise SystemExit("no key-encryption key is configured")
+        if isinstance(ring.current, TransitKey):
+            ring.current.rotate()
+        done = keys.rewrap_all()
+    finally:
+        pool.close()
+    if file_key:
+        _write_private(path.with_name(path.name + ".previous"), path.read_text())
+        upcoming.replace(path)
+    return done, ring.current.kek_id

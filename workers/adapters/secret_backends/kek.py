@@ -70,6 +70,9 @@ class TransitKey:
         self.kek_id = f"transit:{mount}/{name}"
 
     def ensure(self) -> None:
+        """The transit engine mounted and the key made (a dev server has neither)."""
+        if f"{self._mount}/" not in self._client.sys.list_mounted_secrets_engines()["data"]:
+            self._client.sys.enable_secrets_engine("transit", path=self._mount)
         transit = self._client.secrets.transit
         try:
             transit.read_key(name=self._name, mount_point=self._mount)
