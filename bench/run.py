@@ -84,7 +84,7 @@ def update_readme(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short trials, store to 3x10^4")
-    parser.add_argument("--only", choices=["append", "stack"], help="run one section")
+    parser.add_argument("--only", choices=["append", "stack", "secrets"], help="run one section")
     parser.add_argument(
         "--update-readme",
         action="store_true",
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from bench import append, stack
+    from bench import append, secret_resolution, stack
     from bench.pg import bench_database
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             result["stack"] = stack.run(db, quick=args.quick, results_dir=RESULTS)
+        if args.only in (None, "secrets"):
+            print("bench: secret resolutions ...", file=sys.stderr, flush=True)
+            result["secrets"] = secret_resolution.run(db, quick=args.quick)
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["rows"] = rows(result)
