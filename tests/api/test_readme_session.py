@@ -16,7 +16,7 @@ import pytest
 from support.stack import Stack, running_stack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-SECTIONS = ("A first session", "Skills, configs and tools")
+SECTIONS = ("A first session", "Skills, configs and tools", "Secrets")
 
 # Each curl in the README runs through this function: the body goes where the README says,
 # the status to a log the test reads (the README's `curl -s` alone would hide a 4xx).
@@ -53,9 +53,10 @@ def session_script(base_url: str, token: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def readme_stack(module_db_url: str) -> Iterator[Stack]:
+def readme_stack(module_db_url: str, vault_server: tuple[str, str]) -> Iterator[Stack]:
     # A database of its own: the README names its organization "acme", as other tests may.
-    with running_stack(module_db_url) as running:
+    addr, token = vault_server
+    with running_stack(module_db_url, vault_addr=addr, vault_token=token) as running:
         yield running
 
 
