@@ -6,6 +6,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
+from domain.core.slugs import slugify
 from projections.reading.paging import Page
 from projections.reading.rows import as_uuid, fetch_page
 from projections.reading.viewer import NotVisible
@@ -34,11 +35,11 @@ async def get_secret(
     conn: AsyncConnection, scope: ScopeIds, ref: str, include_deleted: bool = False
 ) -> dict:
     guid = as_uuid(ref)
-    column = sql.Identifier("guid" if guid else "name")
+    column = sql.Identifier("guid" if guid else "slug")  # a name is found by its slug
     query = sql.SQL("SELECT * FROM {}.secrets WHERE {} AND {} = %s").format(
         SCHEMA, _IN_SCOPE, column
     )
-    cur = await conn.execute(query, [*scope, guid or ref])
+    cur = await conn.execute(query, [*scope, guid or slugify(ref)])
     row = await cur.fetchone()
     if row is None or (row["deleted_at"] is not None and not include_deleted):
         raise NotVisible(f"secret {ref!r} not found")

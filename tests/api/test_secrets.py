@@ -30,7 +30,7 @@ def test_a_local_secret_is_created_rotated_and_read_back_without_its_value(admin
     )
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["latest_version"] == 2
-    read = admin.get(f"{tree.org_path}/secrets/OPENAI_API_KEY", params=read_after(rotated))
+    read = admin.get(f"{tree.org_path}/secrets/openai-api-key", params=read_after(rotated))
     assert read.status_code == 200 and read.json()["latest_version"] == 2
     versions = admin.get(f"{tree.org_path}/secrets/{body['guid']}/versions").json()["items"]
     assert [v["version_number"] for v in versions] == [1, 2]
