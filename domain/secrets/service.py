@@ -62,7 +62,10 @@ class SecretService:
             return None
         if not isinstance(value, str) or not value:
             raise InvalidInput("value must be a non-empty string", field="value")
-        raw = value.encode("utf-8", "surrogatepass")
+        try:
+            raw = value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("value must be valid UTF-8 text", field="value") from None
         if len(raw) > self.max_value_bytes:
             raise TooLarge(f"value must be at most {self.max_value_bytes} bytes", field="value")
         return raw

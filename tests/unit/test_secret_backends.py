@@ -99,3 +99,11 @@ def test_aws_refuses_values_and_bad_arns_and_reports_gone_and_down():
     with pytest.raises(BackendUnavailable) as down:
         backend.get(at, {"arn": ARN, "version_id": fake.current[ARN]})
     assert down.value.backend == "aws"
+
+
+def test_aws_never_takes_a_value_even_on_rotation():
+    fake = FakeSecretsManager()
+    fake.put(ARN, "v")
+    with pytest.raises(InvalidInput) as caught:
+        AwsBackend(fake).put(SecretLocator(ORG, SECRET, 2, ARN), b"dropped?")
+    assert caught.value.field == "value"

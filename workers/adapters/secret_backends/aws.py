@@ -63,6 +63,10 @@ class AwsBackend:
             raise
 
     def put(self, at: SecretLocator, value: bytes | None) -> StoredVersion:
+        if value is not None:
+            raise InvalidInput(
+                "aws secrets are written in AWS: rotate without a value", field="value"
+            )
         arn = at.path_or_arn
         try:
             described = self._call("describe", lambda: self.client.describe_secret(SecretId=arn))
