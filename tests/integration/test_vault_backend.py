@@ -18,6 +18,7 @@ from domain.core.context import CommandContext, system_context
 from domain.identity.service import IdentityService
 from domain.plumbing.store import EventStore
 from domain.secrets.errors import SecretGone
+from domain.secrets.ports import SecretLocator
 from domain.secrets.resolution import AttemptScope, Resolved, SecretRequest, Unavailable
 from domain.secrets.scope import ScopeRefs
 from domain.secrets.service_set import SecretsContext
@@ -132,3 +133,29 @@ def test_openbao_down_for_30_seconds_makes_resolutions_wait_not_fail(world):
     back = world.resolve(SecretRequest("DB"))
     assert isinstance(back, Resolved) and back.secrets[0].value == b"pw"
     assert world.accesses() == recorded + 1
+
+
+def test_approle_logs_in_with_a_policy_limited_to_the_allowed_prefix(vault_server):
+    addr, token = vault_server
+    root = hvac.Client(url=addr, token=token)
+    if "approle/" not in root.sys.list_auth_methods()["data"]:
+        root.sys.enable_auth_method("approle")
+    root.sys.create_or_update_policy(
+        "signalyard-read",
+        'path "secret/data/signalyard/*" { capabilities = ["read", "create", "update"] }\n'
+        'path "secret/metadata/signalyard/*" { capabilities = ["read"] }',
+    )
+    role = f"signalyard-{uuid.uuid4().hex[:8]}"
+    root.auth.approle.create_or_update_approle(role, token_policies=["signalyard-read"])
+    role_id = root.auth.approle.read_role_id(role)["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id(role)["data"]["secret_id"]
+    backend = VaultBackend(
+        lambda: vault_client(addr, None, role_id, secret_id), "secret", "signalyard/"
+    )
+    at = SecretLocator(uuid.uuid4(), uuid.uuid4(), 1, f"signalyard/{role}")
+    stored = backend.put(at, b"through-approle")
+    assert backend.get(at, stored) == b"through-approle"
+    root.secrets.kv.v2.create_or_update_secret(path=f"elsewhere/{role}", secret={"value": "x"})
+    outside = SecretLocator(at.organization_id, at.secret_id, 1, f"elsewhere/{role}")
+    with pytest.raises(SecretGone, match="refused"):
+        backend.get(outside, {"path": f"elsewhere/{role}", "kv_version": "1"})
