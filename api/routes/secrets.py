@@ -106,6 +106,6 @@ async def purge_org(org: str, ctx: ContextDep, services: ServicesDep):
     body = {
         "organization_id": result.entity.organization_id,
         "purged": True,
-        "data_key_destroyed": services.secrets.purger.keyring is not None,
+        "data_key_destroyed": result.entity.data_key_destroyed,
     }
     return written(result, body)

@@ -108,6 +108,7 @@ class Secret(CoreAggregate):
             raise InvalidInput("a deleted secret cannot be rotated")
         self._version_added(
             version_number=self.latest_version + 1,
+            backend=self.backend,
             stored=dict(stored),
             created_at=datetime.now(tz=UTC),
             meta=meta,
@@ -116,7 +117,12 @@ class Secret(CoreAggregate):
 
     @event("VersionAdded")
     def _version_added(
-        self, version_number: int, stored: dict[str, str], created_at: datetime, meta: Meta
+        self,
+        version_number: int,
+        backend: str,
+        stored: dict[str, str],
+        created_at: datetime,
+        meta: Meta,
     ) -> None:
         self.versions.append(
             {

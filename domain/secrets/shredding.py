@@ -32,6 +32,7 @@ class OrgPurge(AuditedAggregate):
     @event("Purged")
     def __init__(self, organization_id: UUID, data_key_destroyed: bool, meta: Meta) -> None:
         self.organization_id = organization_id
+        self.data_key_destroyed = data_key_destroyed
 
 
 class OrgPurger:

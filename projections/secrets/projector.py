@@ -78,12 +78,11 @@ class SecretsProjection:
         )
 
     def _version(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
-        backend = "local" if "ciphertext" in event.stored else None
         values = {
             "secret_id": event.originator_id,
             "organization_id": event.meta.get("tenant_id"),
             "version_number": event.version_number,
-            "backend": backend or ("vault" if "kv_version" in event.stored else "aws"),
+            "backend": event.backend,
             "reference": Jsonb(reference_of(event.stored)),
             "created_at": event.created_at,
             "created_by": event.meta.get("actor"),
