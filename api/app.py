@@ -12,27 +12,50 @@ from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.roles import Role
 from api.routes import (
+    agent_definition_queries,
+    agent_definitions,
+    bus_credentials,
+    callbacks,
     config_queries,
     configs,
+    event_route_queries,
+    event_routes,
     hierarchy_commands,
     hierarchy_queries,
     identity,
+    infra_services,
     members,
     my_orgs,
+    route_trials,
+    runtime_targets,
     scope_members,
     secret_queries,
     secrets,
     skill_queries,
     skills,
+    task_queries,
+    tasks,
     tools,
 )
 from api.services import Services
 
-COMMAND_ROUTERS = (hierarchy_commands.router, skills.router, configs.router, secrets.router)
+COMMAND_ROUTERS = (
+    hierarchy_commands.router,
+    skills.router,
+    configs.router,
+    event_routes.router,
+    route_trials.router,
+    tasks.router,
+    agent_definitions.router,
+    secrets.router,
+)
 QUERY_ROUTERS = (
     hierarchy_queries.router,
     skill_queries.router,
     config_queries.router,
+    event_route_queries.router,
+    task_queries.router,
+    agent_definition_queries.router,
     secret_queries.router,
 )
 MIXED_ROUTERS = (
@@ -41,6 +64,10 @@ MIXED_ROUTERS = (
     my_orgs.router,
     identity.router,
     tools.router,
+    callbacks.router,
+    infra_services.router,
+    runtime_targets.router,
+    bus_credentials.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

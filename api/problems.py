@@ -29,6 +29,10 @@ _STATUS = {
     errors.StaleVersion: (412, "Precondition failed"),
     errors.VersionRequired: (428, "Precondition required"),
     errors.Superseded: (409, "Conflict"),
+    errors.TransitionRefused: (409, "Conflict"),
+    errors.StaleAttempt: (409, "Conflict"),
+    errors.NotConfigured: (409, "Not configured"),
+    errors.Unavailable: (503, "Service unavailable"),
     SecretGone: (409, "Gone from its backend"),
     BackendUnavailable: (503, "Backend unavailable"),
 }
@@ -90,6 +94,10 @@ def install(app: FastAPI) -> None:
             extra["errors"] = [{"field": exc.field, "message": exc.message}]
         if isinstance(exc, errors.StaleVersion):
             extra["current_version"] = exc.current_version
+        if isinstance(exc, errors.TransitionRefused):
+            extra["current_status"] = exc.current_status
+        if isinstance(exc, errors.StaleAttempt):
+            extra["current_attempt"] = exc.current_attempt
         if isinstance(exc, errors.PermissionDenied):
             log.warning("access denied: %s %s: %s", request.method, request.url.path, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

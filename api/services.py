@@ -8,10 +8,15 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from api.idempotency import IdempotencyStore
+from domain.bus.service import BusCredentialService
+from domain.callbacks.service import CallbackService
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
+from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
+from domain.routing.service import RoutingService
 from domain.secrets.service_set import SecretsContext
+from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
 
@@ -26,10 +31,17 @@ class Services:
     idempotency: IdempotencyStore
     projection_names: tuple[str, ...]
     catalog: CatalogService
+    callbacks: CallbackService
+    infra: InfraServices
+    routing: RoutingService
+    # Tasks, agent definitions and runtime targets.
+    tasks: TaskService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).
     event_log: sql.Composable
+    bus: BusCredentialService
+    bus_stream: str = "SIGNALYARD"
     max_body_bytes: int = 1_048_576
     read_your_writes_timeout: float = 5.0
     # Secret use cases with their backends (built by the composition root).

@@ -56,6 +56,30 @@ def _read_rows(reads: dict) -> list[dict]:
     ]
 
 
+def _relay_rows(relay: dict | None) -> list[dict]:
+    if not relay:
+        return []
+    cu, raw, lat = relay["catch_up"], relay["raw_publish"], relay["latency"]
+    return [
+        {
+            "figure": f"relay catch-up: a log of {cu['log_events']:,} events to JetStream "
+            "(events/s)",
+            "value": f"{fmt(cu['events_per_s'])} events/s ({fmt(cu['published'])} published, "
+            f"{cu['mean_bytes']:.0f} B each)",
+            "reference": f"raw publish with ack from Python, same server: {fmt(raw['per_s'])} "
+            f"msg/s ({100 * _ratio(cu['published_per_s'], raw['per_s']):.0f}% of it)",
+            "target": ">= 10,000 events/s",
+            "met": cu["events_per_s"] >= 10_000,
+        },
+        {
+            "figure": "commit -> JetStream under the 16-connection create load (p50 / p99)",
+            "value": f"{fmt(lat['p50_ms'], 'ms')} / {fmt(lat['p99_ms'], 'ms')}",
+            "reference": f"{lat['events']:,} events; creates meanwhile "
+            f"{fmt(lat['creates']['rps'])} req/s, p99 {fmt(lat['creates']['p99_ms'], 'ms')}",
+        },
+    ]
+
+
 def _secret_rows(secrets: dict) -> list[dict]:
     out = []
     for backend, figures in secrets.items():
@@ -94,6 +118,7 @@ def rows(result: dict) -> list[dict]:
                 row["met"] = gv >= 3 * sv and gv >= rv
                 row["value"] += f", mean group {g.get('mean_group_size') or 0:.1f} appends"
             out.append(row)
+    out.extend(_relay_rows(result.get("relay")))
     st = result.get("stack")
     if st:
         http = st["http"]

@@ -84,7 +84,9 @@ def update_readme(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short trials, store to 3x10^4")
-    parser.add_argument("--only", choices=["append", "stack", "secrets"], help="run one section")
+    parser.add_argument(
+        "--only", choices=["append", "stack", "relay", "secrets"], help="run one section"
+    )
     parser.add_argument(
         "--update-readme",
         action="store_true",
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from bench import append, secret_resolution, stack
+    from bench import append, relay, secret_resolution, stack
     from bench.pg import bench_database
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -102,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": stamp,
         "quick": args.quick,
         "machine": machine(),
-        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "command": "python -m bench"
+        + (" --quick" if args.quick else "")
+        + (f" --only {args.only}" if args.only else ""),
     }
     with bench_database() as db:
         result["postgres"] = db.describe()
@@ -116,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             result["stack"] = stack.run(db, quick=args.quick, results_dir=RESULTS)
+        if args.only in (None, "relay"):
+            print("bench: relay (catch-up, raw publish, commit -> JetStream) ...", file=sys.stderr)
+            result["relay"] = relay.run(db, quick=args.quick)
         if args.only in (None, "secrets"):
             print("bench: secret resolutions ...", file=sys.stderr, flush=True)
             result["secrets"] = secret_resolution.run(db, quick=args.quick)

@@ -73,3 +73,9 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[FieldError] | None = Field(default=None, description="the fields at fault")
     current_version: int | None = Field(default=None, description="412: the current version")
+    current_status: str | None = Field(
+        default=None, description="409: the status that refused the command"
+    )
+    current_attempt: int | None = Field(
+        default=None, description="409: the live attempt (a report carried an old one)"
+    )

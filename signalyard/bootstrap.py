@@ -18,14 +18,24 @@ from psycopg.rows import dict_row
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
+from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
+from domain.routing.service import RoutingService
+from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from projections.bus.projector import BusProjection
+from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
+from projections.infra.projector import InfraProjection
+from projections.infra_services.projector import InfraServicesProjection
+from projections.routing.projector import RoutingProjection
 from projections.secrets.projector import SecretsProjection
+from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
+from signalyard.bus import bus_credential_service
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
@@ -43,7 +53,18 @@ def database_url(settings: Settings) -> str:
 
 
 def read_models() -> list[Projection]:
-    return [TenancyProjection(), IdentityProjection(), CatalogProjection(), SecretsProjection()]
+    return [
+        TenancyProjection(),
+        IdentityProjection(),
+        CatalogProjection(),
+        CallbacksProjection(),
+        InfraServicesProjection(),
+        RoutingProjection(),
+        TasksProjection(),
+        InfraProjection(),
+        BusProjection(),
+        SecretsProjection(),
+    ]
 
 
 def event_store_env(settings: Settings, url: str, *, create_tables: bool) -> dict[str, str]:
@@ -77,6 +98,112 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
     return store
 
 
+def side_tables(schema: str) -> list:
+    """Tables written beside the log, not from it: sealed signing secrets, probe counters."""
+    from projections.infra_services import liveness
+    from workers.adapters import signing_secrets
+
+    return [signing_secrets.ddl(schema), *liveness.DDL]
+
+
+def secret_box(settings: Settings):  # -> SecretBox
+    """SIGNALYARD_WEBHOOK_SECRET_KEY, else the key file `signalyard dev` made in the data dir."""
+    from workers.adapters.secret_box import SecretBox
+
+    if settings.webhook_secret_key:
+        return SecretBox.from_text(settings.webhook_secret_key)
+    path = settings.webhook_key_file
+    if not path.exists():
+        raise SystemExit(f"SIGNALYARD_WEBHOOK_SECRET_KEY is not set and {path} does not exist")
+    return SecretBox.from_text(path.read_text())
+
+
+def ensure_webhook_key(settings: Settings) -> None:
+    """`signalyard dev` without SIGNALYARD_WEBHOOK_SECRET_KEY: a key of its own (0600)."""
+    from workers.adapters.secret_box import new_key_text
+
+    if settings.webhook_secret_key:
+        return
+    path = settings.webhook_key_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(new_key_text())
+
+
+def callback_policy(settings: Settings):  # -> CallbackPolicy
+    from domain.callbacks.addresses import CallbackPolicy
+
+    return CallbackPolicy(settings.callback_allow_private, settings.callback_hosts)
+
+
+def build_callbacks(settings: Settings, store: EventStore, url: str):  # -> CallbackService
+    from domain.callbacks.backoff import RetryPolicy
+    from domain.callbacks.service import CallbackService
+    from workers.adapters.signing_secrets import PostgresSigningSecrets
+
+    retry = RetryPolicy(
+        max_tries=settings.callback_max_attempts,
+        base_seconds=settings.callback_backoff_base_seconds,
+        max_seconds=settings.callback_backoff_max_seconds,
+        max_age_seconds=settings.callback_max_age_seconds,
+    )
+    secrets = PostgresSigningSecrets(url, settings.event_schema, secret_box(settings))
+    return CallbackService(store, secrets, callback_policy(settings), retry)
+
+
+def build_callback_worker(settings: Settings, store: EventStore, **options: object):
+    from workers.adapters.webhooks import WebhookSender
+    from workers.callbacks.worker import CallbackWorker
+
+    url = database_url(settings)
+    sender = WebhookSender(callback_policy(settings), settings.callback_timeout_seconds)
+    return CallbackWorker(build_callbacks(settings, store, url), sender, url, **options)
+
+
+def run_callbacks(settings: Settings) -> None:
+    """The callback sender (`signalyard callbacks run`, and under `dev`)."""
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    store = build_store(settings, database_url(settings))
+    worker = build_callback_worker(settings, store)
+    try:
+        worker.run(stop)
+    finally:
+        worker.sender.close()
+        store.close()
+
+
+def build_health_checker(settings: Settings, store: EventStore, **options: object):
+    from workers.health.checker import HealthChecker
+
+    services = InfraServices(store, secret_box(settings))
+    return HealthChecker(
+        services,
+        database_url(settings),
+        unhealthy_after=settings.health_unhealthy_after,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def run_health(settings: Settings) -> None:
+    """The infra health checker (`signalyard health run`, and under `dev`)."""
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    store = build_store(settings, database_url(settings))
+    try:
+        build_health_checker(settings, store).run(stop)
+    finally:
+        store.close()
+
+
 MIGRATION_STEPS = ("event store schema", "event store tables", "read models", "admin user")
 
 
@@ -97,6 +224,8 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
             )
         )
         for statement in outcome_tables(settings.event_schema):
+            conn.execute(statement)
+        for statement in side_tables(settings.event_schema):
             conn.execute(statement)
         data_key_tables(conn)  # mutable on purpose: crypto-shredding deletes from it
     starting(MIGRATION_STEPS[1])
@@ -126,6 +255,8 @@ def build_api(settings: Settings):  # -> FastAPI
 
     url = database_url(settings)
     store = build_store(settings, url)
+    sandbox = route_sandbox(settings, prestart=False)
+    blobs = FileBlobStore(settings.blob_path)
     secrets, data_key_pool = build_secrets(settings, url, store)
     read_pool = async_pool(
         url,
@@ -151,7 +282,13 @@ def build_api(settings: Settings):  # -> FastAPI
         session_positions=psycopg.sql.Identifier(settings.event_schema, SESSIONS_TABLE),
         event_log=psycopg.sql.Identifier(settings.event_schema, store.recorder.events_table_name),
         projection_names=tuple(p.name for p in read_models()),
-        catalog=CatalogService(store, FileBlobStore(settings.blob_path), settings.max_bundle_bytes),
+        catalog=CatalogService(store, blobs, settings.max_bundle_bytes),
+        callbacks=build_callbacks(settings, store, url),
+        infra=InfraServices(store, secret_box(settings)),
+        routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
+        tasks=TaskService(store, blobs),
+        bus=bus_credential_service(settings, store),
+        bus_stream=settings.nats_stream,
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
         secrets=secrets,
@@ -172,11 +309,25 @@ def build_api(settings: Settings):  # -> FastAPI
         finally:
             await services.waiter.stop()
             await read_pool.close()
+            sandbox.close()
             data_key_pool.close()
             store.close()
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def route_sandbox(settings: Settings, *, prestart: bool = True):  # -> SandboxEvaluator
+    """Where users' jq and CEL run (the RouteEvaluator port), for the API's `:test`/`:replay`
+    and for the router; the router starts its processes at once, the API on first use."""
+    from workers.router.sandbox import SandboxEvaluator
+
+    return SandboxEvaluator(
+        timeout_ms=settings.route_eval_timeout_ms,
+        memory_mb=settings.route_eval_memory_mb,
+        workers=settings.route_eval_workers,
+        prestart=prestart,
+    )
 
 
 def run_api(settings: Settings) -> None:
@@ -289,3 +440,66 @@ def skip_dead_letter(settings: Settings, dead_letter_id: int) -> None:
     from projections.engine.operations import skip
 
     skip(database_url(settings), dead_letter_id)
+
+
+def bus_config(settings: Settings):  # -> workers.adapters.bus.BusConfig
+    """The bus as the settings describe it (NATS_URL + NATS_CREDS, or the embedded NATS of
+    `dev` with the control plane's creds from its data dir)."""
+    from signalyard.bus import required_bus_config
+
+    return required_bus_config(settings)
+
+
+def build_relay(settings: Settings, event_log: EventLog, **runner_options: object):
+    """The relay's runner (ProjectionRunner over a RelayFollower) and its publisher."""
+    from projections.engine.runner import ProjectionRunner
+    from workers.relay.follower import RelayFollower
+    from workers.relay.publisher import JetStreamPublisher
+
+    publisher = JetStreamPublisher(bus_config(settings))
+    runner = ProjectionRunner(
+        database_url(settings), RelayFollower(publisher), event_log, **runner_options
+    )
+    return runner, publisher
+
+
+def run_relay(settings: Settings) -> None:
+    """Publish every event of the log to JetStream until SIGINT/SIGTERM."""
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    store, event_log = _event_log(settings)
+    runner, publisher = build_relay(settings, event_log)
+    settle_gc()
+    try:
+        runner.run_forever(stop)
+    finally:
+        publisher.close()
+        store.close()
+
+
+def tail_events(settings: Settings, show: Callable[[object], None], **filters: object) -> None:
+    """Show each event of the bus (see workers.subscribers.tail.watch) until Ctrl-C, or
+    until `count` events were shown."""
+    import asyncio
+
+    from workers.adapters.bus import connect
+    from workers.subscribers.tail import watch
+
+    count = filters.pop("count", None)
+    bus = bus_config(settings)
+
+    async def run() -> None:
+        nc = await connect(bus, name="signalyard-events-tail")
+        shown = 0
+        try:
+            async for event in watch(nc, bus, **filters):  # type: ignore[arg-type]
+                show(event)
+                shown += 1
+                if count is not None and shown >= count:  # type: ignore[operator]
+                    return
+        finally:
+            await nc.close()
+
+    asyncio.run(run())

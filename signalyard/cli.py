@@ -30,6 +30,12 @@ ProjectionName = Annotated[
 DeadLetterId = Annotated[int, typer.Argument(metavar="ID")]
 projections = typer.Typer(help="read-model projections", no_args_is_help=True)
 app.add_typer(projections, name="projections")
+callbacks = typer.Typer(help="signed callbacks", no_args_is_help=True)
+app.add_typer(callbacks, name="callbacks")
+health = typer.Typer(help="infra service health", no_args_is_help=True)
+app.add_typer(health, name="health")
+events = typer.Typer(help="the event bus (NATS JetStream)", no_args_is_help=True)
+app.add_typer(events, name="events")
 secrets = typer.Typer(help="secret keys", no_args_is_help=True)
 app.add_typer(secrets, name="secrets")
 
@@ -101,11 +107,64 @@ def config() -> None:
     console.console().print(console.table(rows, ["variable", "value", "meaning"]))
 
 
+@app.command(help="publish every event to NATS JetStream as a CloudEvent (used by `dev`)")
+def relay() -> None:
+    from signalyard.bootstrap import run_relay
+
+    run_relay(_with_bus(_with_database(_settings())))
+
+
+def _with_bus(settings: Settings) -> Settings:
+    from signalyard.embedded import EmbeddedServiceError, resolve_nats_url
+
+    try:
+        return settings.with_overrides(nats_url=resolve_nats_url(settings))
+    except EmbeddedServiceError as exc:
+        complain(f"signalyard: {exc}")
+        raise typer.Exit(2) from None
+
+
+@events.command("tail", help="print the events on the bus as they come (Ctrl-C to stop)")
+def events_tail(
+    org: Annotated[str | None, typer.Option(help="only this org's events (its guid)")] = None,
+    type_glob: Annotated[
+        str | None,
+        typer.Option("--type", help="only types matching this glob, e.g. 'io.signalyard.skill.*'"),
+    ] = None,
+    since: Annotated[
+        int | None, typer.Option(help="replay from this log position first", min=0)
+    ] = None,
+    count: Annotated[int | None, typer.Option(help="stop after this many events", min=1)] = None,
+) -> None:
+    from signalyard.bootstrap import tail_events
+    from signalyard.console import print_event
+
+    settings = _with_bus(_settings())
+    try:
+        tail_events(settings, print_event, org=org, type_glob=type_glob, since=since, count=count)
+    except KeyboardInterrupt:
+        pass
+
+
 @projections.command("run", help="run the projection runners (used by `dev`)")
 def projections_run() -> None:
     from signalyard.bootstrap import run_projections
 
     run_projections(_with_database(_settings()))
+
+
+@callbacks.command("run", help="send due callbacks, retrying with backoff (used by `dev`)")
+def callbacks_run() -> None:
+    from signalyard.bootstrap import run_callbacks
+
+    run_callbacks(_with_database(_settings()))
+
+
+@health.command("run", help="probe infra services on their interval (used by `dev`)")
+def health_run() -> None:
+    from signalyard.bootstrap import run_health
+
+    run_health(_with_database(_settings()))
 
 
 @projections.command("status", help="positions, lag and health of each projection")

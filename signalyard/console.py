@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -19,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from signalyard.settings import Settings
 
@@ -113,3 +116,16 @@ def settings_rows(settings: Settings) -> list[dict]:
         variable = type(settings).env_name(field)
         rows.append({"variable": variable, "value": shown, "meaning": info.description})
     return rows
+
+
+def print_event(event: Any) -> None:
+    """One CloudEvent of `signalyard events tail`: position, time, type, source, then data."""
+    data = json.dumps(event.data, default=str, separators=(",", ":"))
+    line = Text.assemble(
+        (f"{event.position or '-':>8} ", "dim"),
+        (f"{(event.time or '')[:23]} ", "cyan"),
+        (event.type.removeprefix("io.signalyard.").removesuffix(".v1"), "bold green"),
+        f" {event.source} ",
+        (data if len(data) <= 400 else data[:399] + "…", "dim"),
+    )
+    console().print(line, soft_wrap=True, highlight=False)

@@ -1,6 +1,6 @@
 """`signalyard dev`: Postgres, NATS, Temporal and OpenBao (each embedded unless its URL is
 set), the local secret backend's master key (generated once into the data dir), bootstrap,
-API, projections."""
+API, projections, relay."""
 
 from __future__ import annotations
 
@@ -68,8 +68,12 @@ def run_dev(settings: Settings) -> int:
 
         ensure_dev_master_key(resolved)  # once, 0600 in the data dir, never printed
 
-        from signalyard.bootstrap import prepare
+        if bus is not None:
+            print(f"signalyard: NATS creds of the control plane in {bus.creds_path}", flush=True)
 
+        from signalyard.bootstrap import ensure_webhook_key, prepare
+
+        ensure_webhook_key(resolved)
         token = prepare(resolved)
         if token is not None:
             print(f"Admin API token (shown once): {token}", flush=True)
@@ -80,6 +84,11 @@ def run_dev(settings: Settings) -> int:
             supervisor.spawn(
                 "projections", [sys.executable, "-m", "signalyard", "projections", "run"], env
             )
+            supervisor.spawn(
+                "callbacks", [sys.executable, "-m", "signalyard", "callbacks", "run"], env
+            )
+            supervisor.spawn("health", [sys.executable, "-m", "signalyard", "health", "run"], env)
+            supervisor.spawn("relay", [sys.executable, "-m", "signalyard", "relay"], env)
         _wait_healthy(settings, supervisor)
         print(
             f"signalyard: API ready at {_base_url(settings.host, settings.port)} (Ctrl-C to stop)",

@@ -42,6 +42,56 @@ class Settings(BaseSettings):
         default=None,
         json_schema_extra=SECRET,  # may carry a user and password
     )
+    nats_stream: str = _env(
+        "NATS_STREAM",
+        "JetStream stream every domain event is published to (subjects `signalyard.>`).",
+        default="SIGNALYARD",
+        pattern=r"^[A-Za-z0-9_-]+$",
+    )
+    nats_stream_max_age_seconds: float = _env(
+        "NATS_STREAM_MAX_AGE",
+        "How long the stream keeps an event, in seconds (0: for ever).",
+        default=7 * 24 * 3600,
+        ge=0,
+    )
+    nats_stream_replicas: int = _env(
+        "NATS_STREAM_REPLICAS", "Replicas of the stream (a NATS cluster's size).", default=1, ge=1
+    )
+    nats_creds: Path | None = _env(
+        "NATS_CREDS",
+        "With NATS_URL: the control plane's `.creds` file (full rights in the app account).",
+        default=None,
+    )
+    nats_account_public_key: str | None = _env(
+        "NATS_ACCOUNT_PUBLIC_KEY",
+        "With NATS_URL: the application account's public nkey (A...), for bus credentials.",
+        default=None,
+    )
+    nats_account_signing_seed: str | None = _env(
+        "NATS_ACCOUNT_SIGNING_SEED",
+        "With NATS_URL: seed (SA...) of a signing key of that account: signs tenants' users.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    nats_operator_seed: str | None = _env(
+        "NATS_OPERATOR_SEED",
+        "With NATS_URL: seed (SO...) of the operator or one of its signing keys: re-signs the "
+        "account JWT with revoked bus credentials.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    nats_system_creds: Path | None = _env(
+        "NATS_SYSTEM_CREDS",
+        "With NATS_URL: `.creds` of a system-account user, to push revocations.",
+        default=None,
+    )
+    bus_credential_max_days: int = _env(
+        "SIGNALYARD_BUS_CREDENTIAL_MAX_DAYS",
+        "Longest lifetime of a bus credential (and the lifetime when none is asked for).",
+        default=90,
+        ge=1,
+        le=3650,
+    )
     temporal_address: str | None = _env(
         "TEMPORAL_ADDRESS",
         "External Temporal frontend (host:port); unset means the embedded dev server.",
@@ -102,6 +152,33 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024,
         ge=1,
     )
+    route_eval_timeout_ms: int = _env(
+        "SIGNALYARD_ROUTE_EVAL_TIMEOUT_MS",
+        "Wall-clock limit of one route evaluation (jq transform, CEL filter); past it the "
+        "sandbox process is killed and the evaluation is an error.",
+        default=1000,
+        ge=10,
+        le=60_000,
+    )
+    route_eval_memory_mb: int = _env(
+        "SIGNALYARD_ROUTE_EVAL_MEMORY_MB",
+        "Address-space limit (RLIMIT_AS) of each route sandbox process.",
+        default=512,
+        ge=128,
+    )
+    route_eval_workers: int = _env(
+        "SIGNALYARD_ROUTE_EVAL_WORKERS",
+        "Route sandbox processes per API or router process.",
+        default=2,
+        ge=1,
+    )
+    route_replay_max_events: int = _env(
+        "SIGNALYARD_ROUTE_REPLAY_MAX_EVENTS",
+        "Positions of the log one `:replay` page reads at most.",
+        default=1000,
+        ge=1,
+        le=100_000,
+    )
     read_your_writes_timeout_seconds: float = _env(
         "SIGNALYARD_READ_YOUR_WRITES_TIMEOUT",
         "How long a read waits for the read models to reach the caller's own writes.",
@@ -153,6 +230,121 @@ class Settings(BaseSettings):
         default=60,
         ge=1,
     )
+
+    webhook_secret_key: str | None = _env(
+        "SIGNALYARD_WEBHOOK_SECRET_KEY",
+        "Key sealing callback signing secrets and infra credentials (base64 of 32 bytes); "
+        "unset: <data dir>/webhook-secret.key.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    callback_allow_private: bool = _env(
+        "SIGNALYARD_CALLBACK_ALLOW_PRIVATE",
+        "Let callbacks reach private, loopback and link-local addresses (SSRF guard off).",
+        default=False,
+    )
+    callback_allowed_hosts: str = _env(
+        "SIGNALYARD_CALLBACK_ALLOWED_HOSTS",
+        "Comma-separated host names or IP addresses callbacks may reach even if private.",
+        default="",
+    )
+    callback_max_attempts: int = _env(
+        "SIGNALYARD_CALLBACK_MAX_ATTEMPTS",
+        "Tries of one callback before it is dead-lettered.",
+        default=8,
+        ge=1,
+    )
+    callback_backoff_base_seconds: float = _env(
+        "SIGNALYARD_CALLBACK_BACKOFF_BASE",
+        "First retry delay ceiling; doubles per try (full jitter below it).",
+        default=2.0,
+        ge=0,
+    )
+    callback_backoff_max_seconds: float = _env(
+        "SIGNALYARD_CALLBACK_BACKOFF_MAX",
+        "Largest retry delay ceiling.",
+        default=600.0,
+        ge=0,
+    )
+    callback_max_age_seconds: float = _env(
+        "SIGNALYARD_CALLBACK_MAX_AGE",
+        "A callback not delivered this long after it was scheduled is dead-lettered.",
+        default=86_400.0,
+        gt=0,
+    )
+    callback_timeout_seconds: float = _env(
+        "SIGNALYARD_CALLBACK_TIMEOUT",
+        "Connect/read timeout of one callback try.",
+        default=10.0,
+        gt=0,
+    )
+    health_unhealthy_after: int = _env(
+        "SIGNALYARD_HEALTH_UNHEALTHY_AFTER",
+        "Consecutive failed probes before an infra service is marked unhealthy.",
+        default=3,
+        ge=1,
+    )
+    runtime_image_commands: dict[str, list[str]] = _env(
+        "SIGNALYARD_RUNTIME_IMAGE_COMMANDS",
+        "Local runtime: JSON {image: [command, args...]}; the image itself is never pulled.",
+        default_factory=dict,
+    )
+    runtime_dir: Path | None = _env(
+        "SIGNALYARD_RUNTIME_DIR",
+        "Local runtime: attempts' working directories; unset means <data dir>/runtime.",
+        default=None,
+    )
+    runtime_kill_grace_seconds: float = _env(
+        "SIGNALYARD_RUNTIME_KILL_GRACE_SECONDS",
+        "Local runtime: seconds from SIGTERM to SIGKILL when an attempt is stopped.",
+        default=5.0,
+        ge=0,
+    )
+    runtime_uid_base: int = _env(
+        "SIGNALYARD_RUNTIME_UID_BASE",
+        "Local runtime (as root): the first user id of attempts (one each).",
+        default=200_000,
+        ge=1000,
+    )
+    runtime_uid_count: int = _env(
+        "SIGNALYARD_RUNTIME_UID_COUNT",
+        "Local runtime (as root): how many user ids (the most attempts at once).",
+        default=10_000,
+        ge=1,
+    )
+    runtime_cgroup_parent: Path | None = _env(
+        "SIGNALYARD_RUNTIME_CGROUP_PARENT",
+        "Local runtime: a delegated cgroup v2 parent; unset means the process's own.",
+        default=None,
+    )
+    kubeconfig: Path | None = _env(
+        "KUBECONFIG", "Kubernetes runtime: the kubeconfig file to use.", default=None
+    )
+    k8s_in_cluster: bool = _env(
+        "SIGNALYARD_K8S_IN_CLUSTER",
+        "Kubernetes runtime: use the pod's service account when KUBECONFIG is unset.",
+        default=False,
+    )
+    k8s_namespace: str = _env(
+        "SIGNALYARD_K8S_NAMESPACE",
+        "Kubernetes runtime: namespace of the attempts' Jobs.",
+        default="default",
+        min_length=1,
+    )
+    k8s_ttl_seconds_after_finished: int = _env(
+        "SIGNALYARD_K8S_TTL_SECONDS_AFTER_FINISHED",
+        "Kubernetes runtime: seconds a finished Job (pod, Secret) is kept.",
+        default=3600,
+        ge=0,
+    )
+
+    @field_validator("runtime_image_commands")
+    @classmethod
+    def _commands(cls, commands: dict[str, list[str]]) -> dict[str, list[str]]:
+        for image, command in commands.items():
+            if not command or not all(command):
+                raise ValueError(f"maps {image!r} to an empty command")
+        return commands
 
     secrets_master_key: str | None = _env(
         "SIGNALYARD_SECRETS_MASTER_KEY",
@@ -253,6 +445,19 @@ class Settings(BaseSettings):
             return cls(**values)
         except ValidationError as exc:
             raise SystemExit("\n".join(_explain(cls, error) for error in exc.errors())) from None
+
+    @property
+    def callback_hosts(self) -> frozenset[str]:
+        return frozenset(
+            h.strip().lower() for h in self.callback_allowed_hosts.split(",") if h.strip()
+        )
+
+    @property
+    def webhook_key_file(self) -> Path:
+        return self.data_dir / "webhook-secret.key"
+
+    def runtime_path(self) -> Path:
+        return self.runtime_dir if self.runtime_dir is not None else self.data_dir / "runtime"
 
     @property
     def blob_path(self) -> Path:

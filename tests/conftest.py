@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -55,11 +56,40 @@ def pg_server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def nats_server_url() -> Iterator[str]:
-    """NATS_URL when set, else an embedded NATS (JetStream) for the session (per xdist worker)."""
+def nats_bus() -> Iterator[Any]:
+    """The session's embedded NATS in operator mode (per xdist worker); None when NATS_URL
+    points at an external server (then NATS_CREDS holds the control plane's creds)."""
+    if os.environ.get("NATS_URL"):
+        yield None
+        return
     from signalyard.embedded import EmbeddedNats
 
-    yield from _bus_service("NATS_URL", EmbeddedNats, "nats")
+    base = _service_dir()
+    try:
+        with EmbeddedNats(next(base) / "nats") as server:
+            yield server
+    finally:
+        base.close()
+
+
+@pytest.fixture(scope="session")
+def nats_server_url(nats_bus: Any) -> str:
+    """Where the bus listens; connect with `bus_config` (or `nats_creds`): it needs creds."""
+    return nats_bus.url if nats_bus is not None else os.environ["NATS_URL"]
+
+
+@pytest.fixture(scope="session")
+def nats_creds(nats_bus: Any) -> str | None:
+    """The control plane's creds file (full rights in the application account)."""
+    return str(nats_bus.creds_path) if nats_bus is not None else os.environ.get("NATS_CREDS")
+
+
+@pytest.fixture(scope="session")
+def bus_config(nats_server_url: str, nats_creds: str | None) -> Any:
+    """A BusConfig the control plane's own processes connect with."""
+    from workers.adapters.bus import BusConfig
+
+    return BusConfig(url=nats_server_url, creds_file=nats_creds)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from eventsourcing.domain import event
 from domain.catalog.versioned import VersionedAggregate, VersionRecord
 from domain.core.context import Meta
 from domain.core.errors import InvalidInput
+from domain.core.publication import declare_publication
 
 MAX_CONTENT_BYTES = 256 * 1024
 
@@ -90,3 +91,10 @@ class Config(VersionedAggregate):
             }
         )
         self.current_version = version_number
+
+
+# The hash of the published content identifies it (it is configuration, not a secret).
+declare_publication(
+    Config.VersionPublished,  # type: ignore[attr-defined] # made by @event
+    public={"content_hash"},
+)

@@ -31,6 +31,8 @@ class DefinitionService(Generic[D]):
     kind: type[D]  # set by each subclass on its class
     slug_kind: ClassVar[str]
     rules: ClassVar[dict[str, Any]] = {**BASE_RULES, "category": validate_category}
+    # What changing a definition takes (EventRoutes and agent definitions: org admins only).
+    write_action: ClassVar[Action] = Action.CATALOG_WRITE
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
@@ -84,7 +86,7 @@ class DefinitionService(Generic[D]):
         to_version: int,
         expected_version: int | None,
     ) -> CommandResult:
-        definition = self.find(ctx, Action.CATALOG_WRITE, org_ref, ref)
+        definition = self.find(ctx, self.write_action, org_ref, ref)
         definition.check_version(expected_version)
         definition.roll_back(to_version, meta=ctx.meta(definition.organization_id))
         return CommandResult.of(definition, self.store.record(definition))
@@ -97,7 +99,7 @@ class DefinitionService(Generic[D]):
         changes: dict[str, Any],
         expected_version: int | None,
     ) -> CommandResult:
-        definition = self.find(ctx, Action.CATALOG_WRITE, org_ref, ref)
+        definition = self.find(ctx, self.write_action, org_ref, ref)
         clean = clean_changes(changes, self.rules)
         self._check_changes(definition, clean)
         return self.scope.update(ctx, definition, self.slug_kind, clean, expected_version)
@@ -110,7 +112,7 @@ class DefinitionService(Generic[D]):
         deleted: bool,
         expected_version: int | None,
     ) -> CommandResult:
-        definition = self.find(ctx, Action.CATALOG_WRITE, org_ref, ref, include_deleted=not deleted)
+        definition = self.find(ctx, self.write_action, org_ref, ref, include_deleted=not deleted)
         return self.scope.set_deleted(ctx, definition, deleted, expected_version)
 
     @reads_only

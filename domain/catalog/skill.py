@@ -11,6 +11,7 @@ from eventsourcing.domain import event
 
 from domain.catalog.versioned import VersionedAggregate, VersionRecord
 from domain.core.context import Meta
+from domain.core.publication import declare_publication
 
 
 class Skill(VersionedAggregate):
@@ -76,3 +77,10 @@ class Skill(VersionedAggregate):
             }
         )
         self.current_version = version_number
+
+
+# The hash of the bundle identifies its content; it hides nothing.
+declare_publication(
+    Skill.VersionPublished,  # type: ignore[attr-defined] # made by @event
+    public={"content_hash"},
+)

@@ -36,6 +36,14 @@ class Unauthenticated(DomainError):
     """No valid credential (missing, unknown, expired or revoked token)."""
 
 
+class NotConfigured(DomainError):
+    """The deployment lacks what the command needs (keys, an outside service's settings)."""
+
+
+class Unavailable(DomainError):
+    """An outside service the command needs (the bus) did not answer: worth a retry."""
+
+
 class TooLarge(DomainError):
     """A payload is over a configured size limit (a skill bundle, say)."""
 
@@ -67,3 +75,19 @@ class OutcomeUnknown(Exception):
     def __init__(self, message: str, keys: list[tuple[str, int]] | None = None) -> None:
         super().__init__(message)
         self.keys = keys or []
+
+
+class TransitionRefused(Conflict):
+    """A state machine refuses a command in its current status (the status is named)."""
+
+    def __init__(self, message: str, *, current_status: str) -> None:
+        super().__init__(message, field="status")
+        self.current_status = current_status
+
+
+class StaleAttempt(Conflict):
+    """A report carries an attempt that is no longer the live one (a fencing token)."""
+
+    def __init__(self, message: str, *, current_attempt: int) -> None:
+        super().__init__(message, field="attempt")
+        self.current_attempt = current_attempt

@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 from domain.core.aggregate import AuditedAggregate
 from domain.core.context import Meta
 from domain.core.errors import InvalidInput
+from domain.core.publication import declare_publication
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://signalyard.dev/slug-claims")
@@ -68,3 +69,7 @@ class SlugClaim(AuditedAggregate):
     @event("Reclaimed")
     def reclaim(self, owner_id: UUID, meta: Meta) -> None:
         self.owner_id = owner_id
+
+
+# Plumbing of uniqueness, no fact a subscriber could act on: kept off the bus.
+declare_publication(SlugClaim.Event, skip=True)

@@ -13,6 +13,7 @@ from eventsourcing.domain import event
 
 from domain.core.aggregate import AuditedAggregate
 from domain.core.context import Meta
+from domain.core.publication import declare_publication
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://signalyard.dev/secret-accesses")
 
@@ -49,3 +50,6 @@ class SecretAccess(AuditedAggregate):
     @event("AccessedAgain")
     def access_again(self, resolver: str, meta: Meta) -> None:
         self.resolver = resolver
+
+
+declare_publication(SecretAccess.Accessed, public={"secret_id"})  # type: ignore[attr-defined] # an id

@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 from domain.core.aggregate import CoreAggregate
 from domain.core.context import Meta
 from domain.core.errors import InvalidInput, NotFound
+from domain.core.publication import declare_publication
 from domain.secrets.ports import StoredVersion
 
 BACKENDS = ("local", "vault", "aws")
@@ -132,3 +133,8 @@ class Secret(CoreAggregate):
                 "created_by": meta.get("actor"),
             }
         )
+
+
+# A version's ciphertext or reference stays in the event store: the bus says that a version
+# was added, not what it holds.
+declare_publication(Secret.VersionAdded, withheld={"stored"})  # type: ignore[attr-defined]

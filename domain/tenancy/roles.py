@@ -59,12 +59,25 @@ class Action(StrEnum):
     # Creating, rotating and deleting secrets: owners and admins only (nobody reads values).
     SECRET_WRITE = "secret.write"
     # Running things (tasks and workflows arrive later): an operator's work, never editing.
+    # Agent definitions, runtime targets and the infra services the health checker probes:
+    # how and where tasks run (owners and admins).
+    INFRA_WRITE = "infra.write"
+    # What dispatchers do to tasks (claim, start, report); agents get their own tokens.
+    TASK_DISPATCH = "task.dispatch"
     TASK_RUN = "task.run"
     TASK_CANCEL = "task.cancel"
     TASK_RETRY = "task.retry"
     WORKFLOW_RUN = "workflow.run"
     WORKFLOW_CANCEL = "workflow.cancel"
     WORKFLOW_SIGNAL = "workflow.signal"
+    # Callback signing keys and re-driving dead-lettered callbacks: owners and admins.
+    CALLBACKS_MANAGE = "callbacks.manage"
+    # EventRoutes: writing one is an admin's (it signals workflows on every matching event);
+    # trying one (`:test`, `:replay`) and re-driving a dead letter are running things.
+    ROUTE_WRITE = "route.write"
+    ROUTE_RUN = "route.run"
+    # NATS credentials to read the org's events: org admins and owners only.
+    BUS_CREDENTIALS = "bus.credentials"
 
 
 _READ = frozenset({Action.READ, Action.HISTORY_READ})
@@ -76,6 +89,7 @@ _RUN = frozenset(
         Action.WORKFLOW_RUN,
         Action.WORKFLOW_CANCEL,
         Action.WORKFLOW_SIGNAL,
+        Action.ROUTE_RUN,
     }
 )
 _MAINTAIN = frozenset(

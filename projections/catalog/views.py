@@ -37,9 +37,13 @@ def _like(text: str) -> str:
 class CatalogView:
     """The rows of one catalog table, each owned by an organization or by the platform."""
 
-    def __init__(self, table: EntityTable, what: str) -> None:
+    def __init__(
+        self, table: EntityTable, what: str, schema: str | sql.Identifier = SCHEMA
+    ) -> None:
         self._table = table.table
         self._what = what  # for "… not found"
+        # Another read model's versioned rows (EventRoutes, agent definitions) reuse this.
+        self._schema = schema if isinstance(schema, sql.Identifier) else sql.Identifier(schema)
 
     async def _get(
         self,
@@ -51,7 +55,10 @@ class CatalogView:
         guid = as_uuid(ref)
         owner, params = _owner(org_id)
         query = sql.SQL("SELECT * FROM {}.{} WHERE {} = %s AND {}").format(
-            SCHEMA, sql.Identifier(self._table), sql.Identifier("guid" if guid else "slug"), owner
+            self._schema,
+            sql.Identifier(self._table),
+            sql.Identifier("guid" if guid else "slug"),
+            owner,
         )
         cur = await conn.execute(query, [guid or ref, *params])
         row = await cur.fetchone()
@@ -80,7 +87,7 @@ class CatalogView:
             where.append(sql.SQL("(name ILIKE %s OR slug ILIKE %s)"))
             params += [_like(q), _like(q)]
         query = sql.SQL("SELECT * FROM {}.{} WHERE {} ORDER BY created_position LIMIT %s").format(
-            SCHEMA, sql.Identifier(self._table), sql.SQL(" AND ").join(where)
+            self._schema, sql.Identifier(self._table), sql.SQL(" AND ").join(where)
         )
         return await fetch_page(conn, query, params, page)
 
@@ -92,8 +99,15 @@ def _with_current(row: dict, current_version: int) -> dict:
 class VersionedView(CatalogView):
     """A catalog table whose rows have numbered versions, one of them current."""
 
-    def __init__(self, table: EntityTable, what: str, versions: str, key: str) -> None:
-        super().__init__(table, what)
+    def __init__(
+        self,
+        table: EntityTable,
+        what: str,
+        versions: str,
+        key: str,
+        schema: str | sql.Identifier = SCHEMA,
+    ) -> None:
+        super().__init__(table, what, schema)
         self._versions = sql.Identifier(versions)
         self._key = sql.Identifier(key)
 
@@ -101,7 +115,7 @@ class VersionedView(CatalogView):
         query = sql.SQL(
             "SELECT * FROM {}.{} WHERE {} = %s AND created_position > %s "
             "ORDER BY created_position LIMIT %s"
-        ).format(SCHEMA, self._versions, self._key)
+        ).format(self._schema, self._versions, self._key)
         rows, token = await fetch_page(conn, query, [entity["guid"], page.after], page)
         return [_with_current(r, entity["current_version"]) for r in rows], token
 
@@ -115,7 +129,7 @@ class VersionedView(CatalogView):
         else:
             raise NotVisible(f"{what} not found")
         query = sql.SQL("SELECT * FROM {}.{} WHERE {} = %s AND version_number = %s").format(
-            SCHEMA, self._versions, self._key
+            self._schema, self._versions, self._key
         )
         cur = await conn.execute(query, [entity["guid"], wanted])
         row = await cur.fetchone()

@@ -44,6 +44,11 @@ class EventLog:
     def head(self) -> int:
         return self._recorder.max_notification_id() or 0
 
+    def first_event(self, originator_id: Any) -> Any | None:
+        """An entity's first event, decoded (its `originator_topic` names the aggregate)."""
+        stored = self._recorder.select_events(originator_id, limit=1)
+        return self._mapper.to_domain_event(stored[0]) if stored else None
+
     def decode(self, notification: Notification) -> Any:
         try:
             return self._mapper.to_domain_event(notification)

@@ -70,6 +70,10 @@ def pick_port(preferred: int | None, attempt: int, error: type[EmbeddedServiceEr
     """A free TCP port on 127.0.0.1: the preferred one on the first attempt if free."""
     for candidate in ([preferred] if preferred and attempt == 0 else []) + [0]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            # As the servers bind theirs: a port whose last connections linger in TIME_WAIT
+            # (a restart with clients still connected) is free to them, and so to us; a
+            # port someone listens on is not (Linux).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", candidate))
             except OSError:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 from psycopg import sql
 from support.api import release_counting_connection
-from support.stack import Stack, start_stack
+from support.stack import Stack, bus_settings, start_stack
 
 PROBLEM = "application/problem+json"
 
@@ -30,12 +31,12 @@ def api_db_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def stack(api_db_url: str, vault_server: tuple[str, str]) -> Iterator[Stack]:
+def stack(api_db_url: str, nats_bus: Any, vault_server: tuple[str, str]) -> Iterator[Stack]:
     """One running API + projections shared by the API test modules (starting one costs
-    seconds); a module that needs other settings starts its own. Its vault backend is the
-    session's OpenBao."""
+    seconds), on the session's NATS, its vault backend the session's OpenBao; a module that
+    needs other settings starts its own."""
     addr, token = vault_server
-    running = start_stack(api_db_url, vault_addr=addr, vault_token=token)
+    running = start_stack(api_db_url, **bus_settings(nats_bus), vault_addr=addr, vault_token=token)
     try:
         yield running
     finally:

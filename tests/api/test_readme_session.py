@@ -16,7 +16,15 @@ import pytest
 from support.stack import Stack, running_stack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-SECTIONS = ("A first session", "Skills, configs and tools", "Secrets")
+SECTIONS = (
+    "A first session",
+    "Skills, configs and tools",
+    "Event routes",
+    "Callbacks",
+    "Infra services",
+    "Tasks, agent definitions and runtime targets",
+    "Secrets",
+)
 
 # Each curl in the README runs through this function: the body goes where the README says,
 # the status to a log the test reads (the README's `curl -s` alone would hide a 4xx).

@@ -17,6 +17,11 @@ import pytest
 from support.api import add_member, created, make_tree, new_user, read_after, unique
 from support.skill_bundles import as_json_files, realistic_files, skill_md
 
+from domain.core.context import system_context
+from domain.routing.delivery_service import DeliveryReport, DeliveryService
+from domain.routing.event_route import EventRoute
+from signalyard.bootstrap import build_store, database_url
+
 ORG = "/v1/orgs/{org}"
 TEAM = ORG + "/teams/{team}"
 WS = TEAM + "/workspaces/{ws}"
@@ -25,6 +30,13 @@ SKILL = ORG + "/skills/{skill}"
 CONFIG = ORG + "/configs/{config}"
 TOOL = ORG + "/tools/{tool}"
 GROUP = ORG + "/groups/{group}"
+DELIVERIES = ORG + "/callback-deliveries"
+INFRA = ORG + "/infra-services"
+ROUTES = ORG + "/event-routes"
+ROUTE = ROUTES + "/{route}"
+TASK = PROJECT + "/tasks/{task}"
+DEFINITION = ORG + "/agent-definitions/{definition}"
+TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
 SECRET_SCOPES = (ORG + "/secrets", TEAM + "/secrets", WS + "/secrets")
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
@@ -42,6 +54,14 @@ MAINTAINERS = ADMINS | {"maintainer", "team-maintainer"}
 WS_MAINTAINERS = MAINTAINERS | {"ws-maintainer"}
 PROJECT_MAINTAINERS = WS_MAINTAINERS | {"project-maintainer"}
 CATALOG = ADMINS | {"maintainer"}
+ROUTE_RUNNERS = ADMINS | {"maintainer", "operator"}  # route.run: test, replay, re-drive
+# Who may run tasks in the fixture's project (submit, cancel, retry).
+RUNNERS = PROJECT_MAINTAINERS | {
+    "operator",
+    "team-operator",
+    "ws-operator",
+    "project-operator",
+}
 # The access ledger of a secret: who read what is for auditors and admins.
 AUDITORS = ADMINS | {"auditor"}
 
@@ -94,11 +114,58 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", TOOL): CATALOG,
     ("DELETE", TOOL): CATALOG,
     ("POST", TOOL + ":undelete"): CATALOG,
+    # NATS creds reading the org's events: org admins and owners only.
+    ("POST", ORG + "/bus-credentials"): ADMINS,
+    ("DELETE", ORG + "/bus-credentials/{credential}"): ADMINS,
     # Checking a sample input writes nothing: a read.
     ("POST", TOOL + ":validate"): EVERYONE,
+    ("POST", ORG + "/callback-signing-key:rotate"): ADMINS,
+    ("POST", DELIVERIES + ":ping"): ADMINS,
+    ("POST", DELIVERIES + "/{delivery}:redrive"): ADMINS,
+    ("POST", INFRA): ADMINS,
+    ("PATCH", INFRA + "/{service}"): ADMINS,
+    ("DELETE", INFRA + "/{service}"): ADMINS,
+    ("POST", INFRA + "/{service}:undelete"): ADMINS,
+    ("POST", ROUTES): ADMINS,
+    ("PATCH", ROUTE): ADMINS,
+    ("DELETE", ROUTE): ADMINS,
+    ("POST", ROUTE + ":undelete"): ADMINS,
+    ("POST", ROUTE + ":rollback"): ADMINS,
+    ("POST", ROUTE + ":test"): ROUTE_RUNNERS,
+    ("POST", ROUTES + ":test"): ROUTE_RUNNERS,
+    ("POST", ROUTE + ":replay"): ROUTE_RUNNERS,
+    ("POST", ROUTES + ":replay"): ROUTE_RUNNERS,
+    ("POST", ROUTES + "/dead-letters/{delivery}:redrive"): ROUTE_RUNNERS,
+    ("POST", PROJECT + "/tasks"): RUNNERS,
+    ("POST", TASK + ":cancel"): RUNNERS,
+    ("POST", TASK + ":retry"): RUNNERS,
+    ("POST", ORG + "/agent-definitions"): ADMINS,
+    ("PATCH", DEFINITION): ADMINS,
+    ("DELETE", DEFINITION): ADMINS,
+    ("POST", DEFINITION + ":undelete"): ADMINS,
+    ("POST", DEFINITION + "/versions"): ADMINS,
+    ("POST", DEFINITION + ":rollback"): ADMINS,
+    **{
+        (method, path): ADMINS
+        for base in TARGETS.values()
+        for method, path in (
+            ("POST", base),
+            ("PATCH", base + "/{target}"),
+            ("DELETE", base + "/{target}"),
+            ("POST", base + "/{target}:undelete"),
+        )
+    },
     # Purging a deleted org destroys its data key: owners only.
     ("POST", ORG + ":purge"): frozenset({"owner"}),
 }
+# Matches no event: trying it is cheap (nothing reaches the sandbox).
+PROBE_ROUTE = {
+    "event_type": "io.signalyard.nothing.*.v1",
+    "target_wf_id": "wf-{subject}",
+    "signal_name": "probe",
+    "transform": ".data",
+}
+PROBE_EVENT = {"id": "e1", "type": "io.signalyard.task.created.v1", "source": "/x", "data": {}}
 # Secrets: admins write, everyone reads names and metadata, never a value.
 for _secrets in SECRET_SCOPES:
     WRITES[("POST", _secrets)] = ADMINS
@@ -115,10 +182,17 @@ for _secrets in SECRET_SCOPES:
 def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
     """A minimal valid body, so that a denied caller reaches the permission check."""
     tail = path.rsplit("/", 1)[-1]
-    if method == "DELETE" or tail.endswith((":undelete", ":leave")):
+    if method == "DELETE" or tail.endswith((":undelete", ":leave", ":cancel", ":retry")):
         return None
     if tail.endswith(":validate"):
         return {"input": {}}
+    if tail.endswith(":ping"):
+        return {"url": "https://example.com/hook"}
+    if tail.endswith(":redrive"):
+        return None
+    if tail.endswith((":test", ":replay")):
+        body: dict = {"route": PROBE_ROUTE} if tail.startswith("event-routes:") else {}
+        return {**body, "event": PROBE_EVENT} if tail.endswith(":test") else body
     if tail.endswith(":rollback"):
         return {"version": 1}
     if tail.endswith(":rotate"):
@@ -129,6 +203,8 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
     if "/members/" in path:
         return {"role": "viewer"}
+    if tail == "versions" and "/agent-definitions/" in path:
+        return {"image": "acme/agent:2"}
     if tail == "versions":
         return {"files": _files()} if "/skills/" in path else {"content": {"a": 2}}
     if "/config-categories/" in path:
@@ -141,9 +217,14 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "skills": {"category": "docs", "slug": name, "files": _files()},
         "configs": {"name": name, "category": "llm", "content": {"a": 1}},
         "tools": {"name": name, "input_schema": {"type": "object"}, "handler_ref": "h"},
+        "infra-services": {"name": name, "service_type": "http", "connection_url": "https://x/"},
+        "event-routes": {"name": name, **PROBE_ROUTE},
         "secrets": {"name": name.replace("-", "_"), "backend": "local", "value": "probe-value"},
         "users": {"name": name},
         "tokens": {"name": name},
+        "tasks": {"brief": "probe", "agent_image": "acme/agent:1"},
+        "agent-definitions": {"name": name, "image": "acme/agent:1"},
+        "runtime-targets": {"name": name, "backend_type": "local"},
     }.get(tail, {"name": name})
 
 
@@ -171,20 +252,37 @@ def world(stack):
         for scope in scopes.values():
             created(admin.put(f"{scope}/members/{target}", json={"role": "viewer"}))
         platform_tool = unique("probe")
+        org_id = tree.org["guid"]
         for path, body in [
             (f"{base}/skills", {"category": "docs", "slug": "probe", "files": _files()}),
             (f"{base}/configs", {"name": "Probe", "category": "llm", "content": {"a": 1}}),
             (f"{base}/tools", {"name": "Probe", "input_schema": {}, "handler_ref": "h"}),
             ("/v1/tools", {"name": platform_tool, "input_schema": {}, "handler_ref": "h"}),
             (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
+            (f"{base}/event-routes", {"name": "Probe", **PROBE_ROUTE}),
+            (f"{base}/agent-definitions", {"name": "Probe", "image": "acme/agent:1"}),
+            (
+                f"{base}/runtime-targets",
+                {"name": "Probe", "backend_type": "local", "is_default": True},
+            ),
+            (f"{scopes['ws']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
+            (f"{scopes['project']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
             *(
                 (f"{scope}/secrets", {"name": "PROBE", "backend": "local", "value": "probe"})
                 for scope in (base, f"{base}/teams/{team}", scopes["ws"])
             ),
         ]:
             created(admin.post(path, json=body))
+        task = admin.post(
+            f"{scopes['project']}/tasks", json={"brief": "probe", "agent_image": "acme/agent:1"}
+        )
+        assert task.status_code == 202, task.text
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
         assert last.status_code in (200, 201), last.text
+        ping = {"url": "https://example.com/hook"}
+        delivery = created(admin.post(f"{base}/callback-deliveries:ping", json=ping))["guid"]
+        probe = {"name": "Probe", "service_type": "http", "connection_url": "https://x/"}
+        created(admin.post(f"{base}/infra-services", json=probe))
         tokens = {}
         for role in ORG_ROLES:
             _, tokens[role], _ = add_member(admin, org, role)
@@ -196,6 +294,7 @@ def world(stack):
         _, tokens["outsider"] = new_user(admin, "outsider")
         with stack.client(tokens["outsider"]) as outsider:
             created(outsider.post("/v1/orgs", json={"name": unique("elsewhere")}))
+        credential = created(admin.post(f"{base}/bus-credentials", json={"name": "Feed"}))
         last = admin.post(f"{base}/groups/crew/members", json={"user": target})
         params = {
             "org": org,
@@ -211,6 +310,14 @@ def world(stack):
             "user": target,
             "number": "1",
             "token": str(uuid.uuid4()),
+            "delivery": delivery,
+            "service": "probe",
+            "route": "probe",
+            "route_delivery": str(_dead_letter(stack, org_id)),
+            "task": task.json()["guid"],
+            "definition": "probe",
+            "target": "probe",
+            "credential": credential["guid"],
         }
         clients = {name: stack.client(token) for name, token in tokens.items()}
         try:
@@ -218,6 +325,18 @@ def world(stack):
         finally:
             for client in clients.values():
                 client.close()
+
+
+def _dead_letter(stack, org_id: str) -> uuid.UUID:
+    """A dead letter of the probe route, as the router records one."""
+    store = build_store(stack.settings, database_url(stack.settings))
+    try:
+        route = store.find(store.slugs.owner("event-route", org_id, "probe"), EventRoute)
+        assert route is not None
+        report = DeliveryReport(org_id, route.id, 1, "e1", "wf-1", "dead_lettered", "gone")
+        return DeliveryService(store).dead_letter(system_context(), report).guid
+    finally:
+        store.close()
 
 
 def _operations(stack) -> list[tuple[str, str, dict]]:
@@ -245,6 +364,8 @@ def test_every_route_answers_every_role_as_the_roles_table_says(stack, world):
         values = dict(
             world.params, tool=world.params["tool"] if org_scoped else world.platform_tool
         )
+        if "/dead-letters/" in template:  # a route's dead letter, not a callback delivery
+            values["delivery"] = values["route_delivery"]
         path = template.format(**values)
         query = {"from": "1"} if any(p["name"] == "from" for p in op.get("parameters", [])) else {}
         if method == "GET":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from support.counters import wait_until
 from support.dev_tree import DevProcess, dev_environment
+from support.relay import stream_content
 from support.stack import free_port
 
 from signalyard.embedded.base import port_open, read_state
@@ -49,7 +51,14 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert bus["running"] and port_open(bus["port"])
         assert workflows["running"] and port_open(workflows["port"])
         assert f"embedded NATS at {bus['url']}" in first.output()
+        # The relay runs in the tree: the org's creation reaches the bus.
+        wait_until(lambda: _on_the_bus(bus["url"], "organization.created"), 30, "the relay")
         assert f"embedded Temporal at {workflows['url']}" in first.output()
+        # The API under dev issues bus credentials with the embedded NATS's keys.
+        issued = api.post("/v1/orgs/acme/bus-credentials", json={"name": "feed"})
+        assert issued.status_code == 201, issued.text
+        assert "BEGIN USER NKEY SEED" in issued.json()["creds"]
+        assert str(data_dir / "nats-auth" / "signalyard.creds") in first.output()
         # Secrets: the local backend's key generated into the data dir, OpenBao for vault.
         bao = read_state(data_dir / "openbao.json")
         assert bao["running"] and port_open(bao["port"])
@@ -102,3 +111,11 @@ def test_bootstrap_token_from_the_environment_becomes_the_admin_token(service_di
         assert me.status_code == 200 and me.json()["is_platform_admin"] is True
     finally:
         assert dev.interrupt() == 0
+
+
+def _on_the_bus(url: str, kind: str) -> bool:
+    try:
+        held = stream_content(url, "SIGNALYARD")
+    except Exception:  # noqa: BLE001 - no stream yet: the relay is starting
+        return False
+    return any(m.envelope["type"] == f"io.signalyard.{kind}.v1" for m in held)

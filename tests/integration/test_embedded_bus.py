@@ -28,6 +28,7 @@ from signalyard.embedded import (
 )
 from signalyard.embedded.base import port_open
 from signalyard.settings import Settings
+from workers.adapters.bus import BusConfig, connect
 
 
 def _sigkill(server: EmbeddedNats | EmbeddedTemporal) -> None:
@@ -37,8 +38,10 @@ def _sigkill(server: EmbeddedNats | EmbeddedTemporal) -> None:
     assert not server.healthy()
 
 
-async def _publish(url: str, msg_id: str, create: bool) -> PubAck:
-    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+async def _publish(url: str, creds: str, msg_id: str, create: bool) -> PubAck:
+    nc = await nats.connect(
+        url, user_credentials=creds, connect_timeout=2, max_reconnect_attempts=0
+    )
     try:
         js = nc.jetstream()
         if create:
@@ -50,8 +53,10 @@ async def _publish(url: str, msg_id: str, create: bool) -> PubAck:
         await nc.close()
 
 
-async def _last(url: str) -> bytes:
-    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+async def _last(url: str, creds: str) -> bytes:
+    nc = await nats.connect(
+        url, user_credentials=creds, connect_timeout=2, max_reconnect_attempts=0
+    )
     try:
         msg = await nc.jetstream().get_last_msg("EVENTS", "signalyard.>")
         return msg.data or b""
@@ -67,15 +72,16 @@ def test_nats_keeps_jetstream_data_across_a_sigkill_restart(service_dir: Path) -
         assert url == server.url and url.startswith("nats://127.0.0.1:")
         assert server.healthy()
         assert server.start() == url  # idempotent while running
-        ack = asyncio.run(_publish(url, "event-1", create=True))
+        creds = str(server.creds_path)
+        ack = asyncio.run(_publish(url, creds, "event-1", create=True))
         assert isinstance(ack, PubAck) and ack.seq == 1 and not ack.duplicate
         assert (service_dir / "nats" / "jetstream").is_dir()
 
         _sigkill(server)
         server.restart()
         assert server.healthy()
-        assert asyncio.run(_last(server.url)) == b"kept"
-        again = asyncio.run(_publish(server.url, "event-1", create=False))
+        assert asyncio.run(_last(server.url, creds)) == b"kept"
+        again = asyncio.run(_publish(server.url, creds, "event-1", create=False))
         assert again.duplicate and again.seq == 1  # the dedupe window survived too
     finally:
         server.stop()
@@ -174,9 +180,9 @@ def test_an_external_url_wins_over_the_embedded_one(service_dir: Path) -> None:
         assert settings.temporal_namespace == "default" and settings.temporal_tls is False
 
 
-def test_the_session_fixtures_answer(nats_server_url: str, temporal_address: str) -> None:
+def test_the_session_fixtures_answer(bus_config: BusConfig, temporal_address: str) -> None:
     async def both() -> None:
-        nc = await nats.connect(nats_server_url, connect_timeout=2, max_reconnect_attempts=0)
+        nc = await connect(bus_config, name="fixture-check", connect_timeout=2)
         try:
             assert (await nc.jetstream().account_info()).limits is not None
         finally:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -19,6 +20,8 @@ from signalyard import bootstrap
 from signalyard.settings import Settings
 
 ADMIN_TOKEN = "syd_test_admin_token_0123456789abcdef"
+# Seals callback signing secrets and infra credentials of test stacks (32 bytes, base64).
+TEST_WEBHOOK_KEY = "dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGU="
 # The local secret backend's key-encryption key of every test stack (32 bytes, base64).
 TEST_MASTER_KEY = "c2lnbmFseWFyZC10ZXN0LW1hc3Rlci1rZXktMzJieXQ="
 
@@ -53,6 +56,22 @@ class Stack:
             thread.join(timeout=15)
 
 
+def bus_settings(nats_bus: Any) -> dict[str, object]:
+    """Settings giving a stack the session's embedded NATS (operator mode) and its keys;
+    none for an external NATS (NATS_URL and its NATS_* keys come from the environment)."""
+    if nats_bus is None:
+        return {}
+    auth = nats_bus.auth
+    return {
+        "nats_url": nats_bus.url,
+        "nats_creds": auth.creds_path,
+        "nats_account_public_key": auth.account_public_key,
+        "nats_account_signing_seed": auth.account_signing_seed,
+        "nats_operator_seed": auth.operator_seed,
+        "nats_system_creds": auth.system_creds_path,
+    }
+
+
 def start_stack(database_url: str, *, projections: bool = True, **overrides: object) -> Stack:
     settings = Settings(
         database_url=database_url,
@@ -61,6 +80,7 @@ def start_stack(database_url: str, *, projections: bool = True, **overrides: obj
         log_level="warning",
         # Skill bundles of a test stack go to a temporary directory, not the work tree.
         blob_dir=Path(tempfile.mkdtemp(prefix="signalyard-blobs-")),
+        webhook_secret_key=TEST_WEBHOOK_KEY,
         secrets_master_key=TEST_MASTER_KEY,
     ).with_overrides(**overrides)
     bootstrap.prepare(settings)

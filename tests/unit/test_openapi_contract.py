@@ -54,6 +54,7 @@ def test_writes_declare_conflicts_limits_media_types_and_preconditions(spec):
 def test_the_problem_schema_names_what_is_emitted(spec):
     problem = spec["components"]["schemas"]["Problem"]
     expected = {"type", "title", "status", "detail", "instance", "errors", "current_version"}
+    expected |= {"current_status", "current_attempt"}  # a task's refused transition or report
     assert set(problem["properties"]) == expected
     assert {"field", "message"} <= set(spec["components"]["schemas"]["FieldError"]["required"])
     assert "HTTPValidationError" not in spec["components"]["schemas"]

@@ -15,9 +15,18 @@ STRONG = "syd_Zq3vN8kR2pL6wX9yT4mB7cD1fG5hJ0sA"
 EXTERNAL = {
     "DATABASE_URL",
     "NATS_URL",
+    "NATS_STREAM",
+    "NATS_STREAM_MAX_AGE",
+    "NATS_STREAM_REPLICAS",
+    "NATS_CREDS",
+    "NATS_ACCOUNT_PUBLIC_KEY",
+    "NATS_ACCOUNT_SIGNING_SEED",
+    "NATS_OPERATOR_SEED",
+    "NATS_SYSTEM_CREDS",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
     "TEMPORAL_TLS",
+    "KUBECONFIG",
     # The names every Vault and OpenBao client reads.
     "VAULT_ADDR",
     "VAULT_TOKEN",
@@ -49,12 +58,22 @@ def test_only_from_env_reads_the_environment(monkeypatch):
         ({"SIGNALYARD_POOL_SIZE": "0"}, "SIGNALYARD_POOL_SIZE must be at least 1, got '0'"),
         ({"SIGNALYARD_LOG_LEVEL": "loud"}, "SIGNALYARD_LOG_LEVEL must be one of critical"),
         ({"SIGNALYARD_API_ROLE": "both"}, "SIGNALYARD_API_ROLE must be one of all"),
+        (
+            {"SIGNALYARD_RUNTIME_IMAGE_COMMANDS": '{"acme/agent:1": []}'},
+            "SIGNALYARD_RUNTIME_IMAGE_COMMANDS maps 'acme/agent:1' to an empty command",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable_and_rule(env, message):
     with pytest.raises(SystemExit) as refused:
         Settings.from_env(env)
     assert str(refused.value.code).startswith(message)
+
+
+def test_the_image_command_mapping_is_read_as_json():
+    env = {"SIGNALYARD_RUNTIME_IMAGE_COMMANDS": '{"acme/agent:1": ["/opt/agent/run", "--fast"]}'}
+    commands = Settings.from_env(env).runtime_image_commands
+    assert commands == {"acme/agent:1": ["/opt/agent/run", "--fast"]}
 
 
 def test_overrides_are_checked_and_none_keeps_the_value():

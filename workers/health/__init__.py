@@ -1,2 +1,2 @@
-"""Health (to come): heartbeats and probes of dispatchers and runtimes, kept outside the
-event log; only changes of status become events."""
+"""Health: probes of infra services on their interval, counters kept outside the event
+log; only changes of health become events."""

@@ -1,2 +1,3 @@
-"""Runtime targets (to come): the local process runtime (a subprocess per task, with
-resource limits) and Kubernetes Jobs."""
+"""Where agent attempts run, behind one interface (`interface.py`): `spec.py` (what to run),
+`workspace.py` (the files and env every runtime lays out), `local/` (a subprocess per
+attempt with limits) and `kubernetes/` (a Job per attempt)."""

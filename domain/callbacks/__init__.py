@@ -1,0 +1,1 @@
+"""Signed callbacks: a task's outcome POSTed to its callback URL, retried, dead-lettered."""

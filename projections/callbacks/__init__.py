@@ -1,0 +1,1 @@
+"""Read model of callback deliveries: their status, tries and next due time."""

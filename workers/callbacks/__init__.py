@@ -1,0 +1,1 @@
+"""The callback sender: delivers due callback deliveries, one signed POST per try."""
