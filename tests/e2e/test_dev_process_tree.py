@@ -59,9 +59,22 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert issued.status_code == 201, issued.text
         assert "BEGIN USER NKEY SEED" in issued.json()["creds"]
         assert str(data_dir / "nats-auth" / "signalyard.creds") in first.output()
+        # Secrets: the local backend's key generated into the data dir, OpenBao for vault.
+        bao = read_state(data_dir / "openbao.json")
+        assert bao["running"] and port_open(bao["port"])
+        for body in (
+            {"name": "LOCAL", "backend": "local", "value": "dev-local-value"},
+            {"name": "VAULTED", "backend": "vault", "value": "v", "path_or_arn": "signalyard/x"},
+        ):
+            made = api.post("/v1/orgs/acme/secrets", json=body)
+            assert made.status_code == 201, made.text
+        key_file = data_dir / "secrets-master.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        assert key_file.read_text().strip() not in first.output(), "the master key was logged"
     finally:
-        assert first.interrupt() == 0  # no orphans: the NATS and Temporal servers too
+        assert first.interrupt() == 0  # no orphans: the NATS, Temporal and OpenBao servers too
     assert not port_open(bus["port"]) and not port_open(workflows["port"])
+    assert not port_open(bao["port"])
     assert (data_dir / "temporal.db").is_file() and (data_dir / "nats" / "jetstream").is_dir()
     password = (data_dir / "postgres.password").read_text().strip()
     assert password and password not in first.output(), "the database password was logged"
