@@ -1,25 +1,33 @@
 """The canary: distinctive values go through create, rotate, resolution and every kind of
 refused request; then every place they could leak is searched for them, plain, base64 and
-hex. Zero hits. A new place to search (the JetStream stream, when the relay lands) is one
-more entry in SOURCES."""
+hex. Zero hits. A new place to search is one more entry in SOURCES."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
+import orjson
 import psycopg
 import pytest
 from psycopg import sql
 from support.api import make_tree
+from support.relay import stream_content
 from support.secrets import secrets_of
+from support.stores import event_store
 
 from domain.core.context import system_context
 from domain.secrets.resolution import AttemptScope, Resolved, SecretRequest
+from projections.engine.log import EventLog
+from projections.engine.runner import ProjectionRunner
+from workers.adapters.bus import BusConfig
+from workers.relay.follower import RelayFollower
+from workers.relay.publisher import JetStreamPublisher
 
 
 def encodings(value: bytes) -> list[bytes]:
@@ -38,6 +46,7 @@ class Sighting:
     responses: list[httpx.Response] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
     database_url: str = ""
+    bus: BusConfig | None = None
 
 
 def _event_store(seen: Sighting) -> Iterator[tuple[str, bytes]]:
@@ -70,6 +79,28 @@ def _responses(seen: Sighting) -> Iterator[tuple[str, bytes]]:
         yield where, response.content + str(response.headers).encode()
 
 
+def _jetstream(seen: Sighting) -> Iterator[tuple[str, bytes]]:
+    """Every event of the database as the relay publishes it, on a stream of the test's own
+    (a relay under a name of its own, so its tracking is apart from any other)."""
+    assert seen.bus is not None
+    tag = uuid.uuid4().hex[:10]
+    bus = dataclasses.replace(seen.bus, stream=f"CANARY{tag}", subject_prefix=f"canary{tag}")
+    store = event_store(seen.database_url)
+    publisher = JetStreamPublisher(bus)
+    try:
+        log = EventLog(store)
+        follower = RelayFollower(publisher, name=f"relay_canary_{tag}")
+        with ProjectionRunner(seen.database_url, follower, log) as relay:
+            relay.run_until(log.head(), timeout=120)
+        held = stream_content(bus)
+    finally:
+        publisher.close()
+        store.close()
+    assert held, "the relay published nothing: the stream source is not wired"
+    for message in held:
+        yield f"stream {message.subject}", orjson.dumps(message.envelope)
+
+
 def _logs(seen: Sighting) -> Iterator[tuple[str, bytes]]:
     for line in seen.logs:
         yield "log", line.encode()
@@ -80,6 +111,7 @@ SOURCES: dict[str, Callable[[Sighting], Iterable[tuple[str, bytes]]]] = {
     "database tables": _every_table,
     "API responses": _responses,
     "API logs": _logs,
+    "JetStream stream": _jetstream,
 }
 
 
@@ -93,8 +125,8 @@ class _Collect(logging.Handler):
 
 
 @pytest.fixture
-def seen(stack) -> Iterator[Sighting]:
-    sighting = Sighting(database_url=str(stack.settings.database_url))
+def seen(stack, bus_config) -> Iterator[Sighting]:
+    sighting = Sighting(database_url=str(stack.settings.database_url), bus=bus_config)
     handler, root = _Collect(sighting.logs), logging.getLogger()
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     level = root.level
