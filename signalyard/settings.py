@@ -477,6 +477,7 @@ class Settings(BaseSettings):
     def webhook_key_file(self) -> Path:
         return self.data_dir / "webhook-secret.key"
 
+    @property
     def runtime_path(self) -> Path:
         return self.runtime_dir if self.runtime_dir is not None else self.data_dir / "runtime"
 

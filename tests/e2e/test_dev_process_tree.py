@@ -3,6 +3,8 @@ walkthrough, stops cleanly on Ctrl-C, and the data is still there after a restar
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from support.counters import wait_until
@@ -11,6 +13,7 @@ from support.relay import stream_content
 from support.stack import free_port
 
 from signalyard.embedded.base import port_open, read_state
+from workers.adapters.bus import BusConfig
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +55,8 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert workflows["running"] and port_open(workflows["port"])
         assert f"embedded NATS at {bus['url']}" in first.output()
         # The relay runs in the tree: the org's creation reaches the bus.
-        wait_until(lambda: _on_the_bus(bus["url"], "organization.created"), 30, "the relay")
+        creds = data_dir / "nats-auth" / "signalyard.creds"
+        wait_until(lambda: _on_the_bus(bus["url"], creds, "organization.created"), 30, "the relay")
         assert f"embedded Temporal at {workflows['url']}" in first.output()
         # The API under dev issues bus credentials with the embedded NATS's keys.
         issued = api.post("/v1/orgs/acme/bus-credentials", json={"name": "feed"})
@@ -113,9 +117,9 @@ def test_bootstrap_token_from_the_environment_becomes_the_admin_token(service_di
         assert dev.interrupt() == 0
 
 
-def _on_the_bus(url: str, kind: str) -> bool:
+def _on_the_bus(url: str, creds: Path, kind: str) -> bool:
     try:
-        held = stream_content(url, "SIGNALYARD")
+        held = stream_content(BusConfig(url=url, creds_file=str(creds)))
     except Exception:  # noqa: BLE001 - no stream yet: the relay is starting
         return False
     return any(m.envelope["type"] == f"io.signalyard.{kind}.v1" for m in held)
