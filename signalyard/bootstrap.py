@@ -33,6 +33,7 @@ from projections.identity.projector import IdentityProjection
 from projections.infra.projector import InfraProjection
 from projections.infra_services.projector import InfraServicesProjection
 from projections.routing.projector import RoutingProjection
+from projections.secrets.projector import SecretsProjection
 from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.bus import bus_credential_service
@@ -63,6 +64,7 @@ def read_models() -> list[Projection]:
         TasksProjection(),
         InfraProjection(),
         BusProjection(),
+        SecretsProjection(),
     ]
 
 
@@ -211,6 +213,7 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
     `step` is told each of MIGRATION_STEPS as it starts."""
     from projections.engine.operations import ensure_schema
     from signalyard.eventstore.append_sql import outcome_tables
+    from workers.adapters.secret_backends.data_keys import create_tables as data_key_tables
 
     starting = step or (lambda _name: None)
     url = database_url(settings)
@@ -225,6 +228,7 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
             conn.execute(statement)
         for statement in side_tables(settings.event_schema):
             conn.execute(statement)
+        data_key_tables(conn)  # mutable on purpose: crypto-shredding deletes from it
     starting(MIGRATION_STEPS[1])
     store = build_store(settings, url, create_tables=True)
     try:
@@ -247,12 +251,14 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.services import Services
     from projections.engine.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
+    from signalyard.secrets_wiring import build_secrets
     from workers.adapters.blobstore import FileBlobStore
 
     url = database_url(settings)
     store = build_store(settings, url)
     sandbox = route_sandbox(settings, prestart=False)
     blobs = FileBlobStore(settings.blob_path)
+    secrets, data_key_pool = build_secrets(settings, url, store)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -291,6 +297,7 @@ def build_api(settings: Settings):  # -> FastAPI
         bus_stream=settings.nats_stream,
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
+        secrets=secrets,
     )
     app = create_app(
         services,
@@ -309,6 +316,7 @@ def build_api(settings: Settings):  # -> FastAPI
             await services.waiter.stop()
             await read_pool.close()
             sandbox.close()
+            data_key_pool.close()
             store.close()
 
     app.router.lifespan_context = lifespan
