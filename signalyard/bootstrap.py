@@ -100,8 +100,9 @@ def side_tables(schema: str) -> list:
     """Tables written beside the log, not from it: sealed signing secrets, probe counters."""
     from projections.infra_services import liveness
     from workers.adapters import signing_secrets
+    from workers.dispatcher import heartbeats
 
-    return [signing_secrets.ddl(schema), *liveness.DDL]
+    return [signing_secrets.ddl(schema), *liveness.DDL, *heartbeats.DDL]
 
 
 def secret_box(settings: Settings):  # -> SecretBox
@@ -495,3 +496,49 @@ def tail_events(settings: Settings, show: Callable[[object], None], **filters: o
             await nc.close()
 
     asyncio.run(run())
+
+
+def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
+    """The pull dispatcher on a runtime (`signalyard dispatcher`, and under `dev`)."""
+    import socket
+
+    from domain.tasks.lifecycle import TaskLifecycle
+    from signalyard.bus import required_bus_config
+    from signalyard.runtimes import build_runtime
+    from workers.adapters.blobstore import FileBlobStore
+    from workers.dispatcher.dispatcher import Dispatcher, DispatcherOptions
+    from workers.dispatcher.launch import LaunchBuilder
+
+    options = DispatcherOptions(
+        name=settings.dispatcher_name or f"{socket.gethostname()}-{runtime_kind}",
+        runtime_kind=runtime_kind,
+        conninfo=database_url(settings),
+        heartbeat_seconds=settings.dispatcher_heartbeat_seconds,
+        lost_after_seconds=settings.dispatcher_lost_after_seconds,
+        sweep_seconds=settings.dispatcher_sweep_seconds,
+    )
+    launch = LaunchBuilder(store, FileBlobStore(settings.blob_path))
+    runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]
+    return Dispatcher(
+        store, TaskLifecycle(store), launch, runtime, required_bus_config(settings), options
+    )
+
+
+def run_dispatcher(settings: Settings, runtime_kind: str) -> None:
+    """Take queued tasks and run them until SIGINT/SIGTERM."""
+    import asyncio
+
+    logging.basicConfig(level=settings.log_level.upper())
+    store = build_store(settings, database_url(settings))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await build_dispatcher(settings, store, runtime_kind).run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()

@@ -317,6 +317,31 @@ class Settings(BaseSettings):
         "Local runtime: a delegated cgroup v2 parent; unset means the process's own.",
         default=None,
     )
+    dispatcher_name: str | None = _env(
+        "SIGNALYARD_DISPATCHER_NAME",
+        "Dispatcher: its name (its identity and durable consumer); unset means <host>-<runtime>.",
+        default=None,
+        min_length=1,
+        max_length=200,
+    )
+    dispatcher_heartbeat_seconds: float = _env(
+        "SIGNALYARD_DISPATCHER_HEARTBEAT_SECONDS",
+        "Dispatcher: seconds between heartbeats (a table row, not an event).",
+        default=2.0,
+        gt=0,
+    )
+    dispatcher_lost_after_seconds: float = _env(
+        "SIGNALYARD_DISPATCHER_LOST_AFTER_SECONDS",
+        "Dispatcher: a dispatcher silent this long is lost and its tasks re-queued.",
+        default=15.0,
+        gt=0,
+    )
+    dispatcher_sweep_seconds: float = _env(
+        "SIGNALYARD_DISPATCHER_SWEEP_SECONDS",
+        "Dispatcher: seconds between sweeps for lost dispatchers and overdue tasks.",
+        default=2.0,
+        gt=0,
+    )
     kubeconfig: Path | None = _env(
         "KUBECONFIG", "Kubernetes runtime: the kubeconfig file to use.", default=None
     )
@@ -392,6 +417,7 @@ class Settings(BaseSettings):
     def webhook_key_file(self) -> Path:
         return self.data_dir / "webhook-secret.key"
 
+    @property
     def runtime_path(self) -> Path:
         return self.runtime_dir if self.runtime_dir is not None else self.data_dir / "runtime"
 

@@ -1,0 +1,131 @@
+"""The pull dispatcher on the real stack: tasks submitted over the API reach it through
+JetStream, are claimed, really run on the local runtime (tiny shell commands) and end in
+the status their command earns; cancel stops the process group; racing dispatchers run
+each task once."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from support.dispatch import (
+    agent,
+    dispatcher_thread,
+    relay_running,
+    submit,
+    task_tree,
+    wait_status,
+)
+from support.stack import Stack, bus_settings, running_stack
+
+from signalyard.runtimes import log_store
+
+
+@pytest.fixture(scope="module")
+def stack(module_db_url: str, nats_bus: Any) -> Iterator[Stack]:
+    runtime_dir = Path(tempfile.mkdtemp(prefix="signalyard-dispatch-"))
+    runtime_dir.chmod(0o755)
+    options = {
+        **bus_settings(nats_bus),
+        "runtime_dir": runtime_dir,
+        "runtime_kill_grace_seconds": 0.5,
+        "dispatcher_heartbeat_seconds": 0.5,
+        "dispatcher_sweep_seconds": 0.5,
+        "dispatcher_lost_after_seconds": 3.0,
+    }
+    with running_stack(module_db_url, **options) as running, relay_running(running.settings):
+        yield running
+    shutil.rmtree(runtime_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tree(stack: Stack) -> Any:
+    with stack.admin() as admin:
+        made = task_tree(admin, "dispatch")
+        org = made.org_path
+        agent(admin, org, "hello", 'echo "hello from $SIGNALYARD_TASK_INPUT"; cat brief.md')
+        agent(admin, org, "broken", "echo about to fail >&2; exit 3")
+        agent(admin, org, "sleeper", "echo sleeping-$0; sleep 60")
+        agent(admin, org, "napper", "sleep 4; echo done")
+        return made
+
+
+def _log(stack: Stack, task: dict, attempt: int = 1) -> bytes:
+    key = f"{task['organization_id']}/{task['project_id']}/{task['guid']}/{attempt}"
+    return log_store(stack.settings).read(key)
+
+
+def test_a_submitted_task_runs_and_succeeds_with_its_log_readable(stack, tree):
+    with stack.admin() as admin, dispatcher_thread(stack.settings):
+        task = submit(admin, tree, "hello", input={"n": 1}, brief="the brief text")
+        done = wait_status(admin, tree, task["guid"], {"succeeded", "failed"})
+    assert done["status"] == "succeeded", done
+    assert done["result"] == {"exit_code": 0}
+    log = _log(stack, done)
+    assert b'hello from {"n": 1}' in log and b"the brief text" in log
+
+
+def test_a_failing_command_fails_naming_its_exit_code(stack, tree):
+    with stack.admin() as admin, dispatcher_thread(stack.settings):
+        task = submit(admin, tree, "broken")
+        done = wait_status(admin, tree, task["guid"], {"succeeded", "failed"})
+    assert done["status"] == "failed"
+    assert done["error"]["exit_code"] == 3 and "code 3" in done["error"]["message"]
+    assert b"about to fail" in _log(stack, done)
+
+
+def test_a_command_past_its_timeout_is_timed_out(stack, tree):
+    with stack.admin() as admin, dispatcher_thread(stack.settings):
+        task = submit(admin, tree, "sleeper", timeout_seconds=1)
+        done = wait_status(admin, tree, task["guid"], {"timed_out", "succeeded", "failed"})
+    assert done["status"] == "timed_out", done
+
+
+def _attempt_processes(task_guid: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cwd"]):
+        try:
+            if task_guid in (process.info["cwd"] or ""):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_cancelling_a_running_task_stops_its_process_group(stack, tree):
+    with stack.admin() as admin, dispatcher_thread(stack.settings):
+        task = submit(admin, tree, "sleeper", timeout_seconds=120)
+        wait_status(admin, tree, task["guid"], {"running"})
+        deadline = time.monotonic() + 10
+        while not _attempt_processes(task["guid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _attempt_processes(task["guid"]), "the attempt never started a process"
+        sent = admin.post(f"{tree.project_path}/tasks/{task['guid']}:cancel", json={})
+        assert sent.status_code in (200, 202), sent.text
+        done = wait_status(admin, tree, task["guid"], {"cancelled", "failed", "succeeded"})
+    assert done["status"] == "cancelled", done
+    assert not _attempt_processes(task["guid"])
+
+
+def test_two_racing_dispatchers_run_each_task_exactly_once(stack, tree):
+    with stack.admin() as admin:
+        with dispatcher_thread(stack.settings) as one, dispatcher_thread(stack.settings) as two:
+            tasks = [submit(admin, tree, "hello", input={"i": i}) for i in range(6)]
+            done = [wait_status(admin, tree, t["guid"], {"succeeded", "failed"}) for t in tasks]
+        timelines = [
+            admin.get(f"{tree.project_path}/tasks/{t['guid']}/timeline").json()["items"]
+            for t in tasks
+        ]
+    assert [d["status"] for d in done] == ["succeeded"] * 6
+    for task, timeline in zip(tasks, timelines, strict=True):
+        claims = [row for row in timeline if row["status"] == "dispatched"]
+        assert len(claims) == 1 and done[0]["attempt"] == 1
+        assert _log(stack, task).count(b"hello from") == 1
+    claimers = {d["dispatcher_id"] for d in done}
+    assert claimers <= {one.name, two.name}
