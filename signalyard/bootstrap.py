@@ -506,6 +506,7 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     from signalyard.bus import required_bus_config
     from signalyard.runtimes import build_runtime
     from workers.adapters.blobstore import FileBlobStore
+    from workers.dispatcher.callbacks import TaskCallbacks
     from workers.dispatcher.dispatcher import Dispatcher, DispatcherOptions
     from workers.dispatcher.launch import LaunchBuilder
 
@@ -519,9 +520,9 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     )
     launch = LaunchBuilder(store, FileBlobStore(settings.blob_path))
     runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]
-    return Dispatcher(
-        store, TaskLifecycle(store), launch, runtime, required_bus_config(settings), options
-    )
+    callbacks = TaskCallbacks(store, build_callbacks(settings, store, database_url(settings)))
+    bus = required_bus_config(settings)
+    return Dispatcher(store, TaskLifecycle(store), launch, runtime, bus, options, callbacks)
 
 
 def run_dispatcher(settings: Settings, runtime_kind: str) -> None:

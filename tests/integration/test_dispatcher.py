@@ -5,6 +5,7 @@ each task once."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -14,14 +15,17 @@ from typing import Any
 
 import psutil
 import pytest
+from standardwebhooks import Webhook
 from support.dispatch import (
     agent,
+    callback_sender,
     dispatcher_thread,
     relay_running,
     submit,
     task_tree,
     wait_status,
 )
+from support.receiver import receiver
 from support.stack import Stack, bus_settings, running_stack
 
 from signalyard.runtimes import log_store
@@ -38,8 +42,13 @@ def stack(module_db_url: str, nats_bus: Any) -> Iterator[Stack]:
         "dispatcher_heartbeat_seconds": 0.5,
         "dispatcher_sweep_seconds": 0.5,
         "dispatcher_lost_after_seconds": 3.0,
+        "callback_allowed_hosts": "127.0.0.1",
     }
-    with running_stack(module_db_url, **options) as running, relay_running(running.settings):
+    with (
+        running_stack(module_db_url, **options) as running,
+        relay_running(running.settings),
+        callback_sender(running.settings),
+    ):
         yield running
     shutil.rmtree(runtime_dir, ignore_errors=True)
 
@@ -129,3 +138,20 @@ def test_two_racing_dispatchers_run_each_task_exactly_once(stack, tree):
         assert _log(stack, task).count(b"hello from") == 1
     claimers = {d["dispatcher_id"] for d in done}
     assert claimers <= {one.name, two.name}
+
+
+def test_a_terminal_status_is_called_back_signed_as_a_cloudevent(stack, tree):
+    with stack.admin() as admin, receiver([200]) as hook:
+        secret = admin.post(f"{tree.org_path}/callback-signing-key:rotate").json()["secret"]
+        with dispatcher_thread(stack.settings):
+            task = submit(admin, tree, "broken", callback_url=hook.url)
+            wait_status(admin, tree, task["guid"], {"failed"})
+            deadline = time.monotonic() + 20
+            while not hook.got and time.monotonic() < deadline:
+                time.sleep(0.05)
+    assert len(hook.got) == 1, "no callback arrived"
+    Webhook(secret).verify(hook.got[0].body, hook.got[0].headers)
+    event = json.loads(hook.got[0].body)
+    assert event["type"] == "io.signalyard.task.failed.v1"
+    assert event["data"]["task_id"] == task["guid"] and event["data"]["attempt"] == 1
+    assert event["data"]["status"] == "failed"

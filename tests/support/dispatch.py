@@ -39,6 +39,23 @@ def relay_running(settings: Settings) -> Iterator[None]:
 
 
 @contextmanager
+def callback_sender(settings: Settings) -> Iterator[None]:
+    """The callback sender, polling fast, for the length of the block."""
+    store = bootstrap.build_store(settings, bootstrap.database_url(settings))
+    worker = bootstrap.build_callback_worker(settings, store, poll_seconds=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+        worker.sender.close()
+        store.close()
+
+
+@contextmanager
 def dispatcher_thread(settings: Settings, name: str | None = None) -> Iterator[Any]:
     """A dispatcher on the local runtime in a thread of the test process, with its loop."""
     named = settings.with_overrides(dispatcher_name=name or f"d-{uuid.uuid4().hex[:8]}")

@@ -21,6 +21,8 @@ from domain.tasks.task import Task
 from schemas.cloudevents import CloudEvent
 from workers.adapters.bus import BusConfig, connect, ensure_stream
 from workers.dispatcher.attempts import follow_attempt, report
+from workers.dispatcher.callbacks import DURABLE as CALLBACKS_DURABLE
+from workers.dispatcher.callbacks import TaskCallbacks
 from workers.dispatcher.launch import LaunchBuilder
 from workers.dispatcher.sweepers import Sweepers
 from workers.runtimes.interface import Runtime, RuntimeHandle
@@ -55,8 +57,10 @@ class Dispatcher:
         runtime: Runtime,
         bus: BusConfig,
         options: DispatcherOptions,
+        callbacks: TaskCallbacks | None = None,
     ) -> None:
         self.store, self.lifecycle, self.launch = store, lifecycle, launch
+        self.callbacks = callbacks
         self.runtime, self.bus, self.options = runtime, bus, options
         self.dispatchers = Dispatchers(store)
         self.name = options.name
@@ -77,7 +81,13 @@ class Dispatcher:
                 durable=durable_of(self.name), org_id=None, ack_wait=60, subject_filter="task.>"
             )
             subscriber = Subscriber(nc, self.bus, config, self.handle)
-            await asyncio.gather(subscriber.run(stop), sweepers.run(stop))
+            runs = [subscriber.run(stop), sweepers.run(stop)]
+            if self.callbacks is not None:
+                shared = SubscriberConfig(
+                    durable=CALLBACKS_DURABLE, org_id=None, subject_filter="task.>"
+                )
+                runs.append(Subscriber(nc, self.bus, shared, self.callbacks.handle).run(stop))
+            await asyncio.gather(*runs)
         finally:
             for follower in list(self._followers):
                 follower.cancel()
