@@ -31,6 +31,7 @@ from api.routes import (
     scope_members,
     skill_queries,
     skills,
+    task_logs,
     task_queries,
     tasks,
     tools,
@@ -52,6 +53,7 @@ QUERY_ROUTERS = (
     config_queries.router,
     event_route_queries.router,
     task_queries.router,
+    task_logs.router,
     agent_definition_queries.router,
 )
 MIXED_ROUTERS = (

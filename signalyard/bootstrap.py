@@ -248,6 +248,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from projections.engine.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
     from workers.adapters.blobstore import FileBlobStore
+    from workers.adapters.logstore import FileLogStore
 
     url = database_url(settings)
     store = build_store(settings, url)
@@ -283,6 +284,7 @@ def build_api(settings: Settings):  # -> FastAPI
         routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
         tasks=TaskService(store, blobs),
         bus=bus_credential_service(settings, store),
+        task_logs=FileLogStore(settings.log_path),
         bus_stream=settings.nats_stream,
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,

@@ -425,6 +425,11 @@ class Settings(BaseSettings):
     def blob_path(self) -> Path:
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
+    @property
+    def log_path(self) -> Path:
+        """Attempt logs beside the blob store: the API reads what the dispatcher wrote."""
+        return self.blob_path / "logs"
+
     def with_overrides(self, **changes: object) -> Settings:
         """These values instead (None keeps the current one), checked as from_env checks."""
         values = {**self.model_dump(), **{k: v for k, v in changes.items() if v is not None}}

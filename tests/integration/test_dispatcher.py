@@ -61,7 +61,7 @@ def tree(stack: Stack) -> Any:
         agent(admin, org, "hello", 'echo "hello from $SIGNALYARD_TASK_INPUT"; cat brief.md')
         agent(admin, org, "broken", "echo about to fail >&2; exit 3")
         agent(admin, org, "sleeper", "echo sleeping-$0; sleep 60")
-        agent(admin, org, "napper", "sleep 4; echo done")
+        agent(admin, org, "ticker", "for i in 1 2 3 4; do echo tick-$i; sleep 0.5; done")
         return made
 
 
@@ -78,6 +78,29 @@ def test_a_submitted_task_runs_and_succeeds_with_its_log_readable(stack, tree):
     assert done["result"] == {"exit_code": 0}
     log = _log(stack, done)
     assert b'hello from {"n": 1}' in log and b"the brief text" in log
+    with stack.admin() as admin:
+        read = admin.get(f"{tree.project_path}/tasks/{task['guid']}/logs")
+        tail = admin.get(f"{tree.project_path}/tasks/{task['guid']}/logs", params={"offset": 6})
+        other = task_tree(admin, "elsewhere")
+        wrong_project = admin.get(f"{other.project_path}/tasks/{task['guid']}/logs")
+    assert read.status_code == 200 and read.content == log
+    assert read.headers["content-type"].startswith("text/plain")
+    assert read.headers["X-Signalyard-Next-Offset"] == str(len(log))
+    assert tail.content == log[6:]
+    assert wrong_project.status_code == 404
+
+
+def test_a_running_attempts_log_is_followed_until_it_ends(stack, tree):
+    with stack.admin() as admin, dispatcher_thread(stack.settings):
+        task = submit(admin, tree, "ticker")
+        wait_status(admin, tree, task["guid"], {"running"})
+        url = f"{tree.project_path}/tasks/{task['guid']}/logs"
+        with admin.stream("GET", url, params={"follow": "true"}) as streamed:
+            chunks = [chunk for chunk in streamed.iter_bytes() if chunk]
+        done = wait_status(admin, tree, task["guid"], {"succeeded", "failed"})
+    assert done["status"] == "succeeded"
+    assert b"".join(chunks) == b"tick-1\ntick-2\ntick-3\ntick-4\n"
+    assert len(chunks) > 1  # streamed as written, not read at the end
 
 
 def test_a_failing_command_fails_naming_its_exit_code(stack, tree):
