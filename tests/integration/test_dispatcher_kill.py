@@ -104,3 +104,25 @@ def test_a_killed_dispatchers_task_runs_again_as_attempt_2_and_only_once(stack: 
         assert lost is not None and lost.status == LOST
     finally:
         store.close()
+
+
+def test_a_dispatcher_restarted_at_once_requeues_what_it_held_before(stack: Stack):
+    name = f"phoenix-{uuid.uuid4().hex[:6]}"
+    with stack.admin() as admin:
+        tree = task_tree(admin, "restart")
+        agent(admin, tree.org_path, "slow", "echo attempt-$SIGNALYARD_ATTEMPT; sleep 3")
+        first = dispatcher_process(stack.settings, name)
+        try:
+            task = submit(admin, tree, "slow", timeout_seconds=120)
+            wait_status(admin, tree, task["guid"], {"running"}, timeout=60)
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(10)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        with dispatcher_thread(stack.settings, name):  # the same dispatcher, back at once
+            done = wait_status(admin, tree, task["guid"], {"succeeded", "failed"}, timeout=60)
+        timeline = admin.get(f"{tree.project_path}/tasks/{task['guid']}/timeline").json()
+    assert done["status"] == "succeeded" and done["attempt"] == 2, done
+    requeued = [r for r in timeline["items"] if r["status"] == "queued" and r["attempt"] == 2]
+    assert len(requeued) == 1 and requeued[0]["reason"] == f"dispatcher {name} restarted"

@@ -92,6 +92,8 @@ def dispatcher_process(settings: Settings, name: str) -> subprocess.Popen:
         "SIGNALYARD_DISPATCHER_SWEEP_SECONDS": str(settings.dispatcher_sweep_seconds),
         "SIGNALYARD_LOG_LEVEL": "warning",
     }
+    if settings.webhook_secret_key:  # it schedules callbacks, as the API does
+        env["SIGNALYARD_WEBHOOK_SECRET_KEY"] = str(settings.webhook_secret_key)
     if settings.nats_creds:
         env["NATS_CREDS"] = str(settings.nats_creds)
     return subprocess.Popen(

@@ -74,6 +74,7 @@ class Dispatcher:
         )
         sweepers = Sweepers(self, self.options)
         await sweepers.beat()  # online before the first claim
+        await sweepers.requeue_own()
         nc = await connect(self.bus, name=f"dispatcher {self.name}")
         try:
             await ensure_stream(nc.jetstream(), self.bus)

@@ -56,6 +56,16 @@ class Sweepers:
             except TimeoutError:
                 pass
 
+    async def requeue_own(self) -> None:
+        """At start: attempts recorded as this dispatcher's are from before a restart (it
+        holds none yet), so they are re-queued now rather than when their deadline passes."""
+        reason = f"dispatcher {self.dispatcher.name} restarted"
+        async with await self._connect() as conn:
+            for row in await live_of_dispatcher(conn, self.dispatcher.name):
+                await report(
+                    self.dispatcher.lifecycle, "requeue_lost", row["guid"], row["attempt"], reason
+                )
+
     async def sweep(self) -> None:
         async with await self._connect() as conn:
             await self.requeue_lost(conn)
