@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import psycopg
 import pytest
 from standardwebhooks import Webhook
 from support.dispatch import (
@@ -25,10 +26,16 @@ from support.dispatch import (
     task_tree,
     wait_status,
 )
+from support.local_runtime import wait_until
 from support.receiver import receiver
 from support.stack import Stack, bus_settings, running_stack
 
+from domain.infra.dispatcher_instance import dispatcher_id_of
+from domain.infra.dispatchers import Dispatchers
+from signalyard import bootstrap
 from signalyard.runtimes import log_store
+
+BEAT = "SELECT last_heartbeat FROM health.dispatchers WHERE name = %s"
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +108,22 @@ def test_a_running_attempts_log_is_followed_until_it_ends(stack, tree):
     assert done["status"] == "succeeded"
     assert b"".join(chunks) == b"tick-1\ntick-2\ntick-3\ntick-4\n"
     assert len(chunks) > 1  # streamed as written, not read at the end
+
+
+def test_heartbeats_stay_out_of_the_event_log(stack):
+    store = bootstrap.build_store(stack.settings, bootstrap.database_url(stack.settings))
+    try:
+        with dispatcher_thread(stack.settings) as running:
+            with psycopg.connect(bootstrap.database_url(stack.settings)) as conn:
+                assert wait_until(lambda: conn.execute(BEAT, (running.name,)).fetchone(), 15)
+                first = conn.execute(BEAT, (running.name,)).fetchone()
+                time.sleep(3)  # six heartbeats at 0.5 s
+                last = conn.execute(BEAT, (running.name,)).fetchone()
+            instance = Dispatchers(store).get(dispatcher_id_of(running.name))
+    finally:
+        store.close()
+    assert first is not None and last is not None and last[0] > first[0]
+    assert instance is not None and instance.version == 1  # Registered, and nothing since
 
 
 def test_a_failing_command_fails_naming_its_exit_code(stack, tree):
