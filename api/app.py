@@ -29,6 +29,8 @@ from api.routes import (
     route_trials,
     runtime_targets,
     scope_members,
+    secret_queries,
+    secrets,
     skill_queries,
     skills,
     task_logs,
@@ -46,6 +48,7 @@ COMMAND_ROUTERS = (
     route_trials.router,
     tasks.router,
     agent_definitions.router,
+    secrets.router,
 )
 QUERY_ROUTERS = (
     hierarchy_queries.router,
@@ -55,6 +58,7 @@ QUERY_ROUTERS = (
     task_queries.router,
     task_logs.router,
     agent_definition_queries.router,
+    secret_queries.router,
 )
 MIXED_ROUTERS = (
     members.router,

@@ -60,7 +60,7 @@ def statuses(route: EdgeRoute) -> set[int]:
         found.add(401)
     if deps.get_context in calls:  # queries answer 404 to what the caller may not see
         found.add(403)
-    if route.dependant.path_params:
+    if "{" in route.path_format:  # path parameters, the route's own or its dependencies'
         found.add(404)
     if methods & WRITES:
         found |= {409, 413}

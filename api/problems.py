@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.outcome import OUTCOME_HEADER, committed_reply
 from domain.core import errors
+from domain.secrets.errors import BackendUnavailable, SecretGone
 from projections.reading.paging import BadPageToken
 from projections.reading.viewer import NotVisible
 
@@ -32,6 +33,8 @@ _STATUS = {
     errors.StaleAttempt: (409, "Conflict"),
     errors.NotConfigured: (409, "Not configured"),
     errors.Unavailable: (503, "Service unavailable"),
+    SecretGone: (409, "Gone from its backend"),
+    BackendUnavailable: (503, "Backend unavailable"),
 }
 
 
@@ -98,6 +101,8 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, errors.PermissionDenied):
             log.warning("access denied: %s %s: %s", request.method, request.url.path, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, BackendUnavailable):
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem(request, status, title, exc.message, headers, **extra)
 
     @app.exception_handler(NotVisible)

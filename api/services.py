@@ -15,6 +15,7 @@ from domain.identity.service import IdentityService
 from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
+from domain.secrets.service_set import SecretsContext
 from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
@@ -46,3 +47,5 @@ class Services:
     bus_stream: str = "SIGNALYARD"
     max_body_bytes: int = 1_048_576
     read_your_writes_timeout: float = 5.0
+    # Secret use cases with their backends (built by the composition root).
+    secrets: SecretsContext | None = None

@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -32,6 +33,7 @@ from projections.identity.projector import IdentityProjection
 from projections.infra.projector import InfraProjection
 from projections.infra_services.projector import InfraServicesProjection
 from projections.routing.projector import RoutingProjection
+from projections.secrets.projector import SecretsProjection
 from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
 from signalyard.bus import bus_credential_service
@@ -62,6 +64,7 @@ def read_models() -> list[Projection]:
         TasksProjection(),
         InfraProjection(),
         BusProjection(),
+        SecretsProjection(),
     ]
 
 
@@ -211,6 +214,7 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
     `step` is told each of MIGRATION_STEPS as it starts."""
     from projections.engine.operations import ensure_schema
     from signalyard.eventstore.append_sql import outcome_tables
+    from workers.adapters.secret_backends.data_keys import create_tables as data_key_tables
 
     starting = step or (lambda _name: None)
     url = database_url(settings)
@@ -225,6 +229,7 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
             conn.execute(statement)
         for statement in side_tables(settings.event_schema):
             conn.execute(statement)
+        data_key_tables(conn)  # mutable on purpose: crypto-shredding deletes from it
     starting(MIGRATION_STEPS[1])
     store = build_store(settings, url, create_tables=True)
     try:
@@ -247,6 +252,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.services import Services
     from projections.engine.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
+    from signalyard.secrets_wiring import build_secrets
     from workers.adapters.blobstore import FileBlobStore
     from workers.adapters.logstore import FileLogStore
 
@@ -254,6 +260,7 @@ def build_api(settings: Settings):  # -> FastAPI
     store = build_store(settings, url)
     sandbox = route_sandbox(settings, prestart=False)
     blobs = FileBlobStore(settings.blob_path)
+    secrets, data_key_pool = build_secrets(settings, url, store)
     read_pool = async_pool(
         url,
         min_size=1,
@@ -281,13 +288,19 @@ def build_api(settings: Settings):  # -> FastAPI
         catalog=CatalogService(store, blobs, settings.max_bundle_bytes),
         callbacks=build_callbacks(settings, store, url),
         infra=InfraServices(store, secret_box(settings)),
-        routing=RoutingService(store, sandbox, max_replay_events=settings.route_replay_max_events),
+        routing=RoutingService(
+            store,
+            sandbox,
+            to_cloudevent=bus_mapping(store),
+            max_replay_events=settings.route_replay_max_events,
+        ),
         tasks=TaskService(store, blobs),
         bus=bus_credential_service(settings, store),
         task_logs=FileLogStore(settings.log_path),
         bus_stream=settings.nats_stream,
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
+        secrets=secrets,
     )
     app = create_app(
         services,
@@ -306,6 +319,7 @@ def build_api(settings: Settings):  # -> FastAPI
             await services.waiter.stop()
             await read_pool.close()
             sandbox.close()
+            data_key_pool.close()
             store.close()
 
     app.router.lifespan_context = lifespan
@@ -498,6 +512,21 @@ def tail_events(settings: Settings, show: Callable[[object], None], **filters: o
             await nc.close()
 
     asyncio.run(run())
+
+
+def bus_mapping(store: EventStore):  # -> domain.routing.trials.ToCloudEvent
+    """A stored event as the relay publishes it (same id, names and public payload), for
+    the API's route `:test` and `:replay`: what a route is tried on is what it will see."""
+    from types import SimpleNamespace
+
+    from workers.relay.mapping import EntityNames, cloud_event
+
+    names = EntityNames(EventLog(store).first_event, size=10_000)
+
+    def to_cloudevent(event: Any, position: int, _entity: str | None = None) -> dict | None:
+        return cloud_event(SimpleNamespace(id=position), event, names.of(event))  # type: ignore[arg-type]
+
+    return to_cloudevent
 
 
 def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):

@@ -36,6 +36,8 @@ health = typer.Typer(help="infra service health", no_args_is_help=True)
 app.add_typer(health, name="health")
 events = typer.Typer(help="the event bus (NATS JetStream)", no_args_is_help=True)
 app.add_typer(events, name="events")
+secrets = typer.Typer(help="secret keys", no_args_is_help=True)
+app.add_typer(secrets, name="secrets")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -156,6 +158,23 @@ def events_tail(
         pass
 
 
+@app.command(help="route the bus's events to Temporal signals along EventRoutes (used by `dev`)")
+def router() -> None:
+    from signalyard.router import run_router
+
+    run_router(_with_temporal(_with_bus(_with_database(_settings()))))
+
+
+def _with_temporal(settings: Settings) -> Settings:
+    from signalyard.embedded import EmbeddedServiceError, resolve_temporal_address
+
+    try:
+        return settings.with_overrides(temporal_address=resolve_temporal_address(settings))
+    except EmbeddedServiceError as exc:
+        complain(f"signalyard: {exc}")
+        raise typer.Exit(2) from None
+
+
 @projections.command("run", help="run the projection runners (used by `dev`)")
 def projections_run() -> None:
     from signalyard.bootstrap import run_projections
@@ -220,6 +239,20 @@ def projections_redrive(id: DeadLetterId) -> None:
 @projections.command("skip", help="give up on one dead letter")
 def projections_skip(id: DeadLetterId) -> None:
     raise typer.Exit(_dead_letter("skip", id))
+
+
+@secrets.command(
+    "rotate-master-key",
+    help="re-wrap every organization's data key under the current (or, in dev, a new) "
+    "key-encryption key; secret values are not re-encrypted",
+)
+def secrets_rotate_master_key() -> None:
+    from signalyard.bootstrap import database_url
+    from signalyard.secrets_wiring import rotate_master_key
+
+    settings = _with_database(_settings())
+    done, kek_id = rotate_master_key(settings, database_url(settings))
+    say(f"re-wrapped {done} data keys under {kek_id}")
 
 
 def _dead_letter(action: str, dead_letter_id: int) -> int:

@@ -1,5 +1,6 @@
-"""`signalyard dev`: Postgres, NATS and Temporal (each embedded unless its URL is set),
-bootstrap, API, projections, relay."""
+"""`signalyard dev`: Postgres, NATS, Temporal and OpenBao (each embedded unless its URL is
+set), the local secret backend's master key (generated once into the data dir), bootstrap,
+API, projections, relay, router, callback sender, health checker."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import urllib.request
 from signalyard.console import mask_url
 from signalyard.embedded import (
     EmbeddedNats,
+    EmbeddedOpenBao,
     EmbeddedPostgres,
     EmbeddedPostgresError,
     EmbeddedService,
@@ -31,6 +33,7 @@ def run_dev(settings: Settings) -> int:
     embedded = EmbeddedPostgres(settings.data_dir) if settings.database_url is None else None
     bus = EmbeddedNats(settings.data_dir) if settings.nats_url is None else None
     temporal = EmbeddedTemporal(settings.data_dir) if settings.temporal_address is None else None
+    vault = EmbeddedOpenBao(settings.data_dir) if settings.vault_addr is None else None
     started: list[EmbeddedService] = []  # stopped in reverse order on the way out
 
     def setup(supervisor: Supervisor, gate: SignalGate) -> None:
@@ -53,7 +56,17 @@ def run_dev(settings: Settings) -> int:
             database_url=url,
             nats_url=_start(bus, gate, started),
             temporal_address=_start(temporal, gate, started),
+            vault_addr=_start(vault, gate, started),
+            vault_token=vault.token if vault is not None else None,
         )
+        if vault is not None:
+            print(
+                "signalyard: OpenBao runs in dev mode: its data is lost when it stops", flush=True
+            )
+
+        from signalyard.secrets_wiring import ensure_dev_master_key
+
+        ensure_dev_master_key(resolved)  # once, 0600 in the data dir, never printed
 
         if bus is not None:
             print(f"signalyard: NATS creds of the control plane in {bus.creds_path}", flush=True)
@@ -76,6 +89,7 @@ def run_dev(settings: Settings) -> int:
             )
             supervisor.spawn("health", [sys.executable, "-m", "signalyard", "health", "run"], env)
             supervisor.spawn("relay", [sys.executable, "-m", "signalyard", "relay"], env)
+            supervisor.spawn("router", [sys.executable, "-m", "signalyard", "router"], env)
             supervisor.spawn(
                 "dispatcher",
                 [sys.executable, "-m", "signalyard", "dispatcher", "--runtime", "local"],
@@ -129,6 +143,8 @@ def child_env(settings: Settings) -> dict[str, str]:
         "DATABASE_URL": settings.database_url,
         **({"NATS_URL": settings.nats_url} if settings.nats_url else {}),
         **({"TEMPORAL_ADDRESS": settings.temporal_address} if settings.temporal_address else {}),
+        **({"VAULT_ADDR": settings.vault_addr} if settings.vault_addr else {}),
+        **({"VAULT_TOKEN": settings.vault_token} if settings.vault_token else {}),
         "SIGNALYARD_HOST": settings.host,
         "SIGNALYARD_PORT": str(settings.port),
         "SIGNALYARD_DATA_DIR": str(settings.data_dir.expanduser().absolute()),

@@ -371,6 +371,91 @@ class Settings(BaseSettings):
                 raise ValueError(f"maps {image!r} to an empty command")
         return commands
 
+    router_ack_wait_seconds: float = _env(
+        "SIGNALYARD_ROUTER_ACK_WAIT",
+        "Seconds before a message a router took and did not ack (it died) is delivered again.",
+        default=30.0,
+        gt=0,
+    )
+    router_max_attempts: int = _env(
+        "SIGNALYARD_ROUTER_MAX_ATTEMPTS",
+        "Deliveries of one event before a delivery that keeps failing (Temporal away, no such "
+        "workflow) becomes a dead letter.",
+        default=10,
+        ge=1,
+    )
+    router_retry_window_seconds: float = _env(
+        "SIGNALYARD_ROUTER_RETRY_WINDOW",
+        "Within one delivery of an event, how long the router keeps retrying while Temporal "
+        "is away before it puts the event back for later.",
+        default=20.0,
+        ge=0,
+    )
+
+    secrets_master_key: str | None = _env(
+        "SIGNALYARD_SECRETS_MASTER_KEY",
+        "Local secret backend's key-encryption key (base64, 32 bytes); dev: generated once.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    secrets_previous_master_keys: str | None = _env(
+        "SIGNALYARD_SECRETS_PREVIOUS_MASTER_KEYS",
+        "Earlier master keys (comma-separated), read to re-wrap data keys after a rotation.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    secrets_transit_key: str | None = _env(
+        "SIGNALYARD_SECRETS_TRANSIT_KEY",
+        "Wrap data keys with this transit key on VAULT_ADDR instead of the master key.",
+        default=None,
+    )
+    secrets_max_value_bytes: int = _env(
+        "SIGNALYARD_SECRETS_MAX_VALUE_BYTES",
+        "Largest secret value (else 413).",
+        default=65536,
+        ge=1,
+    )
+    vault_addr: str | None = _env(
+        "VAULT_ADDR",
+        "Vault/OpenBao of the vault secret backend; unset: embedded OpenBao (dev, in memory).",
+        default=None,
+    )
+    vault_token: str | None = _env(
+        "VAULT_TOKEN", "Vault token (or use AppRole).", default=None, json_schema_extra=SECRET
+    )
+    vault_role_id: str | None = _env("VAULT_ROLE_ID", "Vault AppRole role id.", default=None)
+    vault_secret_id: str | None = _env(
+        "VAULT_SECRET_ID", "Vault AppRole secret id.", default=None, json_schema_extra=SECRET
+    )
+    vault_kv_mount: str = _env(
+        "VAULT_KV_MOUNT", "KV v2 mount of vault secrets.", default="secret", min_length=1
+    )
+    vault_path_prefix: str = _env(
+        "VAULT_PATH_PREFIX",
+        "Vault secrets must lie under this path of the KV mount.",
+        default="signalyard/",
+    )
+    secrets_aws_region: str | None = _env(
+        "SIGNALYARD_SECRETS_AWS_REGION",
+        "AWS Secrets Manager region of the aws backend (needs boto3); unset: none.",
+        default=None,
+    )
+
+    @field_validator("secrets_master_key")
+    @classmethod
+    def _master_key(cls, key: str | None) -> str | None:
+        import base64
+        import binascii
+
+        if key:
+            try:
+                raw = base64.b64decode(key.strip(), validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("must be base64 (of 32 random bytes)") from None
+            if len(raw) != 32:
+                raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
+        return key or None
+
     @field_validator("event_recorder", "log_level", "api_role", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:

@@ -100,6 +100,29 @@ def temporal_address() -> Iterator[str]:
     yield from _bus_service("TEMPORAL_ADDRESS", EmbeddedTemporal, "temporal")
 
 
+@pytest.fixture(scope="session")
+def vault_server() -> Iterator[tuple[str, str]]:
+    """(VAULT_ADDR, VAULT_TOKEN) when set, else an embedded OpenBao in dev mode (in memory)
+    for the session (per xdist worker)."""
+    external = os.environ.get("VAULT_ADDR")
+    if external:
+        yield external, os.environ.get("VAULT_TOKEN", "")
+        return
+    from signalyard.embedded import EmbeddedOpenBao
+
+    base = _service_dir()
+    try:
+        with EmbeddedOpenBao(next(base) / "openbao") as server:
+            yield server.url, server.token
+    finally:
+        base.close()
+
+
+@pytest.fixture(scope="session")
+def vault_addr(vault_server: tuple[str, str]) -> str:
+    return vault_server[0]
+
+
 def _bus_service(variable: str, cls: type, name: str) -> Iterator[str]:
     external = os.environ.get(variable)
     if external:

@@ -1,7 +1,7 @@
 """A stored domain event as the CloudEvent (1.0, structured JSON) the bus carries.
 
-A stand-in for the relay's own mapping, behind one function (`to_cloudevent`) so the
-composition root can hand the relay's in instead; the shape follows the bus contract:
+A stand-in (for in-memory tests) for the relay's own mapping, behind one function
+(`to_cloudevent`); the composition root hands the relay's in; the shape follows the bus contract:
 type `io.signalyard.<entity>.<verb>.v1`, source `/orgs/{org}/<entity>s/{guid}`.
 """
 
@@ -11,6 +11,8 @@ import re
 from datetime import date
 from typing import Any
 from uuid import UUID
+
+from domain.core.publication import public_payload
 
 _HIDDEN = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
 _WORD = re.compile(r"[^a-z0-9]")
@@ -34,7 +36,7 @@ def entity_name(created_topic: str) -> str:
     return _WORD.sub("", qualname.rpartition(".")[0].lower())
 
 
-def to_cloudevent(event: Any, position: int, entity: str | None = None) -> dict[str, Any]:
+def to_cloudevent(event: Any, position: int, entity: str | None = None) -> dict[str, Any] | None:
     """`entity`: the aggregate's name, where the event's class is a base class's (Updated
     and Deleted are defined on CoreAggregate and name no entity)."""
     entity_class, _, verb = type(event).__qualname__.rpartition(".")
@@ -43,7 +45,10 @@ def to_cloudevent(event: Any, position: int, entity: str | None = None) -> dict[
     org = meta.get("tenant_id")
     guid = str(event.originator_id)
     source = f"/orgs/{org}/{entity}s/{guid}" if org else f"/{entity}s/{guid}"
-    data = {k: _plain(v) for k, v in vars(event).items() if k not in _HIDDEN}
+    public = public_payload(event)  # the bus's rule: secret-looking fields withheld
+    if public is None:
+        return None
+    data = {k: _plain(v) for k, v in public.items() if k not in _HIDDEN}
     return {
         "specversion": "1.0",
         "id": str(getattr(event, "id", None) or f"{guid}:{event.originator_version}"),

@@ -56,6 +56,8 @@ class Action(StrEnum):
     PROJECT_MEMBERS = "project.members"
     # Skills, configs, config categories and tools an organization defines for itself.
     CATALOG_WRITE = "catalog.write"
+    # Creating, rotating and deleting secrets: owners and admins only (nobody reads values).
+    SECRET_WRITE = "secret.write"
     # Running things (tasks and workflows arrive later): an operator's work, never editing.
     # Agent definitions, runtime targets and the infra services the health checker probes:
     # how and where tasks run (owners and admins).

@@ -1,9 +1,10 @@
 """Embedded services from PyPI wheels, for `signalyard dev` and the tests: one module per
 service behind `EmbeddedService` (start in a data dir on a free port, URL, health, stop).
-Postgres, NATS (JetStream) and the Temporal dev server; OpenBao plugs in beside them."""
+Postgres, NATS (JetStream), the Temporal dev server and OpenBao (dev mode, in memory)."""
 
 from signalyard.embedded.base import EmbeddedService, EmbeddedServiceError
 from signalyard.embedded.nats import EmbeddedNats, EmbeddedNatsError
+from signalyard.embedded.openbao import EmbeddedOpenBao, EmbeddedOpenBaoError
 from signalyard.embedded.postgres import EmbeddedPostgres, EmbeddedPostgresError
 from signalyard.embedded.resolve import (
     resolve_database_url,
@@ -15,6 +16,8 @@ from signalyard.embedded.temporal import EmbeddedTemporal, EmbeddedTemporalError
 __all__ = [
     "EmbeddedNats",
     "EmbeddedNatsError",
+    "EmbeddedOpenBao",
+    "EmbeddedOpenBaoError",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
     "EmbeddedService",

@@ -31,10 +31,12 @@ def api_db_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def stack(api_db_url: str, nats_bus: Any) -> Iterator[Stack]:
+def stack(api_db_url: str, nats_bus: Any, vault_server: tuple[str, str]) -> Iterator[Stack]:
     """One running API + projections shared by the API test modules (starting one costs
-    seconds), on the session's NATS; a module that needs other settings starts its own."""
-    running = start_stack(api_db_url, **bus_settings(nats_bus))
+    seconds), on the session's NATS, its vault backend the session's OpenBao; a module that
+    needs other settings starts its own."""
+    addr, token = vault_server
+    running = start_stack(api_db_url, **bus_settings(nats_bus), vault_addr=addr, vault_token=token)
     try:
         yield running
     finally:

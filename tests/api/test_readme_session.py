@@ -23,6 +23,7 @@ SECTIONS = (
     "Callbacks",
     "Infra services",
     "Tasks, agent definitions and runtime targets",
+    "Secrets",
 )
 
 # Each curl in the README runs through this function: the body goes where the README says,
@@ -60,9 +61,10 @@ def session_script(base_url: str, token: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def readme_stack(module_db_url: str) -> Iterator[Stack]:
+def readme_stack(module_db_url: str, vault_server: tuple[str, str]) -> Iterator[Stack]:
     # A database of its own: the README names its organization "acme", as other tests may.
-    with running_stack(module_db_url) as running:
+    addr, token = vault_server
+    with running_stack(module_db_url, vault_addr=addr, vault_token=token) as running:
         yield running
 
 

@@ -37,6 +37,7 @@ ROUTE = ROUTES + "/{route}"
 TASK = PROJECT + "/tasks/{task}"
 DEFINITION = ORG + "/agent-definitions/{definition}"
 TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
+SECRET_SCOPES = (ORG + "/secrets", TEAM + "/secrets", WS + "/secrets")
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -61,6 +62,8 @@ RUNNERS = PROJECT_MAINTAINERS | {
     "ws-operator",
     "project-operator",
 }
+# The access ledger of a secret: who read what is for auditors and admins.
+AUDITORS = ADMINS | {"auditor"}
 
 # Who may send each write (reads are for EVERYONE). A route missing here fails the test.
 WRITES: dict[tuple[str, str], frozenset[str]] = {
@@ -152,6 +155,8 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
             ("POST", base + "/{target}:undelete"),
         )
     },
+    # Purging a deleted org destroys its data key: owners only.
+    ("POST", ORG + ":purge"): frozenset({"owner"}),
 }
 # Matches no event: trying it is cheap (nothing reaches the sandbox).
 PROBE_ROUTE = {
@@ -161,6 +166,17 @@ PROBE_ROUTE = {
     "transform": ".data",
 }
 PROBE_EVENT = {"id": "e1", "type": "io.signalyard.task.created.v1", "source": "/x", "data": {}}
+# Secrets: admins write, everyone reads names and metadata, never a value.
+for _secrets in SECRET_SCOPES:
+    WRITES[("POST", _secrets)] = ADMINS
+    for _method, _tail in (
+        ("PATCH", ""),
+        ("DELETE", ""),
+        ("POST", ":undelete"),
+        ("POST", ":rotate"),
+    ):
+        WRITES[(_method, _secrets + "/{secret}" + _tail)] = ADMINS
+    WRITES[("GET", _secrets + "/{secret}/accesses")] = AUDITORS
 
 
 def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
@@ -179,6 +195,10 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {**body, "event": PROBE_EVENT} if tail.endswith(":test") else body
     if tail.endswith(":rollback"):
         return {"version": 1}
+    if tail.endswith(":rotate"):
+        return {"value": "rotated-probe-value"}
+    if tail.endswith(":purge"):
+        return None
     if method == "PATCH":
         return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
     if "/members/" in path:
@@ -199,6 +219,7 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "tools": {"name": name, "input_schema": {"type": "object"}, "handler_ref": "h"},
         "infra-services": {"name": name, "service_type": "http", "connection_url": "https://x/"},
         "event-routes": {"name": name, **PROBE_ROUTE},
+        "secrets": {"name": name.replace("-", "_"), "backend": "local", "value": "probe-value"},
         "users": {"name": name},
         "tokens": {"name": name},
         "tasks": {"brief": "probe", "agent_image": "acme/agent:1"},
@@ -246,6 +267,10 @@ def world(stack):
             ),
             (f"{scopes['ws']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
             (f"{scopes['project']}/runtime-targets", {"name": "Probe", "backend_type": "local"}),
+            *(
+                (f"{scope}/secrets", {"name": "PROBE", "backend": "local", "value": "probe"})
+                for scope in (base, f"{base}/teams/{team}", scopes["ws"])
+            ),
         ]:
             created(admin.post(path, json=body))
         task = admin.post(
@@ -281,6 +306,7 @@ def world(stack):
             "category": "llm",
             "tool": "probe",
             "group": "crew",
+            "secret": "PROBE",
             "user": target,
             "number": "1",
             "token": str(uuid.uuid4()),

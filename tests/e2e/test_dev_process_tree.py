@@ -3,6 +3,8 @@ walkthrough, stops cleanly on Ctrl-C, and the data is still there after a restar
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from support.counters import wait_until
@@ -11,6 +13,7 @@ from support.relay import stream_content
 from support.stack import free_port
 
 from signalyard.embedded.base import port_open, read_state
+from workers.adapters.bus import BusConfig
 
 pytestmark = pytest.mark.slow
 
@@ -52,16 +55,30 @@ def test_dev_serves_the_walkthrough_and_keeps_data_across_restarts(service_dir, 
         assert workflows["running"] and port_open(workflows["port"])
         assert f"embedded NATS at {bus['url']}" in first.output()
         # The relay runs in the tree: the org's creation reaches the bus.
-        wait_until(lambda: _on_the_bus(bus["url"], "organization.created"), 30, "the relay")
+        creds = data_dir / "nats-auth" / "signalyard.creds"
+        wait_until(lambda: _on_the_bus(bus["url"], creds, "organization.created"), 30, "the relay")
         assert f"embedded Temporal at {workflows['url']}" in first.output()
         # The API under dev issues bus credentials with the embedded NATS's keys.
         issued = api.post("/v1/orgs/acme/bus-credentials", json={"name": "feed"})
         assert issued.status_code == 201, issued.text
         assert "BEGIN USER NKEY SEED" in issued.json()["creds"]
         assert str(data_dir / "nats-auth" / "signalyard.creds") in first.output()
+        # Secrets: the local backend's key generated into the data dir, OpenBao for vault.
+        bao = read_state(data_dir / "openbao.json")
+        assert bao["running"] and port_open(bao["port"])
+        for body in (
+            {"name": "LOCAL", "backend": "local", "value": "dev-local-value"},
+            {"name": "VAULTED", "backend": "vault", "value": "v", "path_or_arn": "signalyard/x"},
+        ):
+            made = api.post("/v1/orgs/acme/secrets", json=body)
+            assert made.status_code == 201, made.text
+        key_file = data_dir / "secrets-master.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        assert key_file.read_text().strip() not in first.output(), "the master key was logged"
     finally:
-        assert first.interrupt() == 0  # no orphans: the NATS and Temporal servers too
+        assert first.interrupt() == 0  # no orphans: the NATS, Temporal and OpenBao servers too
     assert not port_open(bus["port"]) and not port_open(workflows["port"])
+    assert not port_open(bao["port"])
     assert (data_dir / "temporal.db").is_file() and (data_dir / "nats" / "jetstream").is_dir()
     password = (data_dir / "postgres.password").read_text().strip()
     assert password and password not in first.output(), "the database password was logged"
@@ -100,9 +117,9 @@ def test_bootstrap_token_from_the_environment_becomes_the_admin_token(service_di
         assert dev.interrupt() == 0
 
 
-def _on_the_bus(url: str, kind: str) -> bool:
+def _on_the_bus(url: str, creds: Path, kind: str) -> bool:
     try:
-        held = stream_content(url, "SIGNALYARD")
+        held = stream_content(BusConfig(url=url, creds_file=str(creds)))
     except Exception:  # noqa: BLE001 - no stream yet: the relay is starting
         return False
     return any(m.envelope["type"] == f"io.signalyard.{kind}.v1" for m in held)

@@ -22,6 +22,8 @@ from signalyard.settings import Settings
 ADMIN_TOKEN = "syd_test_admin_token_0123456789abcdef"
 # Seals callback signing secrets and infra credentials of test stacks (32 bytes, base64).
 TEST_WEBHOOK_KEY = "dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGU="
+# The local secret backend's key-encryption key of every test stack (32 bytes, base64).
+TEST_MASTER_KEY = "c2lnbmFseWFyZC10ZXN0LW1hc3Rlci1rZXktMzJieXQ="
 
 
 def free_port() -> int:
@@ -79,6 +81,7 @@ def start_stack(database_url: str, *, projections: bool = True, **overrides: obj
         # Skill bundles of a test stack go to a temporary directory, not the work tree.
         blob_dir=Path(tempfile.mkdtemp(prefix="signalyard-blobs-")),
         webhook_secret_key=TEST_WEBHOOK_KEY,
+        secrets_master_key=TEST_MASTER_KEY,
     ).with_overrides(**overrides)
     bootstrap.prepare(settings)
     stack = Stack(settings, f"http://127.0.0.1:{settings.port}", ADMIN_TOKEN)

@@ -27,6 +27,13 @@ EXTERNAL = {
     "TEMPORAL_NAMESPACE",
     "TEMPORAL_TLS",
     "KUBECONFIG",
+    # The names every Vault and OpenBao client reads.
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "VAULT_KV_MOUNT",
+    "VAULT_PATH_PREFIX",
 }
 
 

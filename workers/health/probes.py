@@ -8,6 +8,7 @@ kubernetes: /version; http: GET answering 2xx. Redirects are never followed.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -29,18 +30,15 @@ def probe_postgres(url: str, timeout: float) -> None:
 
 
 def probe_nats(url: str, timeout: float) -> None:
-    import nats
-
-    async def check() -> None:
-        client = await nats.connect(
-            url, connect_timeout=timeout, allow_reconnect=False, max_reconnect_attempts=0
-        )
-        try:
-            await client.flush(timeout=timeout)
-        finally:
-            await client.close()
-
-    asyncio.run(asyncio.wait_for(check(), timeout))
+    """A NATS server greets every connection with its INFO line before any authentication:
+    that answers whether it is up, also for a server that needs credentials we do not hold
+    (the control plane's own, in operator mode)."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port or 4222), timeout=timeout) as conn:
+        conn.settimeout(timeout)
+        greeting = conn.recv(4096)
+    if not greeting.startswith(b"INFO "):
+        raise ConnectionError(f"not a NATS server: {greeting[:40]!r}")
 
 
 def probe_temporal(url: str, timeout: float) -> None:
