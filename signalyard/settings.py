@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         default="SIGNALYARD",
         pattern=r"^[A-Za-z0-9_-]+$",
     )
+    nats_subject_prefix: str = _env(
+        "NATS_SUBJECT_PREFIX",
+        "First token of every event subject (`<prefix>.<org>.<entity>.<verb>`); two control"
+        " planes on one NATS need two prefixes and two streams.",
+        default="signalyard",
+        pattern=r"^[a-z][a-z0-9_]{0,39}$",
+    )
     nats_stream_max_age_seconds: float = _env(
         "NATS_STREAM_MAX_AGE",
         "How long the stream keeps an event, in seconds (0: for ever).",

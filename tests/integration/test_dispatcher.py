@@ -21,6 +21,7 @@ from support.dispatch import (
     agent,
     callback_sender,
     dispatcher_thread,
+    own_bus,
     relay_running,
     submit,
     task_tree,
@@ -44,6 +45,7 @@ def stack(module_db_url: str, nats_bus: Any) -> Iterator[Stack]:
     runtime_dir.chmod(0o755)
     options = {
         **bus_settings(nats_bus),
+        **own_bus(),
         "runtime_dir": runtime_dir,
         "runtime_kill_grace_seconds": 0.5,
         "dispatcher_heartbeat_seconds": 0.5,

@@ -18,6 +18,7 @@ from support.dispatch import (
     agent,
     dispatcher_process,
     dispatcher_thread,
+    own_bus,
     relay_running,
     submit,
     task_tree,
@@ -41,6 +42,7 @@ def stack(fresh_db_url: str, nats_bus: Any) -> Iterator[Stack]:
     runtime_dir.chmod(0o755)
     options = {
         **bus_settings(nats_bus),
+        **own_bus(),
         "runtime_dir": runtime_dir,
         "dispatcher_heartbeat_seconds": 0.5,
         "dispatcher_sweep_seconds": 0.5,

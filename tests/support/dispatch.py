@@ -22,6 +22,13 @@ from signalyard.settings import Settings
 from support.api import created, make_tree
 
 
+def own_bus() -> dict[str, str]:
+    """A stream and subject prefix of the stack's own: the relay resumes after what the
+    stream holds, so another database's events on a shared stream would hide its own."""
+    tag = uuid.uuid4().hex[:10]
+    return {"nats_stream": f"D{tag}", "nats_subject_prefix": f"d{tag}"}
+
+
 @contextmanager
 def relay_running(settings: Settings) -> Iterator[None]:
     store, event_log = bootstrap._event_log(settings)
@@ -84,13 +91,15 @@ def dispatcher_process(settings: Settings, name: str) -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": str(settings.database_url),
         "NATS_URL": str(settings.nats_url),
+        "NATS_STREAM": settings.nats_stream,
+        "NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
         "SIGNALYARD_BLOB_DIR": str(settings.blob_path),
         "SIGNALYARD_RUNTIME_DIR": str(settings.runtime_path),
         "SIGNALYARD_DISPATCHER_NAME": name,
         "SIGNALYARD_DISPATCHER_HEARTBEAT_SECONDS": str(settings.dispatcher_heartbeat_seconds),
         "SIGNALYARD_DISPATCHER_LOST_AFTER_SECONDS": str(settings.dispatcher_lost_after_seconds),
         "SIGNALYARD_DISPATCHER_SWEEP_SECONDS": str(settings.dispatcher_sweep_seconds),
-        "SIGNALYARD_LOG_LEVEL": "warning",
+        "SIGNALYARD_LOG_LEVEL": "info",
     }
     if settings.webhook_secret_key:  # it schedules callbacks, as the API does
         env["SIGNALYARD_WEBHOOK_SECRET_KEY"] = str(settings.webhook_secret_key)
@@ -100,6 +109,7 @@ def dispatcher_process(settings: Settings, name: str) -> subprocess.Popen:
         [sys.executable, "-m", "signalyard", "dispatcher", "--runtime", "local"],
         env=env,
         start_new_session=True,  # its own group: kill -9 of it leaves its attempts' groups
+        stderr=open(f"/tmp/dispatcher-{name}.log", "wb"),  # noqa: SIM115 - read on failure
     )
 
 
