@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]+$",
     )
     nats_subject_prefix: str = _env(
-        "NATS_SUBJECT_PREFIX",
+        "SIGNALYARD_NATS_SUBJECT_PREFIX",
         "First token of every event subject (`<prefix>.<org>.<entity>.<verb>`); two control"
         " planes on one NATS need two prefixes and two streams.",
         default="signalyard",

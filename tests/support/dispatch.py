@@ -92,7 +92,7 @@ def dispatcher_process(settings: Settings, name: str) -> subprocess.Popen:
         "DATABASE_URL": str(settings.database_url),
         "NATS_URL": str(settings.nats_url),
         "NATS_STREAM": settings.nats_stream,
-        "NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
+        "SIGNALYARD_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
         "SIGNALYARD_BLOB_DIR": str(settings.blob_path),
         "SIGNALYARD_RUNTIME_DIR": str(settings.runtime_path),
         "SIGNALYARD_DISPATCHER_NAME": name,
