@@ -33,6 +33,7 @@ from api.routes import (
     secrets,
     skill_queries,
     skills,
+    task_logs,
     task_queries,
     tasks,
     tools,
@@ -55,6 +56,7 @@ QUERY_ROUTERS = (
     config_queries.router,
     event_route_queries.router,
     task_queries.router,
+    task_logs.router,
     agent_definition_queries.router,
     secret_queries.router,
 )

@@ -16,6 +16,7 @@ from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
 from domain.secrets.service_set import SecretsContext
+from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
 from projections.engine.waiter import ProgressWaiter
@@ -41,6 +42,8 @@ class Services:
     # The event store's table (its notification ids are the log's positions).
     event_log: sql.Composable
     bus: BusCredentialService
+    # Attempts' output, as the runtimes write it (None: this API cannot read logs).
+    task_logs: AttemptLogs | None = None
     bus_stream: str = "SIGNALYARD"
     max_body_bytes: int = 1_048_576
     read_your_writes_timeout: float = 5.0

@@ -103,8 +103,9 @@ def side_tables(schema: str) -> list:
     """Tables written beside the log, not from it: sealed signing secrets, probe counters."""
     from projections.infra_services import liveness
     from workers.adapters import signing_secrets
+    from workers.dispatcher import heartbeats
 
-    return [signing_secrets.ddl(schema), *liveness.DDL]
+    return [signing_secrets.ddl(schema), *liveness.DDL, *heartbeats.DDL]
 
 
 def secret_box(settings: Settings):  # -> SecretBox
@@ -253,6 +254,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
     from signalyard.secrets_wiring import build_secrets
     from workers.adapters.blobstore import FileBlobStore
+    from workers.adapters.logstore import FileLogStore
 
     url = database_url(settings)
     store = build_store(settings, url)
@@ -294,6 +296,7 @@ def build_api(settings: Settings):  # -> FastAPI
         ),
         tasks=TaskService(store, blobs),
         bus=bus_credential_service(settings, store),
+        task_logs=FileLogStore(settings.log_path),
         bus_stream=settings.nats_stream,
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
@@ -525,3 +528,50 @@ def bus_mapping(store: EventStore):  # -> domain.routing.trials.ToCloudEvent
         return cloud_event(SimpleNamespace(id=position), event, names.of(event))  # type: ignore[arg-type]
 
     return to_cloudevent
+
+
+def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
+    """The pull dispatcher on a runtime (`signalyard dispatcher`, and under `dev`)."""
+    import socket
+
+    from domain.tasks.lifecycle import TaskLifecycle
+    from signalyard.bus import required_bus_config
+    from signalyard.runtimes import build_runtime
+    from workers.adapters.blobstore import FileBlobStore
+    from workers.dispatcher.callbacks import TaskCallbacks
+    from workers.dispatcher.dispatcher import Dispatcher, DispatcherOptions
+    from workers.dispatcher.launch import LaunchBuilder
+
+    options = DispatcherOptions(
+        name=settings.dispatcher_name or f"{socket.gethostname()}-{runtime_kind}",
+        runtime_kind=runtime_kind,
+        conninfo=database_url(settings),
+        heartbeat_seconds=settings.dispatcher_heartbeat_seconds,
+        lost_after_seconds=settings.dispatcher_lost_after_seconds,
+        sweep_seconds=settings.dispatcher_sweep_seconds,
+    )
+    launch = LaunchBuilder(store, FileBlobStore(settings.blob_path))
+    runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]
+    callbacks = TaskCallbacks(store, build_callbacks(settings, store, database_url(settings)))
+    bus = required_bus_config(settings)
+    return Dispatcher(store, TaskLifecycle(store), launch, runtime, bus, options, callbacks)
+
+
+def run_dispatcher(settings: Settings, runtime_kind: str) -> None:
+    """Take queued tasks and run them until SIGINT/SIGTERM."""
+    import asyncio
+
+    logging.basicConfig(level=settings.log_level.upper())
+    store = build_store(settings, database_url(settings))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await build_dispatcher(settings, store, runtime_kind).run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()

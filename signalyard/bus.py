@@ -39,6 +39,7 @@ def bus_config(settings: Settings) -> BusConfig | None:
         url=url,
         creds_file=str(creds) if creds else None,
         stream=settings.nats_stream,
+        subject_prefix=settings.nats_subject_prefix,
         max_age_seconds=settings.nats_stream_max_age_seconds,
         replicas=settings.nats_stream_replicas,
     )

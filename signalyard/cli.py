@@ -124,6 +124,18 @@ def _with_bus(settings: Settings) -> Settings:
         raise typer.Exit(2) from None
 
 
+@app.command(help="take queued tasks off the bus and run them on a runtime (used by `dev`)")
+def dispatcher(
+    runtime: Annotated[str, typer.Option(help="where attempts run: local or kubernetes")] = "local",
+) -> None:
+    from signalyard.bootstrap import run_dispatcher
+
+    if runtime not in ("local", "kubernetes"):
+        complain("signalyard: --runtime must be local or kubernetes")
+        raise typer.Exit(2)
+    run_dispatcher(_with_bus(_with_database(_settings())), runtime)
+
+
 @events.command("tail", help="print the events on the bus as they come (Ctrl-C to stop)")
 def events_tail(
     org: Annotated[str | None, typer.Option(help="only this org's events (its guid)")] = None,

@@ -90,6 +90,11 @@ def run_dev(settings: Settings) -> int:
             supervisor.spawn("health", [sys.executable, "-m", "signalyard", "health", "run"], env)
             supervisor.spawn("relay", [sys.executable, "-m", "signalyard", "relay"], env)
             supervisor.spawn("router", [sys.executable, "-m", "signalyard", "router"], env)
+            supervisor.spawn(
+                "dispatcher",
+                [sys.executable, "-m", "signalyard", "dispatcher", "--runtime", "local"],
+                env,
+            )
         _wait_healthy(settings, supervisor)
         print(
             f"signalyard: API ready at {_base_url(settings.host, settings.port)} (Ctrl-C to stop)",

@@ -17,7 +17,7 @@ RuntimeKind = Literal["local", "kubernetes"]
 
 def log_store(settings: Settings) -> FileLogStore:
     """Attempt logs beside the blob store, so the API reads what the dispatcher wrote."""
-    return FileLogStore(settings.blob_path / "logs")
+    return FileLogStore(settings.log_path)
 
 
 def build_runtime(settings: Settings, kind: RuntimeKind) -> Runtime:

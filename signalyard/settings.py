@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         default="SIGNALYARD",
         pattern=r"^[A-Za-z0-9_-]+$",
     )
+    nats_subject_prefix: str = _env(
+        "SIGNALYARD_NATS_SUBJECT_PREFIX",
+        "First token of every event subject (`<prefix>.<org>.<entity>.<verb>`); two control"
+        " planes on one NATS need two prefixes and two streams.",
+        default="signalyard",
+        pattern=r"^[a-z][a-z0-9_]{0,39}$",
+    )
     nats_stream_max_age_seconds: float = _env(
         "NATS_STREAM_MAX_AGE",
         "How long the stream keeps an event, in seconds (0: for ever).",
@@ -317,6 +324,31 @@ class Settings(BaseSettings):
         "Local runtime: a delegated cgroup v2 parent; unset means the process's own.",
         default=None,
     )
+    dispatcher_name: str | None = _env(
+        "SIGNALYARD_DISPATCHER_NAME",
+        "Dispatcher: its name (its identity and durable consumer); unset means <host>-<runtime>.",
+        default=None,
+        min_length=1,
+        max_length=200,
+    )
+    dispatcher_heartbeat_seconds: float = _env(
+        "SIGNALYARD_DISPATCHER_HEARTBEAT_SECONDS",
+        "Dispatcher: seconds between heartbeats (a table row, not an event).",
+        default=2.0,
+        gt=0,
+    )
+    dispatcher_lost_after_seconds: float = _env(
+        "SIGNALYARD_DISPATCHER_LOST_AFTER_SECONDS",
+        "Dispatcher: a dispatcher silent this long is lost and its tasks re-queued.",
+        default=15.0,
+        gt=0,
+    )
+    dispatcher_sweep_seconds: float = _env(
+        "SIGNALYARD_DISPATCHER_SWEEP_SECONDS",
+        "Dispatcher: seconds between sweeps for lost dispatchers and overdue tasks.",
+        default=2.0,
+        gt=0,
+    )
     kubeconfig: Path | None = _env(
         "KUBECONFIG", "Kubernetes runtime: the kubeconfig file to use.", default=None
     )
@@ -484,6 +516,11 @@ class Settings(BaseSettings):
     @property
     def blob_path(self) -> Path:
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    @property
+    def log_path(self) -> Path:
+        """Attempt logs beside the blob store: the API reads what the dispatcher wrote."""
+        return self.blob_path / "logs"
 
     def with_overrides(self, **changes: object) -> Settings:
         """These values instead (None keeps the current one), checked as from_env checks."""

@@ -54,7 +54,7 @@ async def task_filter(
 FilterDep = Annotated[TaskFilter, Depends(task_filter)]
 
 
-async def _project_id(conn, viewer, org: str, team: str, ws: str, project: str) -> UUID:
+async def project_id_of(conn, viewer, org: str, team: str, ws: str, project: str) -> UUID:
     located = await scopes.get_scope(
         conn, viewer, org, team, ws, project, include_deleted_leaf=False
     )
@@ -75,7 +75,7 @@ async def list_tasks(
 ):
     """A project's tasks, oldest first, by status, image, agent definition, skill (and
     version), dispatcher, runtime target and creation time."""
-    project_id = await _project_id(conn, viewer, org, team, ws, project)
+    project_id = await project_id_of(conn, viewer, org, team, ws, project)
     rows, token = await tasks.list_tasks(conn, project_id, filters, page)
     return {"items": rows, "next_page_token": token}
 
@@ -91,7 +91,7 @@ async def count_tasks(
     filters: FilterDep,
 ):
     """How many of a project's tasks are in each status (with the list's filters)."""
-    project_id = await _project_id(conn, viewer, org, team, ws, project)
+    project_id = await project_id_of(conn, viewer, org, team, ws, project)
     counts = await tasks.count_by_status(conn, project_id, filters)
     return {"counts": counts, "total": sum(counts.values())}
 
@@ -101,7 +101,7 @@ async def get_task(
     org: str, team: str, ws: str, project: str, task: str, conn: ReadConnDep, viewer: ViewerDep
 ) -> JSONResponse:
     """One task, as it is now."""
-    project_id = await _project_id(conn, viewer, org, team, ws, project)
+    project_id = await project_id_of(conn, viewer, org, team, ws, project)
     row = await tasks.get_task(conn, project_id, task)
     return found(wire.Task.model_validate(row).model_dump(), row["version"])
 
@@ -118,7 +118,7 @@ async def task_timeline(
     page: PageDep,
 ):
     """Every transition of a task in order: status, reason, attempt, dispatcher, actor."""
-    project_id = await _project_id(conn, viewer, org, team, ws, project)
+    project_id = await project_id_of(conn, viewer, org, team, ws, project)
     row = await tasks.get_task(conn, project_id, task)
     items, token = await tasks.timeline(conn, row["guid"], page)
     return {"items": items, "next_page_token": token}

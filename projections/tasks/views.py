@@ -123,3 +123,16 @@ class TasksView:
 
 
 tasks = TasksView()
+
+
+async def live_of_dispatcher(conn: AsyncConnection, dispatcher_id: str) -> list[dict]:
+    """The attempts a dispatcher holds (claimed or running): (guid, attempt) to re-queue
+    when it is lost."""
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT guid, attempt FROM {}.tasks"
+            " WHERE status IN ('dispatched', 'running') AND dispatcher_id = %s"
+        ).format(SCHEMA),
+        [dispatcher_id],
+    )
+    return list(await cur.fetchall())  # type: ignore[arg-type]

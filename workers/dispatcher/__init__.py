@@ -1,2 +1,1 @@
-"""Dispatchers (to come): take queued tasks from the bus (pull consumer or signed push),
-claim them with a command on the Task and hand them to a runtime."""
+"""The pull dispatcher: takes queued tasks off the bus, claims them and runs them."""

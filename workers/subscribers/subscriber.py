@@ -43,6 +43,8 @@ class SubscriberConfig:
     # False: bind to a consumer (and dead-letter stream) the control plane made, as a
     # tenant's restricted NATS credentials require; True: make or update them first.
     manage: bool = True
+    # Only these subjects after the org segment, e.g. "task.>"; None: every event.
+    subject_filter: str | None = None
 
 
 def dead_letter_subject(bus: BusConfig, config: SubscriberConfig) -> str:
@@ -64,6 +66,8 @@ class Subscriber:
         org = config.org_id
         self.subjects = f"{bus.subject_prefix}.{org}.>" if org else f"{bus.subject_prefix}.>"
         self.own_prefix = self.subjects[:-1]
+        if config.subject_filter:
+            self.subjects = f"{bus.subject_prefix}.{org or '*'}.{config.subject_filter}"
 
     async def ensure(self) -> None:
         """The durable consumer and the dead-letter stream (idempotent)."""
