@@ -56,7 +56,8 @@ class OrgPurger:
                 data_key_destroyed=self.keyring is not None,
                 meta=ctx.meta(org.id),
             )
-            return CommandResult.of(purge, self.store.record(purge))
+            org.mark_purged(meta=ctx.meta(org.id))
+            return CommandResult.of(purge, self.store.record(purge, org))
 
         result: CommandResult = run_in_session(self.store, ctx, record)
         if self.keyring is not None:

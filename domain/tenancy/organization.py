@@ -92,6 +92,28 @@ class Organization(CoreAggregate):
     def _owner_removed(self, user_id: str, meta: Meta) -> None:
         self.direct_owners = [u for u in self.owner_candidates if u != user_id]
 
+    # -- purge ----------------------------------------------------------------------
+    @property
+    def is_purged(self) -> bool:
+        return bool(getattr(self, "purged", False))  # older snapshots lack the attribute
+
+    def mark_purged(self, meta: Meta) -> None:
+        """Recorded with the purge, on the org itself: a restore racing the purge conflicts
+        on the org's version, so the two can never both commit."""
+        if not self.is_deleted:
+            raise Conflict("only a deleted organization can be purged: delete it first")
+        if not self.is_purged:
+            self._purged(meta=meta)
+
+    @event("Purged")
+    def _purged(self, meta: Meta) -> None:
+        self.purged = True
+
+    def restore(self, meta: Meta) -> None:
+        if self.is_purged:
+            raise Conflict("the organization was purged: its data key is destroyed for good")
+        super().restore(meta)
+
     # -- groups ---------------------------------------------------------------------
     def group(self, group_ref: str) -> tuple[str, dict[str, Any]]:
         for group_id, group in self.groups.items():

@@ -77,3 +77,38 @@ def test_only_owners_purge(stack, admin):
     _, token, _ = add_member(admin, org["slug"], "admin")
     with stack.client(token) as client:
         assert_problem(client.post(f"/v1/orgs/{org['slug']}:purge"), 403)
+
+
+def test_a_purged_org_can_never_be_restored(stack, admin):
+    org = created(admin.post("/v1/orgs", json={"name": unique("final")}))
+    path = f"/v1/orgs/{org['guid']}"
+    assert admin.delete(path, headers={"If-Match": etag_of(admin.get(path))}).status_code == 200
+    assert admin.post(f"{path}:purge").status_code == 200
+    refused = admin.post(f"{path}:undelete")
+    assert_problem(refused, 409)
+    assert "purged" in refused.json()["detail"]
+    assert admin.get(path).status_code == 404  # still deleted
+
+
+def test_a_restore_racing_a_purge_never_both_commit(stack, admin):
+    """The purge writes to the org as well: of a purge and an undelete of the same
+    deleted org sent together, at most one commits — never a live org whose key is gone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for _ in range(5):
+        org = created(admin.post("/v1/orgs", json={"name": unique("race")}))
+        path = f"/v1/orgs/{org['guid']}"
+        deleted = admin.delete(path, headers={"If-Match": etag_of(admin.get(path))})
+        assert deleted.status_code == 200
+        with ThreadPoolExecutor(2) as pool:
+            purge = pool.submit(admin.post, f"{path}:purge")
+            restore = pool.submit(admin.post, f"{path}:undelete")
+            purged, restored = purge.result(), restore.result()
+        assert not (purged.status_code == 200 and restored.status_code == 200)
+        live = admin.get(path).status_code == 200
+        with secrets_of(stack) as context:
+            purge_done = (
+                context.service.store.find(OrgPurge.create_id(uuid.UUID(org["guid"])), OrgPurge)
+                is not None
+            )
+        assert not (live and purge_done)

@@ -116,6 +116,7 @@ STORED_TOPICS = [
     "domain.tenancy.organization:Organization.GroupRemoved",
     "domain.tenancy.organization:Organization.OwnerAdded",
     "domain.tenancy.organization:Organization.OwnerRemoved",
+    "domain.tenancy.organization:Organization.Purged",
     "domain.tenancy.organization:Organization.Undeleted",
     "domain.tenancy.organization:Organization.Updated",
     # Tasks and infrastructure (issue 14).
