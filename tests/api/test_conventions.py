@@ -263,18 +263,16 @@ def test_a_position_not_reached_in_time_is_503_with_retry_after(impatient_stack)
 def test_a_position_beyond_the_head_of_the_log_is_422_at_once(admin):
     write = admin.post("/v1/orgs", json={"name": unique("Far")})
     far = int(write.headers["X-Signalyard-Position"]) + 1_000_000
-    started = time.monotonic()
     response = admin.get("/v1/orgs", params={"min_position": far})
-    assert time.monotonic() - started < 0.4  # no wait, no connection held for it
+    # A wait for it would end in 503 at the timeout: a 422 says it was refused up front.
     assert_problem(response, 422, "min_position")
 
 
 def test_an_eventual_read_does_not_wait_for_the_callers_own_writes(impatient_stack):
     with impatient_stack.admin() as client:
         client.post("/v1/orgs", json={"name": unique("Later")})
-        started = time.monotonic()
+        # The read models never move here: a read that waited would end in 503.
         response = client.get("/v1/orgs", params={"consistency": "eventual"})
-        assert time.monotonic() - started < 0.4
         assert response.status_code == 200
         assert client.get("/v1/orgs").status_code == 503  # the default waits for it
 
