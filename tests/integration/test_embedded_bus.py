@@ -103,8 +103,7 @@ def test_temporal_keeps_workflows_across_a_sigkill_restart(service_dir: Path) ->
 
     async def still_there() -> WorkflowExecutionStatus | None:
         client = await Client.connect(server.address, namespace="default")
-        ids = [wf.id async for wf in client.list_workflows()]
-        assert "wf-kept" in ids
+        # Describe reads the execution itself; the visibility list lags under load.
         return (await client.get_workflow_handle("wf-kept").describe()).status
 
     try:
