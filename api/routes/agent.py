@@ -15,12 +15,11 @@ from api.edge import EdgeRoute
 from api.problems import ApiProblem
 from domain.tasks.agent_work import AgentWork
 from schemas import agent as wire
-from schemas.common import Problem
 
 router = APIRouter(prefix="/v1", tags=["agent"], route_class=EdgeRoute)
 ATTEMPT = "/agent/attempt"
 Ref = Annotated[str, Path(min_length=1, max_length=100, description="its slug or guid")]
-PROBLEM_CONTENT = {"application/problem+json": {"schema": Problem.model_json_schema()}}
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 # Every agent route: an attempt that is over is a 409 naming the task's status or attempt.
 OVER: dict[int | str, dict[str, Any]] = {
     409: {

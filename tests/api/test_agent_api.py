@@ -274,3 +274,17 @@ def test_an_expired_token_is_refused(stack, admin, store, tree):
         assert_problem(agent.get(AGENT), 401)
         assert_problem(agent.post(f"{AGENT}:complete", json={"result": {}}), 401)
         assert_problem(agent.post(f"{AGENT}/heartbeat"), 401)
+
+
+def test_the_openapi_document_declares_the_agent_routes_and_their_answers(stack):
+    with stack.client() as anonymous:
+        paths = anonymous.get("/openapi.json").json()["paths"]
+    for path in READS:
+        template = path.replace("/pdf/", "/{skill}/").replace("llm-defaults", "{config}")
+        assert {"401", "409"} <= set(paths[template]["get"]["responses"]), template
+    progress = paths[f"{AGENT}/progress"]["post"]["responses"]
+    assert progress["429"]["headers"]["Retry-After"]["required"]
+    output = paths[f"{AGENT}/output"]["post"]
+    assert set(output["requestBody"]["content"]) == {"text/plain", "application/octet-stream"}
+    bundle = paths[f"{AGENT}/skills/{{skill}}/bundle"]["get"]["responses"]["200"]
+    assert set(bundle["content"]) == {"application/zip"}

@@ -24,6 +24,8 @@ from support.dispatch import (
 from support.local_runtime import PYTHON
 from support.stack import Stack, bus_settings, running_stack
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
 AGENT = """
 import json, os, sys, urllib.request
 api, token = os.environ["SIGNALYARD_API_URL"], os.environ["SIGNALYARD_AGENT_TOKEN"]
@@ -65,12 +67,18 @@ def stack(module_db_url: str, nats_bus: Any) -> Iterator[Stack]:
     shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
-def _agent(admin, org: str, slug: str, how: str) -> None:
+def readme_agent() -> str:
+    """The README's minimal agent (its "Agent API" part), as written."""
+    part = README.read_text().split("### Agent API", 1)[1]
+    return part.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def _agent(admin, org: str, slug: str, *command: str) -> None:
     body = {
         "name": slug,
         "slug": slug,
         "image": "acme/noop:1",
-        "cmd_override": [PYTHON, "-c", AGENT, how],
+        "cmd_override": [PYTHON, "-c", *command],
         "default_cpu": "500m",
         "default_memory": "512Mi",
     }
@@ -81,8 +89,9 @@ def _agent(admin, org: str, slug: str, how: str) -> None:
 def tree(stack: Stack) -> Any:
     with stack.admin() as admin:
         made = task_tree(admin, "noop-agent")
-        _agent(admin, made.org_path, "completer", "complete")
-        _agent(admin, made.org_path, "failer", "fail")
+        _agent(admin, made.org_path, "completer", AGENT, "complete")
+        _agent(admin, made.org_path, "failer", AGENT, "fail")
+        _agent(admin, made.org_path, "readme", readme_agent())
         return made
 
 
@@ -112,3 +121,13 @@ def test_an_agent_that_fails_through_the_api_then_exits_zero_stays_failed(stack,
     assert done["status"] == "failed", done
     assert done["error"] == {"message": "the form is missing", "reported_by": "agent"}
     assert "Task.Succeeded" not in events
+
+
+def test_the_readme_agent_runs_as_written(stack, tree):
+    with stack.admin() as admin, dispatcher_thread(stack.settings):
+        task = submit(admin, tree, "readme", brief="summarise the quarter")
+        done = wait_status(admin, tree, task["guid"], {"succeeded", "failed"})
+        logs = admin.get(f"{tree.project_path}/tasks/{task['guid']}/logs")
+    assert done["status"] == "succeeded", done
+    assert done["result"] == {"summary": "summarise the quarter"}
+    assert logs.content == b"working on it\n"
