@@ -41,7 +41,7 @@ def _binary(media: str, what: str) -> dict[int | str, dict[str, Any]]:
 
 
 @router.get(ATTEMPT, response_model=wire.AgentAttempt, responses=OVER)
-def get_attempt(grant: AttemptDep, services: ServicesDep) -> dict[str, Any]:
+def read_attempt(grant: AttemptDep, services: ServicesDep) -> dict[str, Any]:
     """The token's attempt as its task now stands: input, deadline, pinned skills, configs."""
     work = agents(services)
     task = work.task(grant)

@@ -15,8 +15,9 @@ from api.edge import EdgeRoute
 from api.problems import ApiProblem
 from api.routes.agent import ATTEMPT, OVER, PROBLEM_CONTENT, agents
 from api.views import written
-from domain.core.context import CommandResult
+from domain.core.context import CommandContext, CommandResult
 from domain.tasks.agent_work import ProgressTooSoon
+from domain.tasks.attempt_access import AttemptGrant
 from projections.tasks import agent_heartbeats
 from schemas import agent as wire
 
@@ -51,8 +52,13 @@ def _reported(result: CommandResult) -> JSONResponse:
     return written(result, body)
 
 
-def _why(request: Request) -> str:
-    return request.scope["state"]["request_id"]
+def _context(request: Request, grant: AttemptGrant) -> CommandContext:
+    """The attempt acting for this request: its correlation id, its Idempotency-Key's fence,
+    and where its writes are noted (a request that wrote is never answered as failed)."""
+    state = request.scope["state"]
+    ctx = grant.context(state["request_id"], state.get("fence"))
+    state["committed"] = ctx.committed
+    return ctx
 
 
 @router.post(ATTEMPT + "/progress", response_model=wire.Reported, responses=TOO_SOON)
@@ -62,7 +68,9 @@ def report_progress(
     """Say how far the attempt is (a message, a percent): shown on the task, recorded as an
     event; at most one per SIGNALYARD_AGENT_PROGRESS_INTERVAL_SECONDS (else 429)."""
     try:
-        result = agents(services).report_progress(grant, body.message, body.percent, _why(request))
+        result = agents(services).report_progress(
+            grant, body.message, body.percent, _context(request, grant)
+        )
     except ProgressTooSoon as exc:
         raise ApiProblem(
             429,
@@ -109,7 +117,7 @@ def complete(
 ) -> JSONResponse:
     """End the attempt as succeeded with its result (the dispatcher's later report of the
     process's exit is then refused: the agent's word stands)."""
-    return _reported(agents(services).complete(grant, body.result, _why(request)))
+    return _reported(agents(services).complete(grant, body.result, _context(request, grant)))
 
 
 @router.post(ATTEMPT + ":fail", response_model=wire.Reported, responses=OVER)
@@ -117,5 +125,5 @@ def fail(
     body: wire.Failure, grant: AttemptDep, services: ServicesDep, request: Request
 ) -> JSONResponse:
     """End the attempt as failed, saying why."""
-    result = agents(services).fail(grant, body.message, body.details, _why(request))
+    result = agents(services).fail(grant, body.message, body.details, _context(request, grant))
     return _reported(result)

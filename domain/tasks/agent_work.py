@@ -22,7 +22,7 @@ from uuid import UUID
 from domain.catalog.blobs import BlobStore
 from domain.catalog.config import Config
 from domain.catalog.skill import Skill
-from domain.core.context import CommandResult
+from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import Conflict, DomainError, InvalidInput, NotConfigured, NotFound
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import reads_only, with_read_sessions
@@ -130,7 +130,11 @@ class AgentWork:
 
     # -- reports -----------------------------------------------------------------------
     def report_progress(
-        self, grant: AttemptGrant, message: object, percent: object = None, why: str | None = None
+        self,
+        grant: AttemptGrant,
+        message: object,
+        percent: object = None,
+        ctx: CommandContext | None = None,
     ) -> CommandResult:
         progress = progress_of(message, percent)
         task = self.tokens.live_task(grant)
@@ -147,21 +151,25 @@ class AgentWork:
         progress["reported_at"] = now.isoformat()
         return self._as_agent(
             grant,
-            why,
+            ctx,
             lambda ctx: self.lifecycle.report_progress(ctx, grant.task_id, grant.attempt, progress),
         )
 
     def complete(
-        self, grant: AttemptGrant, result: object, why: str | None = None
+        self, grant: AttemptGrant, result: object, ctx: CommandContext | None = None
     ) -> CommandResult:
         return self._as_agent(
             grant,
-            why,
+            ctx,
             lambda ctx: self.lifecycle.succeed(ctx, grant.task_id, grant.attempt, result),
         )
 
     def fail(
-        self, grant: AttemptGrant, message: object, details: object = None, why: str | None = None
+        self,
+        grant: AttemptGrant,
+        message: object,
+        details: object = None,
+        ctx: CommandContext | None = None,
     ) -> CommandResult:
         if not isinstance(message, str) or not 1 <= len(message) <= 500:
             raise InvalidInput("message must be 1-500 characters", field="message")
@@ -169,16 +177,19 @@ class AgentWork:
         if details is not None:
             error["details"] = details
         return self._as_agent(
-            grant, why, lambda ctx: self.lifecycle.fail(ctx, grant.task_id, grant.attempt, error)
+            grant, ctx, lambda ctx: self.lifecycle.fail(ctx, grant.task_id, grant.attempt, error)
         )
 
     def _as_agent(
-        self, grant: AttemptGrant, why: str | None, command: Callable[[Any], CommandResult]
+        self,
+        grant: AttemptGrant,
+        ctx: CommandContext | None,
+        command: Callable[[Any], CommandResult],
     ) -> CommandResult:
         # The token and the task are read in this session first: an ended attempt is
         # refused here, and its write (if any) commits only while neither has changed.
         self.tokens.live_task(grant)
-        return command(grant.context(why))
+        return command(ctx or grant.context())
 
     @reads_only
     def append_output(self, grant: AttemptGrant, chunk: bytes) -> int:

@@ -34,13 +34,16 @@ class AttemptGrant:
     task_id: UUID
     attempt: int
 
-    def context(self, correlation_id: str | None = None) -> CommandContext:
+    def context(
+        self, correlation_id: str | None = None, fence: tuple[str, str, str] | None = None
+    ) -> CommandContext:
         """The attempt as the actor. It passes the task's role check (agents hold no role);
         it is only ever handed to the commands of its own task and attempt (agent_work)."""
         return CommandContext(
             actor_id=self.token_id,
             correlation_id=correlation_id or str(uuid4()),
             is_platform_admin=True,
+            fence=fence,
         )
 
 

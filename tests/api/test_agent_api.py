@@ -288,3 +288,18 @@ def test_the_openapi_document_declares_the_agent_routes_and_their_answers(stack)
     assert set(output["requestBody"]["content"]) == {"text/plain", "application/octet-stream"}
     bundle = paths[f"{AGENT}/skills/{{skill}}/bundle"]["get"]["responses"]["200"]
     assert set(bundle["content"]) == {"application/zip"}
+
+
+def test_a_retried_completion_with_its_idempotency_key_replays_the_first_answer(
+    stack, admin, store, tree
+):
+    attempt = _running(admin, store, tree)
+    key = {"Idempotency-Key": f"complete-{attempt.task['guid']}"}
+    with stack.client(attempt.token) as agent:
+        first = agent.post(f"{AGENT}:complete", json={"result": {"n": 1}}, headers=key)
+        again = agent.post(f"{AGENT}:complete", json={"result": {"n": 1}}, headers=key)
+        unkeyed = agent.post(f"{AGENT}:complete", json={"result": {"n": 1}})
+    assert first.status_code == 200, first.text
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert assert_problem(unkeyed, 409)["current_status"] == "succeeded"
