@@ -101,7 +101,8 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 
 
 def side_tables(schema: str) -> list:
-    """Tables written beside the log, not from it: sealed signing secrets, probe counters."""
+    """Tables written beside the log, not from it: sealed signing secrets, probe counters,
+    dispatchers' and agents' heartbeats."""
     from projections.infra_services import liveness
     from projections.tasks import agent_heartbeats
     from workers.adapters import signing_secrets
