@@ -12,8 +12,10 @@ from api.deps import caller_of
 from api.middleware import BodyAndIdempotencyMiddleware, RequestIdMiddleware
 from api.roles import Role
 from api.routes import (
+    agent,
     agent_definition_queries,
     agent_definitions,
+    agent_reports,
     bus_credentials,
     callbacks,
     config_queries,
@@ -70,6 +72,8 @@ MIXED_ROUTERS = (
     infra_services.router,
     runtime_targets.router,
     bus_credentials.router,
+    agent.router,
+    agent_reports.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

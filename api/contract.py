@@ -56,7 +56,7 @@ def statuses(route: EdgeRoute) -> set[int]:
     calls = set(_calls(route.dependant))
     methods = route.methods or set()
     found = {400, 422, 503}
-    if calls & {deps.get_principal, deps.get_context}:
+    if calls & {deps.get_principal, deps.get_context, deps.get_attempt}:
         found.add(401)
     if deps.get_context in calls:  # queries answer 404 to what the caller may not see
         found.add(403)

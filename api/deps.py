@@ -16,6 +16,8 @@ from api.services import Services
 from domain.core.context import CommandContext
 from domain.core.errors import Unauthenticated
 from domain.identity.service import Principal
+from domain.tasks.attempt_access import AttemptGrant
+from domain.tasks.attempt_tokens import is_attempt_secret
 from projections.reading.paging import MAX_PAGE_SIZE, Page
 from projections.reading.viewer import Viewer
 
@@ -59,7 +61,8 @@ async def get_context(
     services: Services = request.app.state.services
     state = request.scope["state"]
     principal = state.get("principal") or await caller_of(services, authorization)
-    state = request.scope["state"]
+    if not isinstance(principal, Principal):  # an agent acts on the agent API only
+        raise Unauthenticated("invalid, expired or revoked token")
     ctx = principal.context(state["request_id"], x_causation_id, state.get("fence"))
     state["committed"] = ctx.committed  # what it wrote, should its response fail after
     return ctx
@@ -68,13 +71,34 @@ async def get_context(
 ContextDep = Annotated[CommandContext, Depends(get_context)]
 
 
-async def caller_of(services: Services, authorization: str | None) -> Principal:
+async def caller_of(services: Services, authorization: str | None) -> Principal | AttemptGrant:
     """The caller of a command, known without I/O when its token is cached."""
     secret = _bearer_secret(authorization)
+    if is_attempt_secret(secret) and services.agents is not None:  # routes/agent.py only
+        return await run_in_threadpool(services.agents.authenticate, secret)
     principal = services.identity.cached_principal(secret)
     if principal is None:
         principal = await run_in_threadpool(services.identity.authenticate, secret)
     return principal
+
+
+async def get_attempt(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> AttemptGrant:
+    """An agent, by its attempt token (a user's token is refused: 401); whether the
+    attempt is still live is the request's own check."""
+    services: Services = request.app.state.services
+    grant = request.scope["state"].get("principal")  # a write's, from the middleware
+    if grant is None:
+        secret = _bearer_secret(authorization)
+        if is_attempt_secret(secret) and services.agents is not None:
+            grant = await run_in_threadpool(services.agents.authenticate, secret)
+    if not isinstance(grant, AttemptGrant):
+        raise Unauthenticated("the agent API takes an attempt token")
+    return grant
+
+
+AttemptDep = Annotated[AttemptGrant, Depends(get_attempt)]
 
 
 async def get_viewer(principal: PrincipalDep) -> Viewer:

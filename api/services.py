@@ -16,6 +16,7 @@ from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
 from domain.secrets.service_set import SecretsContext
+from domain.tasks.agent_work import AgentWork
 from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
@@ -49,3 +50,5 @@ class Services:
     read_your_writes_timeout: float = 5.0
     # Secret use cases with their backends (built by the composition root).
     secrets: SecretsContext | None = None
+    # What agents may do with their attempt tokens (None: no agent API here).
+    agents: AgentWork | None = None

@@ -96,6 +96,9 @@ class Task(Resource):
     progress: dict[str, Any] | None
     deadline_at: datetime | None
     finished_at: datetime | None
+    last_agent_heartbeat: datetime | None = Field(
+        default=None, description="the current attempt's agent last beat (POST /v1/agent/...)"
+    )
 
 
 class TimelineEntry(BaseModel):

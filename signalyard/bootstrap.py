@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -100,12 +101,14 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 
 
 def side_tables(schema: str) -> list:
-    """Tables written beside the log, not from it: sealed signing secrets, probe counters."""
+    """Tables written beside the log, not from it: sealed signing secrets, probe counters,
+    dispatchers' and agents' heartbeats."""
     from projections.infra_services import liveness
+    from projections.tasks import agent_heartbeats
     from workers.adapters import signing_secrets
     from workers.dispatcher import heartbeats
 
-    return [signing_secrets.ddl(schema), *liveness.DDL, *heartbeats.DDL]
+    return [signing_secrets.ddl(schema), *liveness.DDL, *heartbeats.DDL, *agent_heartbeats.DDL]
 
 
 def secret_box(settings: Settings):  # -> SecretBox
@@ -250,6 +253,7 @@ def build_api(settings: Settings):  # -> FastAPI
     from api.app import create_app
     from api.idempotency import IdempotencyStore
     from api.services import Services
+    from domain.tasks.agent_work import AgentWork
     from projections.engine.waiter import ProgressWaiter
     from signalyard.eventstore.append_sql import OUTCOMES_TABLE, SESSIONS_TABLE
     from signalyard.secrets_wiring import build_secrets
@@ -301,6 +305,12 @@ def build_api(settings: Settings):  # -> FastAPI
         max_body_bytes=settings.max_body_bytes,
         read_your_writes_timeout=settings.read_your_writes_timeout_seconds,
         secrets=secrets,
+        agents=AgentWork(
+            store,
+            blobs,
+            FileLogStore(settings.log_path),
+            timedelta(seconds=settings.agent_progress_interval_seconds),
+        ),
     )
     app = create_app(
         services,
@@ -534,10 +544,12 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     """The pull dispatcher on a runtime (`signalyard dispatcher`, and under `dev`)."""
     import socket
 
+    from domain.tasks.attempt_access import AttemptTokens
     from domain.tasks.lifecycle import TaskLifecycle
     from signalyard.bus import required_bus_config
     from signalyard.runtimes import build_runtime
     from workers.adapters.blobstore import FileBlobStore
+    from workers.dispatcher.agent_access import AgentAccess
     from workers.dispatcher.callbacks import TaskCallbacks
     from workers.dispatcher.dispatcher import Dispatcher, DispatcherOptions
     from workers.dispatcher.launch import LaunchBuilder
@@ -550,7 +562,9 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
         lost_after_seconds=settings.dispatcher_lost_after_seconds,
         sweep_seconds=settings.dispatcher_sweep_seconds,
     )
-    launch = LaunchBuilder(store, FileBlobStore(settings.blob_path))
+    tokens = AttemptTokens(store, timedelta(seconds=settings.agent_token_grace_seconds))
+    access = AgentAccess(tokens, settings.agent_api_base_url)
+    launch = LaunchBuilder(store, FileBlobStore(settings.blob_path), access)
     runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]
     callbacks = TaskCallbacks(store, build_callbacks(settings, store, database_url(settings)))
     bus = required_bus_config(settings)

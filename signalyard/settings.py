@@ -331,6 +331,25 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=200,
     )
+    agent_api_url: str | None = _env(
+        "SIGNALYARD_AGENT_API_URL",
+        "Dispatcher: the API URL its agents are given (SIGNALYARD_API_URL in their env);"
+        " unset means http://<SIGNALYARD_HOST>:<SIGNALYARD_PORT>.",
+        default=None,
+        min_length=1,
+    )
+    agent_token_grace_seconds: float = _env(
+        "SIGNALYARD_AGENT_TOKEN_GRACE_SECONDS",
+        "Dispatcher: an attempt token expires this long after the attempt's deadline.",
+        default=300.0,
+        ge=0,
+    )
+    agent_progress_interval_seconds: float = _env(
+        "SIGNALYARD_AGENT_PROGRESS_INTERVAL_SECONDS",
+        "API: an agent's progress reports (events) are at most one per attempt this often (429).",
+        default=5.0,
+        ge=0,
+    )
     dispatcher_heartbeat_seconds: float = _env(
         "SIGNALYARD_DISPATCHER_HEARTBEAT_SECONDS",
         "Dispatcher: seconds between heartbeats (a table row, not an event).",
@@ -512,6 +531,14 @@ class Settings(BaseSettings):
     @property
     def runtime_path(self) -> Path:
         return self.runtime_dir if self.runtime_dir is not None else self.data_dir / "runtime"
+
+    @property
+    def agent_api_base_url(self) -> str:
+        """Where agents reach the API: SIGNALYARD_AGENT_API_URL, else this host and port."""
+        if self.agent_api_url:
+            return self.agent_api_url
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def blob_path(self) -> Path:

@@ -1,5 +1,6 @@
-"""What the API reads an attempt's output through: the log store the runtimes write to
-(wired in by the composition root), named by `<org>/<project>/<task>/<attempt>`."""
+"""What the API reads an attempt's output through (and an agent appends to): the log store
+the runtimes write to (wired in by the composition root), named by
+`<org>/<project>/<task>/<attempt>`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class AttemptLogs(Protocol):
     def size(self, key: str) -> int: ...
 
     def is_closed(self, key: str) -> bool: ...
+
+    def append(self, key: str, chunk: bytes) -> None: ...
 
     def follow(self, key: str, offset: int = 0) -> AsyncIterator[bytes]:
         """Chunks from `offset` as they are written, until the log is closed."""

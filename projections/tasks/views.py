@@ -15,8 +15,14 @@ from domain.tasks.task import task_id_of
 from projections.reading.paging import Page
 from projections.reading.rows import fetch_one, fetch_page
 from projections.reading.viewer import NotVisible
+from projections.tasks.agent_heartbeats import TABLE as HEARTBEATS
 
 SCHEMA = sql.Identifier("rm_tasks")
+# A task's row with its current attempt's last heartbeat (kept outside the log).
+_TASK_ROWS = sql.SQL(
+    "SELECT t.*, h.last_heartbeat AS last_agent_heartbeat FROM {}.tasks t"
+    " LEFT JOIN {} h ON h.task_id = t.guid AND h.attempt = t.attempt"
+).format(SCHEMA, HEARTBEATS)
 Listed = tuple[list[dict], str | None]
 
 
@@ -69,9 +75,7 @@ class TasksView:
         if guid is not None:
             row = await fetch_one(
                 conn,
-                sql.SQL("SELECT * FROM {}.tasks WHERE guid = %s AND project_id = %s").format(
-                    SCHEMA
-                ),
+                sql.SQL("{} WHERE guid = %s AND project_id = %s").format(_TASK_ROWS),
                 [guid, project_id],
             )
         if row is None:
@@ -83,9 +87,9 @@ class TasksView:
     ) -> Listed:
         clauses, params = filters.where()
         where = [sql.SQL("project_id = %s"), sql.SQL("created_position > %s"), *clauses]
-        query = sql.SQL(
-            "SELECT * FROM {}.tasks WHERE {} ORDER BY created_position LIMIT %s"
-        ).format(SCHEMA, sql.SQL(" AND ").join(where))
+        query = sql.SQL("{} WHERE {} ORDER BY created_position LIMIT %s").format(
+            _TASK_ROWS, sql.SQL(" AND ").join(where)
+        )
         return await fetch_page(conn, query, [project_id, page.after, *params], page)
 
     async def count_by_status(

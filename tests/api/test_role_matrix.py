@@ -38,6 +38,19 @@ TASK = PROJECT + "/tasks/{task}"
 DEFINITION = ORG + "/agent-definitions/{definition}"
 TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
 SECRET_SCOPES = (ORG + "/secrets", TEAM + "/secrets", WS + "/secrets")
+# The agent API takes an attempt's token only: every user, whatever their role, gets 401.
+AGENT = "/v1/agent/"
+AGENT_ROUTES = {
+    ("GET", "/v1/agent/attempt"),
+    ("GET", "/v1/agent/attempt/brief"),
+    ("GET", "/v1/agent/attempt/skills/{skill}/bundle"),
+    ("GET", "/v1/agent/attempt/configs/{config}"),
+    ("POST", "/v1/agent/attempt/progress"),
+    ("POST", "/v1/agent/attempt/heartbeat"),
+    ("POST", "/v1/agent/attempt/output"),
+    ("POST", "/v1/agent/attempt:complete"),
+    ("POST", "/v1/agent/attempt:fail"),
+}
 
 ORG_ROLES = ("owner", "admin", "maintainer", "operator", "member", "auditor", "viewer")
 TEAM_GRANTS = {"team-maintainer": "maintainer", "team-operator": "operator"}
@@ -353,7 +366,9 @@ def _operations(stack) -> list[tuple[str, str, dict]]:
 
 def test_every_route_answers_every_role_as_the_roles_table_says(stack, world):
     failures = []
-    for method, template, op in _operations(stack):
+    operations = _operations(stack)
+    assert AGENT_ROUTES <= {(method, template) for method, template, _ in operations}
+    for method, template, op in operations:
         if template == "/healthz":
             continue
         org_scoped = template.startswith(ORG)
@@ -381,6 +396,9 @@ def test_every_route_answers_every_role_as_the_roles_table_says(stack, world):
             status = response.status_code
             if status >= 500:
                 failures.append(f"{method} {template} as {name}: {status} {response.text}")
+            elif template.startswith(AGENT):
+                if status != 401:
+                    failures.append(f"{method} {template} as {name}: {status}, not 401")
             elif not org_scoped:
                 if status != answers["outsider"].status_code:
                     failures.append(f"{method} {template} as {name}: {status}, not as outsiders")

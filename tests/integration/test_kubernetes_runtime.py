@@ -199,3 +199,23 @@ def test_a_finished_attempts_log_is_kept_after_its_pod_is_gone(
         runtime.close()
 
     asyncio.run(scenario())
+
+
+def test_output_the_agent_sent_through_the_agent_api_is_kept_before_its_pod_log(
+    kube: KubeApi, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        logs = FileLogStore(tmp_path)
+        runtime = _runtime(kube, logs=logs)
+        handle = await runtime.start(_spec())
+        changes = runtime.watch(handle)
+        kube.set_job_status(handle.name, ACTIVE)
+        assert await _next(changes) == Running()
+        logs.append(handle.log_key, b"sent by the agent\n")  # POST /v1/agent/attempt/output
+        kube.add_pod(handle.name, log=b"all done\n", exit_code=0, reason="Completed")
+        kube.set_job_status(handle.name, COMPLETE)
+        assert await _next(changes) == Exited(0)
+        assert logs.read(handle.log_key) == b"sent by the agent\nall done\n"
+        runtime.close()
+
+    asyncio.run(scenario())

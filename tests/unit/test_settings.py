@@ -113,3 +113,11 @@ def test_a_bad_setting_stops_every_command_with_its_rule(monkeypatch, capsys):
     monkeypatch.setenv("SIGNALYARD_API_WORKERS", "0")
     assert main(["config"]) == 1
     assert "SIGNALYARD_API_WORKERS must be at least 1" in capsys.readouterr().err
+
+
+def test_agents_are_given_the_api_this_host_serves_unless_told_otherwise():
+    assert Settings(port=9000).agent_api_base_url == "http://127.0.0.1:9000"
+    assert Settings(host="0.0.0.0", port=9001).agent_api_base_url == "http://127.0.0.1:9001"
+    assert Settings(host="::", port=9002).agent_api_base_url == "http://[::1]:9002"
+    told = Settings.from_env({"SIGNALYARD_AGENT_API_URL": "https://signalyard.example"})
+    assert told.agent_api_base_url == "https://signalyard.example"

@@ -34,7 +34,12 @@ class FileLogStore:
         path.with_suffix(".done").unlink(missing_ok=True)
 
     def append(self, key: str, chunk: bytes) -> None:
-        fd = os.open(self._path(key), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        path = self._path(key)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except FileNotFoundError:  # an agent's output before its runtime made the log
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, chunk)
         finally:

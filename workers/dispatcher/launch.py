@@ -14,13 +14,17 @@ from domain.infra.agent_definition import AgentDefinition
 from domain.infra.quantities import cpu_millis, memory_bytes
 from domain.plumbing.store import EventStore
 from domain.tasks.task import Task
+from workers.dispatcher.agent_access import AgentAccess
 from workers.runtimes.spec import MIB, LaunchSpec, SkillBundle
 
 
 class LaunchBuilder:
-    def __init__(self, store: EventStore, blobs: BlobStore) -> None:
+    def __init__(
+        self, store: EventStore, blobs: BlobStore, agent_access: AgentAccess | None = None
+    ) -> None:
         self.store = store
         self.blobs = blobs
+        self.agent_access = agent_access  # the attempt's token and the API's URL
 
     def __call__(self, task: Task) -> LaunchSpec:
         spec = self._definition_spec(task.agent_definition)
@@ -43,6 +47,7 @@ class LaunchBuilder:
             brief=self.blobs.get(task.brief_key).decode(),
             skills=tuple(self._skill(pin) for pin in task.skills),
             configs=dict(self._config(pin) for pin in task.configs),
+            **(self.agent_access(task) if self.agent_access else {}),
         )
 
     def _definition_spec(self, pin: dict[str, Any] | None) -> dict[str, Any] | None:

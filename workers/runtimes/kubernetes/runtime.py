@@ -141,7 +141,8 @@ class KubernetesRuntime:
         if self._archive is None or self._archive.is_closed(handle.log_key):
             return
         log = await self.logs(handle)
-        self._archive.open(handle.log_key)
+        if not self._archive.size(handle.log_key):  # else: output the agent sent (agent API)
+            self._archive.open(handle.log_key)
         self._archive.append(handle.log_key, log)
         self._archive.close(handle.log_key)
 
