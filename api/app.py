@@ -18,6 +18,8 @@ from api.routes import (
     callbacks,
     config_queries,
     configs,
+    dispatch,
+    dispatcher_credentials,
     event_route_queries,
     event_routes,
     hierarchy_commands,
@@ -70,6 +72,8 @@ MIXED_ROUTERS = (
     infra_services.router,
     runtime_targets.router,
     bus_credentials.router,
+    dispatcher_credentials.router,
+    dispatch.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

@@ -16,6 +16,8 @@ from api.services import Services
 from domain.core.context import CommandContext
 from domain.core.errors import Unauthenticated
 from domain.identity.service import Principal
+from domain.infra.dispatch import DispatcherPrincipal
+from domain.infra.dispatcher_credential import is_dispatcher_secret
 from projections.reading.paging import MAX_PAGE_SIZE, Page
 from projections.reading.viewer import Viewer
 
@@ -59,7 +61,8 @@ async def get_context(
     services: Services = request.app.state.services
     state = request.scope["state"]
     principal = state.get("principal") or await caller_of(services, authorization)
-    state = request.scope["state"]
+    if not isinstance(principal, Principal):  # a dispatcher acts on the dispatch API only
+        raise Unauthenticated("invalid, expired or revoked token")
     ctx = principal.context(state["request_id"], x_causation_id, state.get("fence"))
     state["committed"] = ctx.committed  # what it wrote, should its response fail after
     return ctx
@@ -68,9 +71,13 @@ async def get_context(
 ContextDep = Annotated[CommandContext, Depends(get_context)]
 
 
-async def caller_of(services: Services, authorization: str | None) -> Principal:
+async def caller_of(
+    services: Services, authorization: str | None
+) -> Principal | DispatcherPrincipal:
     """The caller of a command, known without I/O when its token is cached."""
     secret = _bearer_secret(authorization)
+    if is_dispatcher_secret(secret):  # a dispatcher, on the dispatch API (routes/dispatch.py)
+        return await run_in_threadpool(services.dispatch.authenticate, secret)
     principal = services.identity.cached_principal(secret)
     if principal is None:
         principal = await run_in_threadpool(services.identity.authenticate, secret)

@@ -331,6 +331,19 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=200,
     )
+    dispatcher_token: str | None = _env(
+        "SIGNALYARD_DISPATCHER_TOKEN",
+        "Dispatcher: its credential (minted by a platform admin, POST /v1/dispatcher-credentials);"
+        " it registers, claims and reports through the API with it.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    api_url: str | None = _env(
+        "SIGNALYARD_API_URL",
+        "Dispatcher: the Signalyard API it claims and reports through; unset means"
+        " http://<SIGNALYARD_HOST>:<SIGNALYARD_PORT>.",
+        default=None,
+    )
     dispatcher_heartbeat_seconds: float = _env(
         "SIGNALYARD_DISPATCHER_HEARTBEAT_SECONDS",
         "Dispatcher: seconds between heartbeats (a table row, not an event).",
@@ -512,6 +525,14 @@ class Settings(BaseSettings):
     @property
     def runtime_path(self) -> Path:
         return self.runtime_dir if self.runtime_dir is not None else self.data_dir / "runtime"
+
+    @property
+    def dispatcher_api_url(self) -> str:
+        """Where a dispatcher reaches the API: SIGNALYARD_API_URL, else this host and port."""
+        if self.api_url:
+            return self.api_url
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def blob_path(self) -> Path:

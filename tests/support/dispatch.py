@@ -65,7 +65,7 @@ def callback_sender(settings: Settings) -> Iterator[None]:
 @contextmanager
 def dispatcher_thread(settings: Settings, name: str | None = None) -> Iterator[Any]:
     """A dispatcher on the local runtime in a thread of the test process, with its loop."""
-    named = settings.with_overrides(dispatcher_name=name or f"d-{uuid.uuid4().hex[:8]}")
+    named = with_credential(settings, name or f"d-{uuid.uuid4().hex[:8]}")
     store = bootstrap.build_store(named, bootstrap.database_url(named))
     dispatcher = bootstrap.build_dispatcher(named, store, "local")
     loop = asyncio.new_event_loop()
@@ -85,9 +85,18 @@ def dispatcher_thread(settings: Settings, name: str | None = None) -> Iterator[A
         store.close()
 
 
+def with_credential(settings: Settings, name: str) -> Settings:
+    """The dispatcher's settings: its name and a credential minted for it."""
+    token = bootstrap.mint_dispatcher_credential(settings, name, f"test {name}")
+    return settings.with_overrides(dispatcher_name=name, dispatcher_token=token)
+
+
 def dispatcher_process(settings: Settings, name: str) -> subprocess.Popen:
     """`signalyard dispatcher --runtime local` as its own process, configured by env only."""
+    token = bootstrap.mint_dispatcher_credential(settings, name, f"test {name}")
     env = {
+        "SIGNALYARD_DISPATCHER_TOKEN": token,
+        "SIGNALYARD_API_URL": settings.dispatcher_api_url,
         **os.environ,
         "DATABASE_URL": str(settings.database_url),
         "NATS_URL": str(settings.nats_url),
