@@ -27,6 +27,7 @@ from domain.infra.dispatchers import Dispatchers
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import reads_only, with_read_sessions
 from domain.tasks.lifecycle import TaskLifecycle
+from domain.tasks.status import LIVE
 from domain.tasks.task import Task
 
 MAX_DISPATCHER_NAME = 200
@@ -155,7 +156,8 @@ class DispatchService:
         task = self.store.find(task_id, Task)
         if task is None:
             raise NotFound("task not found")
-        if task.attempt == attempt and task.dispatcher_id != who.dispatcher_name:
+        held = task.attempt == attempt and task.status in LIVE
+        if held and task.dispatcher_id != who.dispatcher_name:  # else the task says why not
             raise Conflict(f"attempt {attempt} is not held by dispatcher {who.dispatcher_name}")
         extra = (detail if detail is not None else {},) if what in ("succeed", "fail") else ()
         return commands[what](ctx, task_id, attempt, *extra)
