@@ -316,7 +316,7 @@ def build_api(settings: Settings):  # -> FastAPI
             max_replay_events=settings.route_replay_max_events,
         ),
         tasks=TaskService(store, blobs),
-        dispatch=DispatchService(store),
+        dispatch=DispatchService(store, callback_policy(settings)),
         bus=bus_credential_service(settings, store),
         task_logs=FileLogStore(settings.log_path),
         bus_stream=settings.nats_stream,
@@ -573,10 +573,23 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     )
     launch = LaunchBuilder(store, FileBlobStore(settings.blob_path))
     runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]
-    callbacks = TaskCallbacks(store, build_callbacks(settings, store, database_url(settings)))
+    scheduler = build_callbacks(settings, store, database_url(settings))
+    callbacks = TaskCallbacks(store, scheduler)
     bus = required_bus_config(settings)
+    offers = build_task_offers(settings, store, scheduler)
     api = dispatch_api(settings)
-    return Dispatcher(store, TaskLifecycle(store), launch, runtime, bus, options, api, callbacks)
+    return Dispatcher(
+        store, TaskLifecycle(store), launch, runtime, bus, options, api, callbacks, offers
+    )
+
+
+def build_task_offers(settings: Settings, store: EventStore, scheduler: Any = None):
+    """Push dispatch's offers of queued tasks (a shared consumer in every dispatcher)."""
+    from workers.dispatcher.offers import TaskOffers
+
+    url = database_url(settings)
+    scheduler = scheduler or build_callbacks(settings, store, url)
+    return TaskOffers(store, scheduler, url, settings.dispatcher_lost_after_seconds)
 
 
 def dispatch_api(settings: Settings):  # -> DispatchApi

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.callbacks.addresses import CallbackPolicy
+from domain.callbacks.callback_url import validate_callback_url
 from domain.core.context import CommandContext, CommandResult
 from domain.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from domain.core.values import validate_name
@@ -72,8 +74,9 @@ def _dispatcher_name(value: object) -> str:
 
 @with_read_sessions
 class DispatchService:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, policy: CallbackPolicy | None = None) -> None:
         self.store = store
+        self.policy = policy or CallbackPolicy()  # where push offers may be sent
         self.lifecycle = TaskLifecycle(store)
         self.dispatchers = Dispatchers(store)
 
@@ -119,6 +122,8 @@ class DispatchService:
         correlation_id: str | None = None,
     ) -> UUID:
         ctx = self._checked(who, correlation_id)
+        if endpoint_url is not None:  # offers are POSTed there: the SSRF guard's rules
+            endpoint_url = validate_callback_url(endpoint_url, self.policy, "endpoint_url")
         return self.dispatchers.register(
             who.dispatcher_name, runtime, bus_config, dispatch_mode, endpoint_url, ctx=ctx
         )

@@ -172,3 +172,37 @@ def wait_status(
             return body
         time.sleep(0.1)
     raise AssertionError(f"task never became {wanted}: {body}")
+
+
+@contextmanager
+def offers_running(settings: Settings) -> Iterator[None]:
+    """Push dispatch's offer maker alone (as every dispatcher runs it), without a pull
+    dispatcher that would claim the tasks first."""
+    from signalyard.bus import required_bus_config
+    from workers.adapters.bus import connect, ensure_stream
+    from workers.dispatcher.offers import DURABLE
+    from workers.subscribers.subscriber import Subscriber, SubscriberConfig
+
+    store = bootstrap.build_store(settings, bootstrap.database_url(settings))
+    offers = bootstrap.build_task_offers(settings, store)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        config = required_bus_config(settings)
+        nc = await connect(config, name="test offers")
+        try:
+            await ensure_stream(nc.jetstream(), config)
+            shared = SubscriberConfig(durable=DURABLE, org_id=None, subject_filter="task.>")
+            await Subscriber(nc, config, shared, offers.handle).run(stop)
+        finally:
+            await nc.close()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(20)
+        store.close()

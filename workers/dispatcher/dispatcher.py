@@ -27,6 +27,8 @@ from workers.dispatcher.attempts import follow_attempt
 from workers.dispatcher.callbacks import DURABLE as CALLBACKS_DURABLE
 from workers.dispatcher.callbacks import TaskCallbacks
 from workers.dispatcher.launch import LaunchBuilder
+from workers.dispatcher.offers import DURABLE as OFFERS_DURABLE
+from workers.dispatcher.offers import TaskOffers
 from workers.dispatcher.sweepers import Sweepers
 from workers.runtimes.interface import Runtime, RuntimeHandle
 from workers.subscribers.subscriber import Subscriber, SubscriberConfig
@@ -62,10 +64,12 @@ class Dispatcher:
         options: DispatcherOptions,
         api: DispatchApi,
         callbacks: TaskCallbacks | None = None,
+        offers: TaskOffers | None = None,
     ) -> None:
         self.store, self.lifecycle, self.launch = store, lifecycle, launch
         self.api = api  # claims, reports and heartbeats, as this dispatcher
         self.callbacks = callbacks
+        self.offers = offers  # push dispatch: offers of queued tasks to push dispatchers
         self.runtime, self.bus, self.options = runtime, bus, options
         self.dispatchers = Dispatchers(store)  # the sweepers mark silent ones lost
         self.name = options.name  # until registered: then the credential's
@@ -95,6 +99,11 @@ class Dispatcher:
                     durable=CALLBACKS_DURABLE, org_id=None, subject_filter="task.>"
                 )
                 runs.append(Subscriber(nc, self.bus, shared, self.callbacks.handle).run(stop))
+            if self.offers is not None:
+                shared = SubscriberConfig(
+                    durable=OFFERS_DURABLE, org_id=None, subject_filter="task.>"
+                )
+                runs.append(Subscriber(nc, self.bus, shared, self.offers.handle).run(stop))
             await asyncio.gather(*runs)
         finally:
             for follower in list(self._followers):
