@@ -5,42 +5,24 @@ gets 409 naming the current attempt (or status)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
-from api.deps import _bearer_secret as bearer_secret
+from api.dispatcher_auth import DispatcherDep
 from api.edge import EdgeRoute
 from api.views import written
 from domain.core.context import CommandResult
-from domain.core.errors import NotFound, Unauthenticated
-from domain.infra.dispatch import DispatcherPrincipal
-from domain.infra.dispatcher_credential import is_dispatcher_secret
+from domain.core.errors import NotFound
 from domain.tasks.task import task_id_of
 from projections.dispatchers import heartbeats
 from schemas import dispatch as wire
 
 router = APIRouter(prefix="/v1/dispatch", tags=["dispatch"], route_class=EdgeRoute)
 TASK = "/tasks/{task}"
-
-
-async def get_dispatcher(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> DispatcherPrincipal:
-    known = request.scope["state"].get("principal")  # the middleware's, for writes
-    if isinstance(known, DispatcherPrincipal):
-        return known
-    secret = bearer_secret(authorization)
-    if not is_dispatcher_secret(secret):
-        raise Unauthenticated("the dispatcher API takes a dispatcher credential")
-    services = request.app.state.services
-    return await run_in_threadpool(services.dispatch.authenticate, secret)
-
-
-DispatcherDep = Annotated[DispatcherPrincipal, Depends(get_dispatcher)]
 
 
 def _request_id(request: Request) -> str | None:
