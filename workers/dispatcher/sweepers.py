@@ -48,6 +48,9 @@ class Sweepers:
         while not stop.is_set():
             try:
                 await self.beat()
+            except Exception:  # noqa: BLE001 - the API is away: beat again next round
+                log.warning("dispatcher %s: heartbeat failed", self.dispatcher.name, exc_info=True)
+            try:
                 if loop.time() >= next_sweep:
                     next_sweep = loop.time() + self.options.sweep_seconds
                     await self.sweep()
