@@ -17,6 +17,7 @@ import httpx
 
 log = logging.getLogger(__name__)
 REFUSED = frozenset({404, 409})
+REGISTER_PATIENCE = 300.0  # seconds
 
 
 class DispatchApiError(Exception):
@@ -48,7 +49,8 @@ class DispatchApi:
             "dispatch_mode": dispatch_mode,
             "endpoint_url": endpoint_url,
         }
-        answer = await self._post("/register", body, key=None)
+        # At start the API may still be coming up beside us (`signalyard dev`): wait longer.
+        answer = await self._post("/register", body, key=None, patience=REGISTER_PATIENCE)
         data = answer.json()
         return UUID(data["dispatcher_id"]), str(data["name"])
 
@@ -85,11 +87,13 @@ class DispatchApi:
         key: str | None,
         retry: bool = True,
         refused_ok: bool = False,
+        patience: float | None = None,
     ) -> httpx.Response:
         headers = {"Idempotency-Key": key} if key else {}
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.retry_seconds if retry else 0)
-        delay = 0.1
+        patience = patience if patience is not None else self.retry_seconds
+        deadline = loop.time() + (patience if retry else 0)
+        delay, tries = 0.1, 0
         while True:
             try:
                 answer = await self.client.post(path, json=body, headers=headers)
@@ -103,7 +107,9 @@ class DispatchApi:
                 problem = f"HTTP {answer.status_code}"
             if loop.time() + delay > deadline:
                 raise DispatchApiError(f"POST {path}: {problem}")
-            log.warning("POST %s: %s; retrying", path, problem)
+            tries += 1
+            if tries == 1 or tries % 15 == 0:  # not every round: it may take a while
+                log.warning("POST %s: %s; retrying (try %d)", path, problem, tries)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
