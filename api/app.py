@@ -20,6 +20,8 @@ from api.routes import (
     callbacks,
     config_queries,
     configs,
+    dispatch,
+    dispatcher_credentials,
     event_route_queries,
     event_routes,
     hierarchy_commands,
@@ -74,6 +76,8 @@ MIXED_ROUTERS = (
     bus_credentials.router,
     agent.router,
     agent_reports.router,
+    dispatcher_credentials.router,
+    dispatch.router,
 )
 ALL_ROUTERS = (*COMMAND_ROUTERS, *QUERY_ROUTERS, *MIXED_ROUTERS)
 READS = frozenset({"GET", "HEAD"})

@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 
 from api import deps
+from api.dispatcher_auth import get_dispatcher
 from api.edge import EdgeRoute
 from api.problems import MEDIA_TYPE, problem
 from schemas.common import Problem
@@ -56,7 +57,7 @@ def statuses(route: EdgeRoute) -> set[int]:
     calls = set(_calls(route.dependant))
     methods = route.methods or set()
     found = {400, 422, 503}
-    if calls & {deps.get_principal, deps.get_context, deps.get_attempt}:
+    if calls & {deps.get_principal, deps.get_context, deps.get_attempt, get_dispatcher}:
         found.add(401)
     if deps.get_context in calls:  # queries answer 404 to what the caller may not see
         found.add(403)

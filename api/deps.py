@@ -16,6 +16,8 @@ from api.services import Services
 from domain.core.context import CommandContext
 from domain.core.errors import Unauthenticated
 from domain.identity.service import Principal
+from domain.infra.dispatch import DispatcherPrincipal
+from domain.infra.dispatcher_credential import is_dispatcher_secret
 from domain.tasks.attempt_access import AttemptGrant
 from domain.tasks.attempt_tokens import is_attempt_secret
 from projections.reading.paging import MAX_PAGE_SIZE, Page
@@ -61,7 +63,7 @@ async def get_context(
     services: Services = request.app.state.services
     state = request.scope["state"]
     principal = state.get("principal") or await caller_of(services, authorization)
-    if not isinstance(principal, Principal):  # an agent acts on the agent API only
+    if not isinstance(principal, Principal):  # agents and dispatchers act on their own APIs
         raise Unauthenticated("invalid, expired or revoked token")
     ctx = principal.context(state["request_id"], x_causation_id, state.get("fence"))
     state["committed"] = ctx.committed  # what it wrote, should its response fail after
@@ -71,11 +73,15 @@ async def get_context(
 ContextDep = Annotated[CommandContext, Depends(get_context)]
 
 
-async def caller_of(services: Services, authorization: str | None) -> Principal | AttemptGrant:
+async def caller_of(
+    services: Services, authorization: str | None
+) -> Principal | AttemptGrant | DispatcherPrincipal:
     """The caller of a command, known without I/O when its token is cached."""
     secret = _bearer_secret(authorization)
     if is_attempt_secret(secret) and services.agents is not None:  # routes/agent.py only
         return await run_in_threadpool(services.agents.authenticate, secret)
+    if is_dispatcher_secret(secret):  # a dispatcher, on the dispatch API (routes/dispatch.py)
+        return await run_in_threadpool(services.dispatch.authenticate, secret)
     principal = services.identity.cached_principal(secret)
     if principal is None:
         principal = await run_in_threadpool(services.identity.authenticate, secret)

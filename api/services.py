@@ -12,6 +12,7 @@ from domain.bus.service import BusCredentialService
 from domain.callbacks.service import CallbackService
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
+from domain.infra.dispatch import DispatchService
 from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
@@ -38,6 +39,8 @@ class Services:
     routing: RoutingService
     # Tasks, agent definitions and runtime targets.
     tasks: TaskService
+    # Dispatcher credentials, and what dispatchers do through the API.
+    dispatch: DispatchService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 
 from domain.catalog.service import CatalogService
 from domain.identity.service import IdentityService
+from domain.infra.dispatch import DispatchService
 from domain.infra.infra_service_commands import InfraServices
 from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
@@ -28,6 +29,7 @@ from domain.tenancy.service import TenancyService
 from projections.bus.projector import BusProjection
 from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
+from projections.dispatchers.projector import DispatchersProjection
 from projections.engine.base import Projection
 from projections.engine.log import EventLog
 from projections.identity.projector import IdentityProjection
@@ -66,6 +68,7 @@ def read_models() -> list[Projection]:
         InfraProjection(),
         BusProjection(),
         SecretsProjection(),
+        DispatchersProjection(),
     ]
 
 
@@ -103,10 +106,10 @@ def build_store(settings: Settings, url: str, *, create_tables: bool = False) ->
 def side_tables(schema: str) -> list:
     """Tables written beside the log, not from it: sealed signing secrets, probe counters,
     dispatchers' and agents' heartbeats."""
+    from projections.dispatchers import heartbeats
     from projections.infra_services import liveness
     from projections.tasks import agent_heartbeats
     from workers.adapters import signing_secrets
-    from workers.dispatcher import heartbeats
 
     return [signing_secrets.ddl(schema), *liveness.DDL, *heartbeats.DDL, *agent_heartbeats.DDL]
 
@@ -247,6 +250,24 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
     return issued.secret
 
 
+def mint_dispatcher_credential(settings: Settings, dispatcher_name: str, name: str) -> str:
+    """A dispatcher credential minted as the system (`signalyard dev`'s local dispatcher);
+    the secret is returned once, for the dispatcher's environment only."""
+    from domain.core.context import system_context
+
+    store = build_store(settings, database_url(settings))
+    try:
+        return DispatchService(store).issue(system_context(), dispatcher_name, name).secret
+    finally:
+        store.close()
+
+
+def local_dispatcher_name(settings: Settings, runtime_kind: str) -> str:
+    import socket
+
+    return settings.dispatcher_name or f"{socket.gethostname()}-{runtime_kind}"
+
+
 def build_api(settings: Settings):  # -> FastAPI
     from eventsourcing.persistence import OperationalError as StoreOperationalError
 
@@ -299,6 +320,7 @@ def build_api(settings: Settings):  # -> FastAPI
             max_replay_events=settings.route_replay_max_events,
         ),
         tasks=TaskService(store, blobs),
+        dispatch=DispatchService(store, callback_policy(settings)),
         bus=bus_credential_service(settings, store),
         task_logs=FileLogStore(settings.log_path),
         bus_stream=settings.nats_stream,
@@ -542,7 +564,6 @@ def bus_mapping(store: EventStore):  # -> domain.routing.trials.ToCloudEvent
 
 def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     """The pull dispatcher on a runtime (`signalyard dispatcher`, and under `dev`)."""
-    import socket
 
     from domain.tasks.attempt_access import AttemptTokens
     from domain.tasks.lifecycle import TaskLifecycle
@@ -555,7 +576,7 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     from workers.dispatcher.launch import LaunchBuilder
 
     options = DispatcherOptions(
-        name=settings.dispatcher_name or f"{socket.gethostname()}-{runtime_kind}",
+        name=local_dispatcher_name(settings, runtime_kind),
         runtime_kind=runtime_kind,
         conninfo=database_url(settings),
         heartbeat_seconds=settings.dispatcher_heartbeat_seconds,
@@ -566,9 +587,35 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     access = AgentAccess(tokens, settings.agent_api_base_url)
     launch = LaunchBuilder(store, FileBlobStore(settings.blob_path), access)
     runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]
-    callbacks = TaskCallbacks(store, build_callbacks(settings, store, database_url(settings)))
+    scheduler = build_callbacks(settings, store, database_url(settings))
+    callbacks = TaskCallbacks(store, scheduler)
     bus = required_bus_config(settings)
-    return Dispatcher(store, TaskLifecycle(store), launch, runtime, bus, options, callbacks)
+    offers = build_task_offers(settings, store, scheduler)
+    api = dispatch_api(settings)
+    return Dispatcher(
+        store, TaskLifecycle(store), launch, runtime, bus, options, api, callbacks, offers
+    )
+
+
+def build_task_offers(settings: Settings, store: EventStore, scheduler: Any = None):
+    """Push dispatch's offers of queued tasks (a shared consumer in every dispatcher)."""
+    from workers.dispatcher.offers import TaskOffers
+
+    url = database_url(settings)
+    scheduler = scheduler or build_callbacks(settings, store, url)
+    return TaskOffers(store, scheduler, url, settings.dispatcher_lost_after_seconds)
+
+
+def dispatch_api(settings: Settings):  # -> DispatchApi
+    """The dispatcher's client of the API, with its credential (SIGNALYARD_DISPATCHER_TOKEN)."""
+    from workers.adapters.dispatch_api import DispatchApi
+
+    if not settings.dispatcher_token:
+        raise SystemExit(
+            "SIGNALYARD_DISPATCHER_TOKEN is not set: a platform admin mints one with"
+            " POST /v1/dispatcher-credentials"
+        )
+    return DispatchApi(settings.dispatcher_api_url, settings.dispatcher_token)
 
 
 def run_dispatcher(settings: Settings, runtime_kind: str) -> None:

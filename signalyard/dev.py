@@ -79,6 +79,7 @@ def run_dev(settings: Settings) -> int:
             print(f"Admin API token (shown once): {token}", flush=True)
 
         env = child_env(resolved)
+        dispatcher_env = _dispatcher_env(resolved, env)
         with gate.deferred():  # never leave a half-spawned child behind
             supervisor.spawn("api", [sys.executable, "-m", "signalyard", "api"], env)
             supervisor.spawn(
@@ -93,7 +94,7 @@ def run_dev(settings: Settings) -> int:
             supervisor.spawn(
                 "dispatcher",
                 [sys.executable, "-m", "signalyard", "dispatcher", "--runtime", "local"],
-                env,
+                dispatcher_env,
             )
         _wait_healthy(settings, supervisor)
         print(
@@ -105,6 +106,16 @@ def run_dev(settings: Settings) -> int:
         max_deaths=settings.restart_limit, window_seconds=settings.restart_window_seconds
     )
     return supervise(setup, cleanup=lambda: _stop_all(started), grace_seconds=10.0, policy=policy)
+
+
+def _dispatcher_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
+    """The local dispatcher acts with a credential of its own, minted at each start and
+    handed over in its environment only (never on a command line, never printed)."""
+    from signalyard.bootstrap import local_dispatcher_name, mint_dispatcher_credential
+
+    name = local_dispatcher_name(settings, "local")
+    token = mint_dispatcher_credential(settings, name, "signalyard dev")
+    return {**env, "SIGNALYARD_DISPATCHER_NAME": name, "SIGNALYARD_DISPATCHER_TOKEN": token}
 
 
 def _start(

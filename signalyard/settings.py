@@ -334,7 +334,7 @@ class Settings(BaseSettings):
     agent_api_url: str | None = _env(
         "SIGNALYARD_AGENT_API_URL",
         "Dispatcher: the API URL its agents are given (SIGNALYARD_API_URL in their env);"
-        " unset means http://<SIGNALYARD_HOST>:<SIGNALYARD_PORT>.",
+        " unset means SIGNALYARD_API_URL, else http://<SIGNALYARD_HOST>:<SIGNALYARD_PORT>.",
         default=None,
         min_length=1,
     )
@@ -349,6 +349,19 @@ class Settings(BaseSettings):
         "API: an agent's progress reports (events) are at most one per attempt this often (429).",
         default=5.0,
         ge=0,
+    )
+    dispatcher_token: str | None = _env(
+        "SIGNALYARD_DISPATCHER_TOKEN",
+        "Dispatcher: its credential (minted by a platform admin, POST /v1/dispatcher-credentials);"
+        " it registers, claims and reports through the API with it.",
+        default=None,
+        json_schema_extra=SECRET,
+    )
+    api_url: str | None = _env(
+        "SIGNALYARD_API_URL",
+        "Dispatcher: the Signalyard API it claims and reports through; unset means"
+        " http://<SIGNALYARD_HOST>:<SIGNALYARD_PORT>.",
+        default=None,
     )
     dispatcher_heartbeat_seconds: float = _env(
         "SIGNALYARD_DISPATCHER_HEARTBEAT_SECONDS",
@@ -534,9 +547,14 @@ class Settings(BaseSettings):
 
     @property
     def agent_api_base_url(self) -> str:
-        """Where agents reach the API: SIGNALYARD_AGENT_API_URL, else this host and port."""
-        if self.agent_api_url:
-            return self.agent_api_url
+        """Where agents reach the API: SIGNALYARD_AGENT_API_URL, else the dispatcher's."""
+        return self.agent_api_url or self.dispatcher_api_url
+
+    @property
+    def dispatcher_api_url(self) -> str:
+        """Where a dispatcher reaches the API: SIGNALYARD_API_URL, else this host and port."""
+        if self.api_url:
+            return self.api_url
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 

@@ -1,6 +1,7 @@
 """DispatcherInstance: a process that takes tasks to a runtime. Platform-scoped: it is the
-operator's infrastructure, consumes every org's queued tasks with the control plane's bus
-credentials and acts through the task use cases as the system.
+operator's infrastructure and takes every org's queued tasks (pull: from the bus; push:
+offered at its `endpoint_url`); it registers and acts with a DispatcherCredential of its
+name, as itself (dispatch.py).
 
 Its heartbeats live outside the log (a Postgres table); only its status changes
 (online -> lost -> online) are events, so a live dispatcher adds nothing to the log.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.core.context import system_context
-from domain.core.errors import InvalidInput
+from domain.core.context import CommandContext, system_context
+from domain.core.errors import Conflict, InvalidInput
 from domain.infra.dispatcher_instance import (
     DISPATCH_MODES,
     LOST,
@@ -27,10 +27,16 @@ class Dispatchers:
         bus_config: dict[str, Any],
         dispatch_mode: str = "pull",
         endpoint_url: str | None = None,
+        ctx: CommandContext | None = None,
     ) -> UUID:
         if dispatch_mode not in DISPATCH_MODES:
             raise InvalidInput("dispatch_mode must be push or pull", field="dispatch_mode")
-        meta = system_context().meta(None)
+        if (dispatch_mode == "push") != (endpoint_url is not None):
+            raise InvalidInput(
+                "a push dispatcher needs an endpoint_url, a pull dispatcher none",
+                field="endpoint_url",
+            )
+        meta = (ctx or system_context()).meta(None)
         dispatcher_id = dispatcher_id_of(name)
         found = self.store.find(dispatcher_id, DispatcherInstance)
         if found is None:
@@ -42,6 +48,11 @@ class Dispatchers:
                 runtime=runtime,
                 bus_config=bus_config,
                 meta=meta,
+            )
+        elif (found.dispatch_mode, found.endpoint_url) != (dispatch_mode, endpoint_url):
+            raise Conflict(
+                f"dispatcher {name} is registered as {found.dispatch_mode}"
+                f" at {found.endpoint_url}: register another name to change that"
             )
         else:
             found.come_online(bus_config, runtime, meta=meta)

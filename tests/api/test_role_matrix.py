@@ -238,6 +238,8 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         "tasks": {"brief": "probe", "agent_image": "acme/agent:1"},
         "agent-definitions": {"name": name, "image": "acme/agent:1"},
         "runtime-targets": {"name": name, "backend_type": "local"},
+        # Platform admins only: every org role gets 403 (none is one).
+        "dispatcher-credentials": {"dispatcher_name": name, "name": name},
     }.get(tail, {"name": name})
 
 
@@ -400,6 +402,11 @@ def test_every_route_answers_every_role_as_the_roles_table_says(stack, world):
                 if status != 401:
                     failures.append(f"{method} {template} as {name}: {status}, not 401")
             elif not org_scoped:
+                # The dispatcher API takes dispatcher credentials only: 401 to every user.
+                if template.startswith("/v1/dispatch/") and status != 401:
+                    failures.append(f"{method} {template} as {name}: {status}, not 401")
+                if template.startswith("/v1/dispatcher-credentials") and status != 403:
+                    failures.append(f"{method} {template} as {name}: {status}, not 403")
                 if status != answers["outsider"].status_code:
                     failures.append(f"{method} {template} as {name}: {status}, not as outsiders")
             elif name == "outsider":

@@ -27,11 +27,8 @@ from support.dispatch import (
 from support.local_runtime import wait_until
 from support.stack import Stack, bus_settings, running_stack
 
-from domain.core.context import system_context
-from domain.core.errors import StaleAttempt
 from domain.infra.dispatcher_instance import LOST, dispatcher_id_of
 from domain.infra.dispatchers import Dispatchers
-from domain.tasks.lifecycle import TaskLifecycle
 from signalyard import bootstrap
 from signalyard.runtimes import log_store
 
@@ -98,10 +95,15 @@ def test_a_killed_dispatchers_task_runs_again_as_attempt_2_and_only_once(stack: 
     assert b"finished" not in logs.read(f"{prefix}/1")  # killed before it could finish
     assert logs.read(f"{prefix}/2").count(b"finished") == 1
 
+    # The victim's late report, over HTTP with a credential of its name: fenced (409).
+    token = bootstrap.mint_dispatcher_credential(stack.settings, victim, "late report")
+    with stack.client(token) as late:
+        refused = late.post(
+            f"/v1/dispatch/tasks/{done['guid']}:succeed", json={"attempt": 1, "detail": {}}
+        )
+    assert refused.status_code == 409 and refused.json()["current_attempt"] == 2, refused.text
     store = bootstrap.build_store(stack.settings, bootstrap.database_url(stack.settings))
     try:
-        with pytest.raises(StaleAttempt):  # 409 over HTTP: the fencing token refuses it
-            TaskLifecycle(store).succeed(system_context(), uuid.UUID(done["guid"]), 1, {})
         lost = Dispatchers(store).get(dispatcher_id_of(victim))
         assert lost is not None and lost.status == LOST
     finally:

@@ -65,7 +65,7 @@ def callback_sender(settings: Settings) -> Iterator[None]:
 @contextmanager
 def dispatcher_thread(settings: Settings, name: str | None = None) -> Iterator[Any]:
     """A dispatcher on the local runtime in a thread of the test process, with its loop."""
-    named = settings.with_overrides(dispatcher_name=name or f"d-{uuid.uuid4().hex[:8]}")
+    named = with_credential(settings, name or f"d-{uuid.uuid4().hex[:8]}")
     store = bootstrap.build_store(named, bootstrap.database_url(named))
     dispatcher = bootstrap.build_dispatcher(named, store, "local")
     loop = asyncio.new_event_loop()
@@ -85,9 +85,18 @@ def dispatcher_thread(settings: Settings, name: str | None = None) -> Iterator[A
         store.close()
 
 
+def with_credential(settings: Settings, name: str) -> Settings:
+    """The dispatcher's settings: its name and a credential minted for it."""
+    token = bootstrap.mint_dispatcher_credential(settings, name, f"test {name}")
+    return settings.with_overrides(dispatcher_name=name, dispatcher_token=token)
+
+
 def dispatcher_process(settings: Settings, name: str) -> subprocess.Popen:
     """`signalyard dispatcher --runtime local` as its own process, configured by env only."""
+    token = bootstrap.mint_dispatcher_credential(settings, name, f"test {name}")
     env = {
+        "SIGNALYARD_DISPATCHER_TOKEN": token,
+        "SIGNALYARD_API_URL": settings.dispatcher_api_url,
         **os.environ,
         "DATABASE_URL": str(settings.database_url),
         "NATS_URL": str(settings.nats_url),
@@ -163,3 +172,37 @@ def wait_status(
             return body
         time.sleep(0.1)
     raise AssertionError(f"task never became {wanted}: {body}")
+
+
+@contextmanager
+def offers_running(settings: Settings) -> Iterator[None]:
+    """Push dispatch's offer maker alone (as every dispatcher runs it), without a pull
+    dispatcher that would claim the tasks first."""
+    from signalyard.bus import required_bus_config
+    from workers.adapters.bus import connect, ensure_stream
+    from workers.dispatcher.offers import DURABLE
+    from workers.subscribers.subscriber import Subscriber, SubscriberConfig
+
+    store = bootstrap.build_store(settings, bootstrap.database_url(settings))
+    offers = bootstrap.build_task_offers(settings, store)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        config = required_bus_config(settings)
+        nc = await connect(config, name="test offers")
+        try:
+            await ensure_stream(nc.jetstream(), config)
+            shared = SubscriberConfig(durable=DURABLE, org_id=None, subject_filter="task.>")
+            await Subscriber(nc, config, shared, offers.handle).run(stop)
+        finally:
+            await nc.close()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(20)
+        store.close()

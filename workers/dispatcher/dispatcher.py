@@ -1,7 +1,11 @@
 """The pull dispatcher: a durable consumer of the bus takes queued tasks (new and re-queued
-attempts), claims each through the task's `claim` use case (of racing dispatchers exactly
-one wins; a loser acks and moves on) and runs it on its runtime. A cancel of a running
-task stops it there. Beside that it beats its heartbeat and runs the sweepers."""
+attempts), claims each through the dispatcher API with its own credential (of racing
+dispatchers exactly one wins; a loser acks and moves on) and runs it on its runtime,
+reporting start and outcome through the API too. A cancel of a running task stops it there.
+Beside that it beats its heartbeat and runs the sweepers.
+
+It is a trusted process: the launch spec (brief, bundles, configs) is built here, from the
+store, and so is any secret resolution; only the task's commands go through the API."""
 
 from __future__ import annotations
 
@@ -12,18 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from domain.core.context import system_context
-from domain.core.errors import Conflict, NotFound
 from domain.infra.dispatchers import Dispatchers
 from domain.plumbing.store import EventStore
 from domain.tasks.lifecycle import TaskLifecycle
 from domain.tasks.task import Task
 from schemas.cloudevents import CloudEvent
 from workers.adapters.bus import BusConfig, connect, ensure_stream
-from workers.dispatcher.attempts import follow_attempt, report
+from workers.adapters.dispatch_api import DispatchApi
+from workers.dispatcher.attempts import follow_attempt
 from workers.dispatcher.callbacks import DURABLE as CALLBACKS_DURABLE
 from workers.dispatcher.callbacks import TaskCallbacks
 from workers.dispatcher.launch import LaunchBuilder
+from workers.dispatcher.offers import DURABLE as OFFERS_DURABLE
+from workers.dispatcher.offers import TaskOffers
 from workers.dispatcher.sweepers import Sweepers
 from workers.runtimes.interface import Runtime, RuntimeHandle
 from workers.subscribers.subscriber import Subscriber, SubscriberConfig
@@ -57,23 +62,29 @@ class Dispatcher:
         runtime: Runtime,
         bus: BusConfig,
         options: DispatcherOptions,
+        api: DispatchApi,
         callbacks: TaskCallbacks | None = None,
+        offers: TaskOffers | None = None,
     ) -> None:
         self.store, self.lifecycle, self.launch = store, lifecycle, launch
+        self.api = api  # claims, reports and heartbeats, as this dispatcher
         self.callbacks = callbacks
+        self.offers = offers  # push dispatch: offers of queued tasks to push dispatchers
         self.runtime, self.bus, self.options = runtime, bus, options
-        self.dispatchers = Dispatchers(store)
-        self.name = options.name
+        self.dispatchers = Dispatchers(store)  # the sweepers mark silent ones lost
+        self.name = options.name  # until registered: then the credential's
         self.running: dict[UUID, tuple[int, RuntimeHandle]] = {}
         self.cancels: set[UUID] = set()
         self._followers: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        self.id = await asyncio.to_thread(
-            self.dispatchers.register, self.name, self.options.runtime_kind, self._bus_view()
-        )
-        sweepers = Sweepers(self, self.options)
-        await sweepers.beat()  # online before the first claim
+        self.id, self.name = await self.api.register(self.options.runtime_kind, self._bus_view())
+        if self.name != self.options.name:  # the credential names it: record its real view
+            log.warning(
+                "dispatcher %s registers as %s, its credential's name", self.options.name, self.name
+            )
+            await self.api.register(self.options.runtime_kind, self._bus_view())
+        sweepers = Sweepers(self, self.options)  # registering beat the heartbeat
         await sweepers.requeue_own()
         nc = await connect(self.bus, name=f"dispatcher {self.name}")
         try:
@@ -88,11 +99,17 @@ class Dispatcher:
                     durable=CALLBACKS_DURABLE, org_id=None, subject_filter="task.>"
                 )
                 runs.append(Subscriber(nc, self.bus, shared, self.callbacks.handle).run(stop))
+            if self.offers is not None:
+                shared = SubscriberConfig(
+                    durable=OFFERS_DURABLE, org_id=None, subject_filter="task.>"
+                )
+                runs.append(Subscriber(nc, self.bus, shared, self.offers.handle).run(stop))
             await asyncio.gather(*runs)
         finally:
             for follower in list(self._followers):
                 follower.cancel()
             await nc.close()
+            await self.api.close()
 
     def _bus_view(self) -> dict[str, Any]:
         """What the dispatcher consumes, for the record: never its credentials."""
@@ -110,12 +127,8 @@ class Dispatcher:
             await self.cancel(UUID(event.subject))
 
     async def take(self, task_id: UUID, attempt: int) -> None:
-        ctx = system_context()
-        try:
-            await asyncio.to_thread(self.lifecycle.claim, ctx, task_id, self.name, attempt)
-        except (Conflict, NotFound) as exc:  # another dispatcher won, or it moved on
-            log.debug("task %s attempt %d not claimed: %s", task_id, attempt, exc)
-            return
+        if not await self.api.claim(task_id, attempt):
+            return  # another dispatcher won, or the task moved on
         try:
             task = await asyncio.to_thread(self.store.find, task_id, Task)
             assert task is not None
@@ -124,19 +137,19 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - cannot launch: the attempt fails, saying why
             log.warning("task %s attempt %d: launch failed", task_id, attempt, exc_info=True)
             error = {"message": f"launch failed: {exc}"[:500]}
-            await report(self.lifecycle, "fail", task_id, attempt, error)
+            await self.api.report("fail", task_id, attempt, error)
             return
         self.running[task_id] = (attempt, handle)
         follower = asyncio.create_task(self._follow(task_id, attempt, handle))
         self._followers.add(follower)
         follower.add_done_callback(self._followers.discard)
-        await report(self.lifecycle, "start", task_id, attempt)
+        await self.api.report("start", task_id, attempt)
         if task_id in self.cancels or task.cancel_requested:
             await self.runtime.stop(handle, "cancelled")
 
     async def _follow(self, task_id: UUID, attempt: int, handle: RuntimeHandle) -> None:
         try:
-            await follow_attempt(self.lifecycle, self.runtime, task_id, attempt, handle)
+            await follow_attempt(self.api, self.runtime, task_id, attempt, handle)
         finally:
             if self.running.get(task_id, (0,))[0] == attempt:
                 del self.running[task_id]

@@ -1,6 +1,8 @@
-"""What every dispatcher does beside taking work: beat its heartbeat, re-queue the attempts
-of dispatchers that went silent (as a new attempt: the attempt number fences the old
-one's late reports), and time out attempts past their deadline (server-side timeouts).
+"""What every dispatcher does beside taking work: beat its heartbeat (through the API),
+re-queue the attempts of dispatchers that went silent (as a new attempt: the attempt number
+fences the old one's late reports), and time out attempts past their deadline (server-side
+timeouts). Those two are the control plane's enforcement, run as the system by whichever
+dispatcher (a trusted process with store access) sweeps first.
 
 Any dispatcher may sweep; two doing it at once is safe, since each command is an
 optimistic write that a second one finds already done (409, ignored).
@@ -16,9 +18,9 @@ from typing import TYPE_CHECKING
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
+from projections.dispatchers import heartbeats
 from projections.tasks.views import live_of_dispatcher, tasks
-from workers.dispatcher import heartbeats
-from workers.dispatcher.attempts import report
+from workers.dispatcher.attempts import SystemReporter
 
 if TYPE_CHECKING:
     from workers.dispatcher.dispatcher import Dispatcher, DispatcherOptions
@@ -30,6 +32,7 @@ class Sweepers:
     def __init__(self, dispatcher: Dispatcher, options: DispatcherOptions) -> None:
         self.dispatcher = dispatcher
         self.options = options
+        self.system = SystemReporter(dispatcher.lifecycle)
 
     async def _connect(self) -> AsyncConnection:
         return await AsyncConnection.connect(
@@ -37,8 +40,7 @@ class Sweepers:
         )
 
     async def beat(self) -> None:
-        async with await self._connect() as conn:
-            await heartbeats.beat(conn, self.dispatcher.id, self.dispatcher.name)
+        await self.dispatcher.api.heartbeat()
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -46,6 +48,9 @@ class Sweepers:
         while not stop.is_set():
             try:
                 await self.beat()
+            except Exception:  # noqa: BLE001 - the API is away: beat again next round
+                log.warning("dispatcher %s: heartbeat failed", self.dispatcher.name, exc_info=True)
+            try:
                 if loop.time() >= next_sweep:
                     next_sweep = loop.time() + self.options.sweep_seconds
                     await self.sweep()
@@ -62,9 +67,7 @@ class Sweepers:
         reason = f"dispatcher {self.dispatcher.name} restarted"
         async with await self._connect() as conn:
             for row in await live_of_dispatcher(conn, self.dispatcher.name):
-                await report(
-                    self.dispatcher.lifecycle, "requeue_lost", row["guid"], row["attempt"], reason
-                )
+                await self.system.report("requeue_lost", row["guid"], row["attempt"], reason)
 
     async def sweep(self) -> None:
         async with await self._connect() as conn:
@@ -85,11 +88,9 @@ class Sweepers:
                 log.warning("%s", reason)
             # Every round, not once: the read model may not show its last claim yet.
             for row in await live_of_dispatcher(conn, name):
-                await report(
-                    self.dispatcher.lifecycle, "requeue_lost", row["guid"], row["attempt"], reason
-                )
+                await self.system.report("requeue_lost", row["guid"], row["attempt"], reason)
 
     async def time_out_overdue(self, conn: AsyncConnection) -> None:
         for row in await tasks.list_overdue(conn, datetime.now(tz=UTC)):
-            if await report(self.dispatcher.lifecycle, "time_out", row["guid"], row["attempt"]):
+            if await self.system.report("time_out", row["guid"], row["attempt"]):
                 await self.dispatcher.stop_attempt(row["guid"], row["attempt"], "timed out")

@@ -51,3 +51,16 @@ async def silent_since(conn: AsyncConnection, limit_seconds: float) -> list[tupl
     )
     rows: list[Any] = await cur.fetchall()
     return [(row["dispatcher_id"], row["name"]) for row in rows]
+
+
+async def alive_within(conn: AsyncConnection, seconds: float) -> list[tuple[UUID, str]]:
+    """Dispatchers whose last beat is younger than `seconds`."""
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT dispatcher_id, name FROM {}"
+            " WHERE last_heartbeat >= now() - make_interval(secs => %s) ORDER BY name"
+        ).format(TABLE),
+        (seconds,),
+    )
+    rows: list[Any] = await cur.fetchall()
+    return [(row["dispatcher_id"], row["name"]) for row in rows]

@@ -1,0 +1,1 @@
+"""Dispatchers: their credentials (a read model) and their heartbeats (a table beside the log)."""
