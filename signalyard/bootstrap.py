@@ -554,7 +554,19 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]
     callbacks = TaskCallbacks(store, build_callbacks(settings, store, database_url(settings)))
     bus = required_bus_config(settings)
-    return Dispatcher(store, TaskLifecycle(store), launch, runtime, bus, options, callbacks)
+    lifecycle = TaskLifecycle(store)
+    secrets = dispatcher_secrets(settings, store, lifecycle, options.name)
+    return Dispatcher(store, lifecycle, launch, runtime, bus, options, callbacks, secrets)
+
+
+def dispatcher_secrets(settings: Settings, store: EventStore, lifecycle: Any, name: str):
+    """What a dispatcher resolves its attempts' secrets with (closed when it stops)."""
+    from signalyard.secrets_wiring import build_secrets
+    from workers.dispatcher.secrets import AttemptSecrets
+
+    context, pool = build_secrets(settings, database_url(settings), store)
+    resolver = context.resolver if context.service.backends else None
+    return AttemptSecrets(resolver, lifecycle, name, close=pool.close)
 
 
 def run_dispatcher(settings: Settings, runtime_kind: str) -> None:

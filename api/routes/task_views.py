@@ -35,6 +35,8 @@ TASK_FIELDS = (
     "error",
     "progress",
     "deadline_at",
+    "secrets",
+    "waiting_reason",
 )
 
 

@@ -37,6 +37,8 @@ TASKS = EntityTable(
         "reason",
         "deadline_at",
         "finished_at",
+        "secrets",
+        "waiting_reason",
     ),
 )
 
@@ -51,6 +53,9 @@ _DDL = [
         dispatcher_id text, cancel_requested boolean NOT NULL DEFAULT false,
         result jsonb, error jsonb, progress jsonb, reason text,
         deadline_at timestamptz, finished_at timestamptz)""",
+    # Added later: a read model made before has them added (a rebuild fills them).
+    """ALTER TABLE {s}.tasks ADD COLUMN IF NOT EXISTS secrets jsonb NOT NULL DEFAULT '[]',
+        ADD COLUMN IF NOT EXISTS waiting_reason text""",
     """CREATE TABLE IF NOT EXISTS {s}.task_timeline (task_id uuid NOT NULL,
         organization_id uuid NOT NULL, position bigint NOT NULL, at timestamptz NOT NULL,
         event text NOT NULL, status text, reason text, attempt integer NOT NULL,
