@@ -84,6 +84,8 @@ class AttemptSecrets:
             except DomainError as error:  # not found, gone: this attempt cannot run
                 raise SecretsNotDelivered(f"secrets not delivered: {error.message}") from None
             if isinstance(outcome, Resolved):
+                pinned = ", ".join(f"{r.request.name} v{r.version}" for r in outcome.secrets)
+                log.info("task %s attempt %d: secrets resolved: %s", task.id, task.attempt, pinned)
                 delivered = tuple(
                     SecretMaterial(r.request.name, r.request.delivery, r.request.target, r.value)
                     for r in outcome.secrets
