@@ -555,18 +555,18 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     callbacks = TaskCallbacks(store, build_callbacks(settings, store, database_url(settings)))
     bus = required_bus_config(settings)
     lifecycle = TaskLifecycle(store)
-    secrets = dispatcher_secrets(settings, store, lifecycle, options.name)
-    return Dispatcher(store, lifecycle, launch, runtime, bus, options, callbacks, secrets)
+    gate = launch_gate(settings, store, lifecycle, options.name)
+    return Dispatcher(store, lifecycle, launch, runtime, bus, options, callbacks, gate)
 
 
-def dispatcher_secrets(settings: Settings, store: EventStore, lifecycle: Any, name: str):
-    """What a dispatcher resolves its attempts' secrets with (closed when it stops)."""
+def launch_gate(settings: Settings, store: EventStore, lifecycle: Any, name: str):
+    """What a dispatcher checks before a start: target health, the attempt's secrets."""
     from signalyard.secrets_wiring import build_secrets
-    from workers.dispatcher.secrets import AttemptSecrets
+    from workers.dispatcher.gate import LaunchGate
 
     context, pool = build_secrets(settings, database_url(settings), store)
     resolver = context.resolver if context.service.backends else None
-    return AttemptSecrets(resolver, lifecycle, name, close=pool.close)
+    return LaunchGate(store, lifecycle, name, resolver, close=pool.close)
 
 
 def run_dispatcher(settings: Settings, runtime_kind: str) -> None:

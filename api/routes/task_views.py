@@ -83,4 +83,5 @@ def describe_target(target: RuntimeTarget) -> dict[str, Any]:
         "endpoint",
         "namespace",
         "is_default",
+        "infra_service",
     )

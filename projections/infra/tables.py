@@ -22,6 +22,7 @@ RUNTIME_TARGETS = EntityTable(
         "namespace",
         "is_default",
     ),
+    mutable_only=("infra_service",),
 )
 
 _DDL = [
@@ -38,6 +39,8 @@ _DDL = [
         organization_id uuid NOT NULL, scope_type text NOT NULL, scope_id uuid NOT NULL,
         backend_type text NOT NULL, endpoint text, namespace text,
         is_default boolean NOT NULL)""",
+    # Added later: a read model made before has it added (a rebuild fills it).
+    "ALTER TABLE {s}.runtime_targets ADD COLUMN IF NOT EXISTS infra_service uuid",
     ENTITY_TABLES_DDL,
     """CREATE INDEX IF NOT EXISTS agent_definitions_org
         ON {s}.agent_definitions (organization_id, created_position)""",

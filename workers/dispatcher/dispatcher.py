@@ -23,8 +23,8 @@ from workers.adapters.bus import BusConfig, connect, ensure_stream
 from workers.dispatcher.attempts import follow_attempt, report
 from workers.dispatcher.callbacks import DURABLE as CALLBACKS_DURABLE
 from workers.dispatcher.callbacks import TaskCallbacks
+from workers.dispatcher.gate import LaunchGate
 from workers.dispatcher.launch import LaunchBuilder
-from workers.dispatcher.secrets import AttemptSecrets
 from workers.dispatcher.sweepers import Sweepers
 from workers.runtimes.interface import Runtime, RuntimeHandle
 from workers.subscribers.subscriber import Subscriber, SubscriberConfig
@@ -59,10 +59,10 @@ class Dispatcher:
         bus: BusConfig,
         options: DispatcherOptions,
         callbacks: TaskCallbacks | None = None,
-        secrets: AttemptSecrets | None = None,
+        gate: LaunchGate | None = None,
     ) -> None:
         self.store, self.lifecycle, self.launch = store, lifecycle, launch
-        self.secrets = secrets or AttemptSecrets(None, lifecycle, options.name)
+        self.gate = gate or LaunchGate(store, lifecycle, options.name)
         self.callbacks = callbacks
         self.runtime, self.bus, self.options = runtime, bus, options
         self.dispatchers = Dispatchers(store)
@@ -96,7 +96,7 @@ class Dispatcher:
             for follower in list(self._followers):
                 follower.cancel()
             await nc.close()
-            self.secrets.close()
+            self.gate.close()
 
     def _bus_view(self) -> dict[str, Any]:
         """What the dispatcher consumes, for the record: never its credentials."""
@@ -124,7 +124,7 @@ class Dispatcher:
             task = await asyncio.to_thread(self.store.find, task_id, Task)
             assert task is not None
             spec = await asyncio.to_thread(self.launch, task)
-            spec = await self.secrets.add_to(spec, task)  # waits while a backend is down
+            spec = await self.gate.prepare(spec, task)  # waits: target down, secrets unreachable
             handle = await self.runtime.start(spec)
         except Exception as exc:  # noqa: BLE001 - cannot launch: the attempt fails, saying why
             log.warning("task %s attempt %d: launch failed", task_id, attempt, exc_info=True)

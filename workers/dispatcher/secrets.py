@@ -4,10 +4,9 @@ the runtime with the attempt's spec, for that attempt only.
 
 Versions are pinned per attempt: a retry resolves again and gets the latest (or the
 version the task declared), and the ledger says which. While a backend does not answer
-the attempt waits, claimed: the task's `waiting_reason` says why (one event per change of
-reason, not per try) and resolution is tried again with backoff until it answers, the task
-is cancelled or its attempt ends (timed out by the server). A secret deleted since the
-submission, or a path or version gone from its backend, fails the attempt, saying which.
+the attempt waits, claimed, the task's `waiting_reason` saying why (workers/dispatcher/
+waiting.py). A secret deleted since the submission, or a path or version gone from its
+backend, fails the attempt, saying which (never with a value: none is in scope of an error).
 """
 
 from __future__ import annotations
@@ -15,19 +14,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from domain.core.context import system_context
-from domain.core.errors import Conflict, DomainError
+from domain.core.errors import DomainError
 from domain.secrets.resolution import AttemptScope, Resolved, SecretRequest, SecretResolver
-from domain.tasks.lifecycle import TaskLifecycle
 from domain.tasks.task import Task
+from workers.dispatcher.waiting import Waiting
 from workers.runtimes.spec import LaunchSpec, SecretMaterial
 
 log = logging.getLogger(__name__)
-
-BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)  # the last one repeats
 
 
 class SecretsNotDelivered(RuntimeError):
@@ -47,19 +42,10 @@ def requests_of(task: Task) -> list[SecretRequest]:
 
 
 class AttemptSecrets:
-    def __init__(
-        self,
-        resolver: SecretResolver | None,
-        lifecycle: TaskLifecycle,
-        dispatcher_name: str,
-        backoff: Sequence[float] = BACKOFF_SECONDS,
-        close: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, resolver: SecretResolver | None, waiting: Waiting, resolver_name: str):
         self.resolver = resolver
-        self.close = close or (lambda: None)  # what the resolver holds (a data-key pool)
-        self.lifecycle = lifecycle
-        self.name = dispatcher_name
-        self.backoff = tuple(backoff)
+        self.waiting = waiting
+        self.resolver_name = resolver_name
 
     async def add_to(self, spec: LaunchSpec, task: Task) -> LaunchSpec:
         """The spec with the attempt's secrets; waits while a backend is down."""
@@ -79,7 +65,7 @@ class AttemptSecrets:
                     task.id,
                     task.attempt,
                     requests,
-                    f"dispatcher {self.name}",
+                    self.resolver_name,
                 )
             except DomainError as error:  # not found, gone: this attempt cannot run
                 raise SecretsNotDelivered(f"secrets not delivered: {error.message}") from None
@@ -92,29 +78,5 @@ class AttemptSecrets:
                 )
                 return dataclasses.replace(spec, secrets=delivered)
             reason = f"waiting for the {outcome.backend} secret backend: {outcome.reason}"
-            if not await self._still_wanted(task, reason):
-                raise SecretsNotDelivered(f"stopped waiting for secrets ({reason})")
-            await asyncio.sleep(self.backoff[min(tries, len(self.backoff) - 1)])
+            await self.waiting.pause(task, reason, tries)
             tries += 1
-
-    async def _still_wanted(self, task: Task, reason: str) -> bool:
-        """Record why it waits (once per reason); False when the attempt is over or a
-        cancel was asked for (which is then confirmed)."""
-        ctx = system_context()
-        try:
-            await asyncio.to_thread(self.lifecycle.wait, ctx, task.id, task.attempt, reason)
-        except Conflict as exc:  # the attempt ended (timed out, requeued): not ours to run
-            log.info("task %s attempt %d: no longer waits: %s", task.id, task.attempt, exc)
-            return False
-        current: Any = await asyncio.to_thread(self.lifecycle.store.find, task.id, Task)
-        if current is not None and current.cancel_requested:
-            await asyncio.to_thread(_confirm_cancelled, self.lifecycle, task.id, task.attempt)
-            return False
-        return True
-
-
-def _confirm_cancelled(lifecycle: TaskLifecycle, task_id: Any, attempt: int) -> None:
-    try:
-        lifecycle.confirm_cancelled(system_context(), task_id, attempt)
-    except Conflict:
-        pass
