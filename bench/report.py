@@ -244,7 +244,23 @@ def rows(result: dict) -> list[dict]:
     out += _router_rows(result.get("router"))
     if result.get("secrets"):
         out += _secret_rows(result["secrets"])
+    if result.get("secret_injection"):
+        out += _injection_rows(result["secret_injection"])
     return out
+
+
+def _injection_rows(injected: dict) -> list[dict]:
+    five, none = injected["with_5"], injected["none"]
+    return [
+        {
+            "figure": "submit -> running of a no-op local task with 5 secrets (local backend, "
+            f"env; {five['tasks']} tasks, taking turns; p50 / p99)",
+            "value": f"{fmt(five['p50_ms'], 'ms')} / {fmt(five['p99_ms'], 'ms')} "
+            f"(+{fmt(injected['added_p50_ms'], 'ms')} at p50)",
+            "reference": f"the same task with none: {fmt(none['p50_ms'], 'ms')} / "
+            f"{fmt(none['p99_ms'], 'ms')}",
+        }
+    ]
 
 
 def _router_rows(rt: dict | None) -> list[dict]:

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from bench import append, relay, router, secret_resolution, stack
+    from bench import append, relay, router, secret_resolution, stack, task_secrets
     from bench.pg import bench_database
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "secrets"):
             print("bench: secret resolutions ...", file=sys.stderr, flush=True)
             result["secrets"] = secret_resolution.run(db, quick=args.quick)
+            print("bench: submit -> running with 5 secrets and none ...", file=sys.stderr)
+            result["secret_injection"] = task_secrets.run(db, quick=args.quick)
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["rows"] = rows(result)

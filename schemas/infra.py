@@ -81,6 +81,12 @@ class RuntimeTargetCreate(Request):
     endpoint: str | None = Field(default=None, min_length=1, max_length=2048)
     namespace: str | None = Field(default=None, min_length=1, max_length=63)
     is_default: bool = False
+    infra_service: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="an infra service (guid or slug): while unhealthy, tasks here wait",
+    )
 
 
 class RuntimeTargetPatch(Request):
@@ -91,6 +97,9 @@ class RuntimeTargetPatch(Request):
     endpoint: str | None = Field(default=None, min_length=1, max_length=2048)
     namespace: str | None = Field(default=None, min_length=1, max_length=63)
     is_default: bool | None = None
+    infra_service: str | None = Field(
+        default=None, min_length=1, max_length=100, description="null: none watched"
+    )
 
 
 class RuntimeTarget(Resource):
@@ -101,3 +110,6 @@ class RuntimeTarget(Resource):
     endpoint: str | None
     namespace: str | None
     is_default: bool
+    infra_service: UUID | None = Field(
+        default=None, description="the infra service whose health gates its tasks' starts"
+    )

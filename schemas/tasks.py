@@ -26,6 +26,22 @@ class Resources(Request):
     memory: str | None = Field(default=None, max_length=20, description="e.g. 512Mi, 1G")
 
 
+class SecretNeed(Request):
+    """A secret an attempt gets, and how: never its value."""
+
+    name: str = Field(
+        min_length=1, max_length=200, description="found nearest first: workspace, team, org"
+    )
+    as_: Literal["env", "file"] = Field(alias="as", description="an env variable or a file")
+    env_var: str | None = Field(default=None, max_length=128, description="with as: env")
+    path: str | None = Field(
+        default=None, max_length=255, description="with as: file; relative to the working dir"
+    )
+    version: StrictInt | None = Field(
+        default=None, ge=1, description="pin one version for every attempt; default: the latest"
+    )
+
+
 class TaskSubmit(Request):
     brief: str = Field(description="the task's brief (text, at most 256 KiB)")
     agent_image: str | None = Field(
@@ -48,6 +64,9 @@ class TaskSubmit(Request):
     timeout_seconds: StrictInt | None = Field(default=None, ge=1, le=7 * 24 * 3600)
     resources: Resources | None = None
     callback_url: str | None = Field(default=None, min_length=1, max_length=2048)
+    secrets: list[SecretNeed] | None = Field(
+        default=None, max_length=50, description="secrets each attempt gets (env or file 0400)"
+    )
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str = Field(default="", max_length=4000)
 
@@ -59,6 +78,20 @@ class TaskAction(Request):
 class Pin(BaseModel):
     guid: UUID
     version: int
+
+
+class TaskSecretAccess(BaseModel):
+    """One resolution of a declared secret for one attempt (from the access ledger)."""
+
+    secret_id: UUID
+    attempt: int
+    version_number: int
+    backend: str
+    resolver: str
+    delivery: str
+    target: str
+    accessed_at: datetime
+    times: int
 
 
 class Task(Resource):
@@ -98,6 +131,15 @@ class Task(Resource):
     finished_at: datetime | None
     last_agent_heartbeat: datetime | None = Field(
         default=None, description="the current attempt's agent last beat (POST /v1/agent/...)"
+    )
+    secrets: list[dict[str, Any]] = Field(
+        default_factory=list, description="declared secrets: names and delivery, never values"
+    )
+    waiting_reason: str | None = Field(
+        default=None, description="why a claimed attempt has not started yet (none: not waiting)"
+    )
+    secret_accesses: list[TaskSecretAccess] = Field(
+        default_factory=list, description="the ledger: which version each attempt resolved"
     )
 
 

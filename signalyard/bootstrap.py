@@ -592,8 +592,10 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     bus = required_bus_config(settings)
     offers = build_task_offers(settings, store, scheduler)
     api = dispatch_api(settings)
+    lifecycle = TaskLifecycle(store)
+    gate = launch_gate(settings, store, lifecycle, options.name)
     return Dispatcher(
-        store, TaskLifecycle(store), launch, runtime, bus, options, api, callbacks, offers
+        store, lifecycle, launch, runtime, bus, options, api, callbacks, offers, gate
     )
 
 
@@ -616,6 +618,16 @@ def dispatch_api(settings: Settings):  # -> DispatchApi
             " POST /v1/dispatcher-credentials"
         )
     return DispatchApi(settings.dispatcher_api_url, settings.dispatcher_token)
+
+
+def launch_gate(settings: Settings, store: EventStore, lifecycle: Any, name: str):
+    """What a dispatcher checks before a start: target health, the attempt's secrets."""
+    from signalyard.secrets_wiring import build_secrets
+    from workers.dispatcher.gate import LaunchGate
+
+    context, pool = build_secrets(settings, database_url(settings), store)
+    resolver = context.resolver if context.service.backends else None
+    return LaunchGate(store, lifecycle, name, resolver, close=pool.close)
 
 
 def run_dispatcher(settings: Settings, runtime_kind: str) -> None:

@@ -15,6 +15,7 @@ from api.deps import AsciiInt, ContextDep, PageDep, ReadConnDep, ServicesDep, Vi
 from api.edge import EdgeRoute
 from api.routes.tasks import PROJECT, TASK, TASKS
 from api.views import found, history_entries
+from projections.secrets.views import task_accesses
 from projections.tasks.views import TaskFilter, tasks
 from projections.tenancy.views import scopes
 from schemas import common
@@ -100,9 +101,10 @@ async def count_tasks(
 async def get_task(
     org: str, team: str, ws: str, project: str, task: str, conn: ReadConnDep, viewer: ViewerDep
 ) -> JSONResponse:
-    """One task, as it is now."""
+    """One task, as it is now, with the secret versions its attempts resolved."""
     project_id = await project_id_of(conn, viewer, org, team, ws, project)
     row = await tasks.get_task(conn, project_id, task)
+    row = {**row, "secret_accesses": await task_accesses(conn, row["guid"])}
     return found(wire.Task.model_validate(row).model_dump(), row["version"])
 
 

@@ -35,6 +35,8 @@ TASK_FIELDS = (
     "error",
     "progress",
     "deadline_at",
+    "secrets",
+    "waiting_reason",
 )
 
 
@@ -81,4 +83,5 @@ def describe_target(target: RuntimeTarget) -> dict[str, Any]:
         "endpoint",
         "namespace",
         "is_default",
+        "infra_service",
     )

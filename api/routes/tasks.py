@@ -35,7 +35,7 @@ def submit_task(
 ):
     """Submit a task: its skills, configs, tools and agent definition are pinned to versions
     and its runtime target resolved now; it is queued for a dispatcher."""
-    asked = Submission(**body.model_dump(exclude_none=True))
+    asked = Submission(**body.model_dump(exclude_none=True, by_alias=True))
     result = services.tasks.submit(ctx, (org, team, ws, project), asked)
     return written(result, describe_task(result.entity), task_path(result.entity), 202)
 

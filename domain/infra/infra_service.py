@@ -78,6 +78,7 @@ class InfraService(CoreAggregate):
         self.timeout_seconds = timeout_seconds
         self.is_healthy: bool | None = None  # unknown until the first probe
         self.consecutive_fails = 0
+        self.health_reason = ""
 
     def change_health(
         self, healthy: bool, consecutive_fails: int, reason: str, at: datetime, meta: Meta
@@ -100,6 +101,7 @@ class InfraService(CoreAggregate):
     ) -> None:
         self.is_healthy = is_healthy
         self.consecutive_fails = consecutive_fails
+        self.health_reason = reason
 
 
 def sealing_context(organization_id: UUID, service_id: UUID) -> str:

@@ -4,7 +4,7 @@ defined for an organization, a workspace or a project; at most one default per s
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -50,8 +50,21 @@ def validate_is_default(value: object) -> bool:
 class RuntimeTarget(CoreAggregate):
     snapshot_interval = 50
     UPDATABLE: ClassVar[frozenset[str]] = frozenset(
-        {"name", "description", "slug", "backend_type", "endpoint", "namespace", "is_default"}
+        {
+            "name",
+            "description",
+            "slug",
+            "backend_type",
+            "endpoint",
+            "namespace",
+            "is_default",
+            "infra_service",
+        }
     )
+    # The InfraService (guid) whose health decides whether its tasks may start: unhealthy,
+    # they wait, saying so. Set by an update (also in the write that creates the target);
+    # not annotated, as the annotations of an aggregate are its fields.
+    infra_service = cast("str | None", None)
 
     @event("Created")
     def __init__(

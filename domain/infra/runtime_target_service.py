@@ -15,10 +15,12 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from domain.catalog.scope import clean_changes
 from domain.core.context import CommandContext, CommandResult
-from domain.core.errors import Conflict, NotFound
+from domain.core.errors import Conflict, InvalidInput, NotFound
 from domain.core.slugs import looks_like_uuid, validate_slug
 from domain.core.values import slug_for, validate_description, validate_name
+from domain.infra import infra_service_commands
 from domain.infra import runtime_target as rules
+from domain.infra.infra_service import InfraService
 from domain.infra.runtime_target import RuntimeTarget
 from domain.plumbing.store import EventStore
 from domain.plumbing.unit_of_work import reads_only, with_read_sessions
@@ -40,6 +42,7 @@ CHANGE_RULES = {
     "endpoint": rules.validate_endpoint,
     "namespace": rules.validate_namespace,
     "is_default": rules.validate_is_default,
+    "infra_service": lambda value: value,  # None, or a guid resolved by the use case
 }
 
 
@@ -88,6 +91,7 @@ class RuntimeTargetService:
         is_default: bool = False,
         slug: str | None = None,
         description: str = "",
+        infra_service: str | None = None,
     ) -> CommandResult:
         chain = self._locate(ctx, Action.INFRA_WRITE, refs)
         scope_type, scope_id = scope_of(chain)
@@ -105,6 +109,9 @@ class RuntimeTargetService:
             is_default=rules.validate_is_default(is_default),
             meta=ctx.meta(chain.org.id),
         )
+        if infra_service is not None:
+            watched = self._service_of(chain.org.id, infra_service)
+            target.update(changes={"infra_service": watched}, meta=ctx.meta(chain.org.id))
         touched: list[Aggregate] = [target]
         touched.append(
             self.store.slugs.claim(ctx, chain.org.id, SLUG_KIND, scope_id, target.slug, target.id)
@@ -123,6 +130,10 @@ class RuntimeTargetService:
     ) -> CommandResult:
         target = self.find(ctx, Action.INFRA_WRITE, refs, ref)
         target.check_version(expected_version)
+        changes = dict(changes)
+        if changes.get("infra_service") is not None:
+            watched = self._service_of(target.organization_id, changes["infra_service"])
+            changes["infra_service"] = watched
         clean = target.changes_from(clean_changes(changes, CHANGE_RULES))
         if not clean:
             return CommandResult.of(target, 0)
@@ -179,6 +190,21 @@ class RuntimeTargetService:
         if found is None or (found.is_deleted and not include_deleted):
             raise NotFound(f"runtime target {ref!r} not found")
         return found
+
+    def _service_of(self, organization_id: UUID, ref: object) -> str:
+        """The guid of an infra service of the target's org, by guid or slug (422 if none)."""
+        slug_kind = infra_service_commands.SLUG_KIND
+        found = None
+        if isinstance(ref, str) and 1 <= len(ref) <= 100:
+            guid = looks_like_uuid(ref) or self.store.slugs.owner(
+                slug_kind, str(organization_id), ref
+            )
+            found = self.store.find(guid, InfraService) if guid else None
+        if found is None or found.is_deleted or found.organization_id != organization_id:
+            raise InvalidInput(
+                f"infra service {ref!r} not found in this organization", field="infra_service"
+            )
+        return str(found.id)
 
     def in_scope(self, scope_id: UUID, ref: str) -> RuntimeTarget | None:
         """A target of this scope by guid or slug (deleted ones too)."""

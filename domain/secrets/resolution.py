@@ -136,19 +136,7 @@ class SecretResolver:
         return _Planned(request, secret, version, access)
 
     def nearest(self, scope: AttemptScope, name: str) -> Secret:
-        levels = [s for s in (scope.workspace_id, scope.team_id, scope.organization_id) if s]
-        slug = slugify(name)
-        for depth, level in enumerate(levels):
-            guid = self.store.slugs.owner(SLUG_KIND, level, slug)
-            secret = self.store.find(guid, Secret) if guid else None
-            if secret is None or secret.is_deleted:
-                continue
-            if secret.organization_id != scope.organization_id:
-                continue
-            if depth > 0 and not secret.inherit:
-                continue  # kept to its own scope
-            return secret
-        raise NotFound(f"secret {name!r} not found for this task's scope", field="name")
+        return nearest_secret(self.store, scope, name)
 
     def _record(
         self,
@@ -183,6 +171,23 @@ class SecretResolver:
                 meta=meta,
             )
         return self.store.record(*touched.values()) if touched else 0
+
+
+def nearest_secret(store: EventStore, scope: AttemptScope, name: str) -> Secret:
+    """The secret a task of this scope gets by that name: workspace, then team, then org."""
+    levels = [s for s in (scope.workspace_id, scope.team_id, scope.organization_id) if s]
+    slug = slugify(name)
+    for depth, level in enumerate(levels):
+        guid = store.slugs.owner(SLUG_KIND, level, slug)
+        secret = store.find(guid, Secret) if guid else None
+        if secret is None or secret.is_deleted:
+            continue
+        if secret.organization_id != scope.organization_id:
+            continue
+        if depth > 0 and not secret.inherit:
+            continue  # kept to its own scope
+        return secret
+    raise NotFound(f"secret {name!r} not found for this task's scope", field="name")
 
 
 def _check(request: SecretRequest, index: int) -> None:

@@ -89,6 +89,15 @@ class TaskLifecycle:
         dispatcher = _dispatcher(dispatcher_id)
         return self._act(ctx, task_id, lambda t, m: t.claim(dispatcher, attempt, meta=m))
 
+    def wait(self, ctx: CommandContext, task_id: UUID, attempt: int, reason: str) -> CommandResult:
+        """Why a claimed attempt cannot start yet; recorded only when the reason changes."""
+        why = validate_reason(reason, "waiting")
+
+        def wait(task: Task, meta: Any) -> None:
+            task.wait(attempt, why, meta=meta)
+
+        return self._act(ctx, task_id, wait)
+
     def start(self, ctx: CommandContext, task_id: UUID, attempt: int) -> CommandResult:
         return self._act(ctx, task_id, lambda t, m: t.start(attempt, meta=m))
 

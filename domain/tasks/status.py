@@ -35,6 +35,9 @@ LIVE = frozenset({TaskStatus.DISPATCHED, TaskStatus.RUNNING})  # an attempt hold
 # command -> the statuses it may be given in (its target is the command's own business).
 ALLOWED_FROM: dict[str, frozenset[TaskStatus]] = {
     "queue": frozenset({TaskStatus.PENDING}),
+    "declare_secrets": frozenset({TaskStatus.PENDING}),
+    # Claimed, and held back from starting (a secret backend or the runtime target is down).
+    "wait": frozenset({TaskStatus.DISPATCHED}),
     "claim": frozenset({TaskStatus.QUEUED}),
     "start": frozenset({TaskStatus.DISPATCHED}),
     "report_progress": LIVE,

@@ -18,8 +18,10 @@ from domain.infra.agent_spec import resources_for, validate_image
 from domain.infra.resolution import resolve_target
 from domain.infra.runtime_target_service import RuntimeTargetService
 from domain.plumbing.store import EventStore
+from domain.secrets.resolution import AttemptScope, nearest_secret
 from domain.tasks import submission as check
 from domain.tasks.pins import pin_tools, pin_versioned
+from domain.tasks.secret_needs import Need, check_resolvable, validate_secret_needs
 from domain.tasks.task import Task, task_slug
 from domain.tenancy.roles import Action
 from domain.tenancy.scope import TenancyScope
@@ -41,6 +43,7 @@ class Submission:
     timeout_seconds: int | None = None
     resources: dict[str, str] | None = None
     callback_url: str | None = None
+    secrets: list[dict[str, Any]] | None = None
     name: str | None = None
     description: str = ""
     task_id: UUID | None = field(default=None)
@@ -98,8 +101,25 @@ class SubmitTask:
             resources=resources_for(spec, asked.resources),
             runtime_target=resolve_target(self.targets, chain, asked.runtime_target),
         )
+        scope = AttemptScope(org.id, chain.team.id, chain.workspace.id)
+        secrets = self._secret_needs(scope, asked.secrets)
         # The blob first: an orphan blob is harmless, a task naming a missing one is not.
         brief_key = self.blobs.put(brief)
         task = Task(id=task_id, brief_key=brief_key, meta=ctx.meta(org.id), **values)
+        if secrets:
+            task.declare_secrets(secrets, meta=ctx.meta(org.id))
         task.queue("submitted", meta=ctx.meta(org.id))
         return CommandResult.of(task, self.store.record(task))
+
+    def _secret_needs(self, scope: AttemptScope, asked: object) -> list[Need]:
+        """Declared secrets must resolve from the task's scope now (a later delete or
+        rotation is the attempt's business: it fails, saying which secret is gone)."""
+        needs = validate_secret_needs(asked)
+
+        def find(name: str, version: int | None) -> None:
+            secret = nearest_secret(self.store, scope, name)
+            if version is not None:
+                secret.stored(version)
+
+        check_resolvable(needs, find)
+        return needs

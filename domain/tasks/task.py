@@ -8,7 +8,7 @@ as {guid, version}; the runtime target as resolved), so a later version never ch
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -38,6 +38,10 @@ def task_id_of(ref: str) -> UUID | None:
 
 class Task(CoreAggregate):
     snapshot_interval = 50  # progress reports make long-running tasks long streams
+    # Defaults for tasks (and snapshots) from before these existed; not annotated, as the
+    # annotations of an aggregate are its fields. Replaced by events, never mutated.
+    secrets = cast("list[dict[str, Any]]", [])
+    waiting_reason = cast("str | None", None)
 
     @event("Submitted")
     def __init__(
@@ -100,6 +104,21 @@ class Task(CoreAggregate):
         require_allowed(command, self.status)
 
     # -- commands ------------------------------------------------------------------------
+    def declare_secrets(self, secrets: list[dict[str, Any]], meta: Meta) -> None:
+        """Which secrets its attempts get and how (names and delivery, never values)."""
+        require_allowed("declare_secrets", self.status)
+        self._secrets_declared(secrets=secrets, meta=meta)
+
+    def wait(self, attempt: int, reason: str, meta: Meta) -> bool:
+        """It cannot start yet (a secret backend or its runtime target is down): say why,
+        once per change of reason. False (and no event) when the reason is the same."""
+        self._live("wait", attempt)
+        reason = reason[:500]
+        if reason == self.waiting_reason:
+            return False
+        self._waiting(attempt=attempt, reason=reason, meta=meta)
+        return True
+
     def queue(self, reason: str, meta: Meta) -> None:
         require_allowed("queue", self.status)
         self._queued(status=TaskStatus.QUEUED.value, attempt=self.attempt, reason=reason, meta=meta)
@@ -184,6 +203,15 @@ class Task(CoreAggregate):
         self.status = status
         self.attempt = attempt
         self.reason = reason
+        self.waiting_reason = None  # whatever it waited for, it has moved on
+
+    @event("SecretsDeclared")
+    def _secrets_declared(self, secrets: list[dict[str, Any]], meta: Meta) -> None:
+        self.secrets = secrets
+
+    @event("Waiting")
+    def _waiting(self, attempt: int, reason: str, meta: Meta) -> None:
+        self.waiting_reason = reason
 
     @event("Queued")
     def _queued(self, status: str, attempt: int, reason: str, meta: Meta) -> None:
@@ -253,3 +281,5 @@ declare_publication(
     Task.Submitted,  # type: ignore[attr-defined] # made by @event
     public={"brief_key"},
 )
+# Names of secrets and how they are delivered: never a value.
+declare_publication(Task.SecretsDeclared, public={"secrets"})  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ RUNTIME_TARGETS = EntityTable(
         "namespace",
         "is_default",
     ),
+    mutable_only=("infra_service",),
 )
 
 _DDL = [
@@ -38,6 +39,12 @@ _DDL = [
         organization_id uuid NOT NULL, scope_type text NOT NULL, scope_id uuid NOT NULL,
         backend_type text NOT NULL, endpoint text, namespace text,
         is_default boolean NOT NULL)""",
+    # Added later: a read model made before has it added (a rebuild fills it). Only when
+    # missing: ALTER TABLE locks the table out, readers included, even when it is a no-op.
+    """DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute
+        WHERE attrelid = '{s}.runtime_targets'::regclass AND attname = 'infra_service') THEN
+        ALTER TABLE {s}.runtime_targets ADD COLUMN infra_service uuid;
+        END IF; END $$""",
     ENTITY_TABLES_DDL,
     """CREATE INDEX IF NOT EXISTS agent_definitions_org
         ON {s}.agent_definitions (organization_id, created_position)""",

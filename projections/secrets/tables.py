@@ -40,6 +40,8 @@ _DDL = [
         ON {s}.secrets (organization_id, team_id, workspace_id, created_position)""",
     """CREATE INDEX IF NOT EXISTS secret_accesses_secret
         ON {s}.secret_accesses (secret_id, created_position)""",
+    """CREATE INDEX IF NOT EXISTS secret_accesses_task
+        ON {s}.secret_accesses (task_id, attempt, created_position)""",
 ]
 
 

@@ -60,3 +60,13 @@ async def list_accesses(conn: AsyncConnection, secret_id: UUID, page: Page) -> L
         " ORDER BY created_position LIMIT %s"
     ).format(SCHEMA)
     return await fetch_page(conn, query, [secret_id, page.after], page)
+
+
+async def task_accesses(conn: AsyncConnection, task_id: UUID, limit: int = 500) -> list[dict]:
+    """What a task's attempts resolved, attempt by attempt (a task declares at most 50)."""
+    query = sql.SQL(
+        "SELECT * FROM {}.secret_accesses WHERE task_id = %s"
+        " ORDER BY attempt, created_position LIMIT %s"
+    ).format(SCHEMA)
+    cur = await conn.execute(query, [task_id, limit])
+    return list(await cur.fetchall())

@@ -40,8 +40,11 @@ _TASK_EVENTS = frozenset(
         "CancelRequested",
         "Cancelled",
         "Requeued",
+        "SecretsDeclared",
+        "Waiting",
     }
 )
+_NOT_TRANSITIONS = frozenset({"ProgressReported", "SecretsDeclared"})
 
 
 def _target(cls: type) -> object:
@@ -66,10 +69,15 @@ def row_changes(name: str, event: Any) -> dict[str, Any]:
         return {"progress": event.progress}
     if name == "CancelRequested":
         return {"cancel_requested": True, "reason": event.reason}
+    if name == "SecretsDeclared":
+        return {"secrets": event.secrets}
+    if name == "Waiting":
+        return {"waiting_reason": event.reason}
     changes: dict[str, Any] = {
         "status": event.status,
         "attempt": event.attempt,
         "reason": event.reason,
+        "waiting_reason": None,
     }
     if name == "Requeued":
         changes.update(_FORGOTTEN)
@@ -115,8 +123,8 @@ class TasksProjection:
                 timeline.append(_entry(event, each.position, "Submitted", "pending", 1))
                 continue
             rows.change(tables.TASKS, event, row_changes(name, event))
-            if name != "ProgressReported":  # progress is not a transition
-                status = getattr(event, "status", None)  # None: a cancel only requested
+            if name not in _NOT_TRANSITIONS:
+                status = getattr(event, "status", None)  # None: a cancel asked, or a wait
                 timeline.append(_entry(event, each.position, name, status, event.attempt))
         rows.flush(cur)
         if timeline:

@@ -37,6 +37,8 @@ TASKS = EntityTable(
         "reason",
         "deadline_at",
         "finished_at",
+        "secrets",
+        "waiting_reason",
     ),
 )
 
@@ -51,6 +53,13 @@ _DDL = [
         dispatcher_id text, cancel_requested boolean NOT NULL DEFAULT false,
         result jsonb, error jsonb, progress jsonb, reason text,
         deadline_at timestamptz, finished_at timestamptz)""",
+    # Added later: a read model made before has them added (a rebuild fills them). Only
+    # when missing: ALTER TABLE locks the table out, readers included, even when it is a no-op.
+    """DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute
+        WHERE attrelid = '{s}.tasks'::regclass AND attname = 'waiting_reason') THEN
+        ALTER TABLE {s}.tasks ADD COLUMN secrets jsonb NOT NULL DEFAULT '[]',
+            ADD COLUMN waiting_reason text;
+        END IF; END $$""",
     """CREATE TABLE IF NOT EXISTS {s}.task_timeline (task_id uuid NOT NULL,
         organization_id uuid NOT NULL, position bigint NOT NULL, at timestamptz NOT NULL,
         event text NOT NULL, status text, reason text, attempt integer NOT NULL,

@@ -6,19 +6,33 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import logging
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import orjson
 import psycopg
 import pytest
 from psycopg import sql
-from support.api import make_tree
+from support.api import created, make_tree
+from support.dispatch import (
+    dispatcher_thread,
+    own_bus,
+    relay_running,
+    submit,
+    task_tree,
+    wait_status,
+)
+from support.local_runtime import PYTHON, wait_until
 from support.relay import stream_content
 from support.secrets import secrets_of
+from support.stack import bus_settings, running_stack
 from support.stores import event_store
 
 from domain.core.context import system_context
@@ -47,6 +61,7 @@ class Sighting:
     logs: list[str] = field(default_factory=list)
     database_url: str = ""
     bus: BusConfig | None = None
+    directories: list[Path] = field(default_factory=list)  # attempt logs, blobs, workdirs
 
 
 def _event_store(seen: Sighting) -> Iterator[tuple[str, bytes]]:
@@ -106,12 +121,20 @@ def _logs(seen: Sighting) -> Iterator[tuple[str, bytes]]:
         yield "log", line.encode()
 
 
+def _files(seen: Sighting) -> Iterator[tuple[str, bytes]]:
+    for directory in seen.directories:
+        for path in directory.rglob("*"):
+            if path.is_file():
+                yield f"file {path}", path.read_bytes()
+
+
 SOURCES: dict[str, Callable[[Sighting], Iterable[tuple[str, bytes]]]] = {
     "event store": _event_store,
     "database tables": _every_table,
     "API responses": _responses,
     "API logs": _logs,
     "JetStream stream": _jetstream,
+    "files (attempt logs, blobs, working directories)": _files,
 }
 
 
@@ -126,7 +149,11 @@ class _Collect(logging.Handler):
 
 @pytest.fixture
 def seen(stack, bus_config) -> Iterator[Sighting]:
-    sighting = Sighting(database_url=str(stack.settings.database_url), bus=bus_config)
+    yield from _watching(Sighting(database_url=str(stack.settings.database_url), bus=bus_config))
+
+
+def _watching(sighting: Sighting) -> Iterator[Sighting]:
+    """Every log record of the process (API, projections, relay, dispatcher) collected."""
     handler, root = _Collect(sighting.logs), logging.getLogger()
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     level = root.level
@@ -250,6 +277,101 @@ def test_no_value_is_found_anywhere_after_create_rotate_resolve_and_errors(stack
         if needle in blob
     ]
     assert hits == []
+
+
+def _hits(seen: Sighting, canaries: list[bytes]) -> list[str]:
+    return [
+        f"{source}: {where}"
+        for source, read in SOURCES.items()
+        for where, blob in read(seen)
+        for canary in canaries
+        for needle in encodings(canary)
+        if needle in blob
+    ]
+
+
+# Uses both secrets as env variables and files, and prints only their hashes.
+HASHING_AGENT = """
+import hashlib, os
+for variable, path in (("LOCAL_KEY", "keys/local"), ("VAULT_KEY", "keys/vault")):
+    value = os.environ[variable].encode()
+    assert open(path, "rb").read() == value
+    print(variable, hashlib.sha256(value).hexdigest(), flush=True)
+"""
+
+
+def test_no_value_is_found_anywhere_after_a_task_was_injected_with_it(
+    fresh_db_url, nats_bus, bus_config, vault_server, capfd
+):
+    """A task really runs with a local and a vault secret (env and file); then the event
+    store, every table, the stream, the responses, every log and the files are searched."""
+    canaries = [f"CANARY-{uuid.uuid4().hex}-{n}-zQ7!".encode() for n in range(2)]
+    local, vaulted = (c.decode() for c in canaries)
+    runtime_dir = Path(tempfile.mkdtemp(prefix="signalyard-canary-"))
+    runtime_dir.chmod(0o755)
+    options = {
+        **bus_settings(nats_bus),
+        **own_bus(),
+        "runtime_dir": runtime_dir,
+        "vault_addr": vault_server[0],
+        "vault_token": vault_server[1],
+    }
+    seen = Sighting(database_url=fresh_db_url, bus=bus_config)
+    watching = _watching(seen)
+    next(watching)
+    try:
+        with running_stack(fresh_db_url, **options) as stack, relay_running(stack.settings):
+            seen.directories += [stack.settings.blob_path, runtime_dir]
+            with stack.admin() as admin, dispatcher_thread(stack.settings):
+
+                def call(method: str, path: str, **kw) -> httpx.Response:
+                    response = admin.request(method, path, **kw)
+                    seen.responses.append(response)
+                    return response
+
+                tree = task_tree(admin, "canary-task")
+                created(
+                    call(
+                        "POST",
+                        f"{tree.org_path}/agent-definitions",
+                        json={
+                            "name": "hasher",
+                            "image": "python:3.11",
+                            "cmd_override": [PYTHON, "-u", "-c", HASHING_AGENT],
+                        },
+                    )
+                )
+                body = {"name": "LK", "backend": "local", "value": local}
+                created(call("POST", f"{tree.ws_path}/secrets", json=body))
+                path = f"signalyard/{uuid.uuid4().hex}"
+                body = {"name": "VK", "backend": "vault", "value": vaulted, "path_or_arn": path}
+                created(call("POST", f"{tree.org_path}/secrets", json=body))
+                needs = [
+                    {"name": "LK", "as": "env", "env_var": "LOCAL_KEY"},
+                    {"name": "LK", "as": "file", "path": "keys/local"},
+                    {"name": "VK", "as": "env", "env_var": "VAULT_KEY"},
+                    {"name": "VK", "as": "file", "path": "keys/vault"},
+                ]
+                task = submit(admin, tree, "hasher", secrets=needs)
+                done = wait_status(admin, tree, task["guid"], {"succeeded", "failed"})
+                url = f"{tree.project_path}/tasks/{task['guid']}"
+                assert wait_until(lambda: len(call("GET", url).json()["secret_accesses"]) == 2)
+                for read in ("/logs", "/timeline", "/history"):
+                    assert call("GET", url + read).status_code == 200
+                for secret in (f"{tree.ws_path}/secrets/LK", f"{tree.org_path}/secrets/VK"):
+                    assert call("GET", f"{secret}/accesses").json()["items"]
+        out, err = capfd.readouterr()
+        seen.logs += [out, err]
+        log = next(r.text for r in seen.responses if r.request.url.path.endswith("/logs"))
+        assert done["status"] == "succeeded", (done, log)
+        assert hashlib.sha256(canaries[0]).hexdigest() in log
+        assert hashlib.sha256(canaries[1]).hexdigest() in log
+        assert any("secrets resolved: LK v1" in line for line in seen.logs), "no dispatcher log"
+        assert any(where.startswith("file ") for where, _ in _files(seen))
+        assert _hits(seen, canaries) == []
+    finally:
+        watching.close()
+        shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
 def test_the_search_finds_a_value_however_it_is_encoded_and_wherever_it_sits():

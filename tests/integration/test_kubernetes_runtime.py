@@ -5,6 +5,8 @@ API's own shapes and records them."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from support.kube_api import KubeApi
 from workers.adapters.logstore import FileLogStore
 from workers.runtimes.interface import Exited, KillCause, Killed, Outcome, Running, outcome_of
 from workers.runtimes.kubernetes.runtime import KubernetesRuntime
-from workers.runtimes.spec import LaunchSpec
+from workers.runtimes.spec import LaunchSpec, SecretMaterial
 
 ACTIVE = {"active": 1, "ready": 1}
 COMPLETE = {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
@@ -216,6 +218,37 @@ def test_output_the_agent_sent_through_the_agent_api_is_kept_before_its_pod_log(
         kube.set_job_status(handle.name, COMPLETE)
         assert await _next(changes) == Exited(0)
         assert logs.read(handle.log_key) == b"sent by the agent\nall done\n"
+        runtime.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_attempts_secrets_go_only_into_its_secret_owned_by_its_job(kube: KubeApi) -> None:
+    value = b"sk-kube-0123456789"
+    secrets = (
+        SecretMaterial("openai-key", "env", "OPENAI_API_KEY", value),
+        SecretMaterial("openai-key", "file", "secrets/openai", value),
+    )
+
+    async def scenario() -> None:
+        runtime = _runtime(kube)
+        handle = await runtime.start(_spec(task="task-s", secrets=secrets))
+        job = kube.calls("POST", "/jobs")[0].body
+        secret = kube.calls("POST", "/secrets")[0].body
+        assert value.decode() not in json.dumps(job)
+        assert base64.b64encode(value).decode() not in json.dumps(job)
+        env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+        key = env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"]
+        assert key["name"] == handle.name == secret["metadata"]["name"]
+        assert base64.b64decode(secret["data"][key["key"]]) == value
+        volume = job["spec"]["template"]["spec"]["volumes"][0]["secret"]
+        item = next(i for i in volume["items"] if i["path"] == "secrets/openai")
+        assert item["mode"] == 0o400 and base64.b64decode(secret["data"][item["key"]]) == value
+        job_uid = kube.jobs[handle.name]["metadata"]["uid"]
+        assert secret["metadata"]["ownerReferences"][0]["uid"] == job_uid
+        await runtime.stop(handle, "cancelled")  # the Job goes, its Secret with it (owned)
+        deleted = kube.calls("DELETE", f"/jobs/{handle.name}")[0]
+        assert deleted.body["propagationPolicy"] == "Background"
         runtime.close()
 
     asyncio.run(scenario())

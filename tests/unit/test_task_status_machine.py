@@ -11,6 +11,7 @@ from domain.core.errors import StaleAttempt, TransitionRefused
 from domain.tasks.status import ALLOWED_FROM, TaskStatus
 from domain.tasks.task import Task, task_slug
 
+SECRETS = [{"name": "openai-key", "as": "env", "env_var": "OPENAI_API_KEY"}]
 META = {"actor": "tester", "correlation_id": "c", "causation_id": None, "tenant_id": None}
 
 
@@ -67,6 +68,8 @@ def run(task: Task, command: str, attempt: int | None = None) -> None:
         "confirm_cancelled": lambda: task.confirm_cancelled(n, meta=META),
         "cancel": lambda: task.cancel("stop", meta=META),
         "retry": lambda: task.retry("again", meta=META),
+        "declare_secrets": lambda: task.declare_secrets(SECRETS, meta=META),
+        "wait": lambda: task.wait(n, "vault is down", meta=META),
     }
     calls[command]()
 
@@ -106,6 +109,10 @@ def test_each_command_moves_a_task_only_from_the_statuses_it_allows(status, comm
             assert task.cancel_requested is live
         elif command == "report_progress":
             assert task.status == status and task.progress == {"pct": 5}
+        elif command == "declare_secrets":
+            assert task.status == status and task.secrets == SECRETS
+        elif command == "wait":
+            assert task.status == status and task.waiting_reason == "vault is down"
         else:
             assert task.status == EXPECTED[command]
     else:
@@ -184,3 +191,20 @@ def test_a_task_replays_to_the_same_state_from_its_events():
         copy = event.mutate(copy)
     assert copy is not None
     assert (copy.status, copy.attempt, copy.cancel_requested) == ("running", 1, True)
+
+
+def test_a_wait_is_recorded_once_per_reason_and_forgotten_when_the_task_moves_on():
+    task = task_in(TaskStatus.DISPATCHED)
+    assert task.wait(1, "vault is down", meta=META) is True
+    version = task.version
+    assert task.wait(1, "vault is down", meta=META) is False  # a retry, not a change
+    assert task.version == version
+    assert task.wait(1, "vault is sealed", meta=META) is True
+    with pytest.raises(StaleAttempt):
+        task.wait(2, "vault is down", meta=META)
+    run(task, "start")
+    assert task.waiting_reason is None
+    copy = None
+    for event in task.collect_events():
+        copy = event.mutate(copy)
+    assert copy is not None and copy.waiting_reason is None and copy.status == "running"

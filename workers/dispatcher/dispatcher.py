@@ -26,6 +26,7 @@ from workers.adapters.dispatch_api import DispatchApi
 from workers.dispatcher.attempts import follow_attempt
 from workers.dispatcher.callbacks import DURABLE as CALLBACKS_DURABLE
 from workers.dispatcher.callbacks import TaskCallbacks
+from workers.dispatcher.gate import LaunchGate
 from workers.dispatcher.launch import LaunchBuilder
 from workers.dispatcher.offers import DURABLE as OFFERS_DURABLE
 from workers.dispatcher.offers import TaskOffers
@@ -65,9 +66,11 @@ class Dispatcher:
         api: DispatchApi,
         callbacks: TaskCallbacks | None = None,
         offers: TaskOffers | None = None,
+        gate: LaunchGate | None = None,
     ) -> None:
         self.store, self.lifecycle, self.launch = store, lifecycle, launch
         self.api = api  # claims, reports and heartbeats, as this dispatcher
+        self.gate = gate or LaunchGate(store, lifecycle, options.name)
         self.callbacks = callbacks
         self.offers = offers  # push dispatch: offers of queued tasks to push dispatchers
         self.runtime, self.bus, self.options = runtime, bus, options
@@ -110,6 +113,7 @@ class Dispatcher:
                 follower.cancel()
             await nc.close()
             await self.api.close()
+            self.gate.close()
 
     def _bus_view(self) -> dict[str, Any]:
         """What the dispatcher consumes, for the record: never its credentials."""
@@ -133,6 +137,7 @@ class Dispatcher:
             task = await asyncio.to_thread(self.store.find, task_id, Task)
             assert task is not None
             spec = await asyncio.to_thread(self.launch, task)
+            spec = await self.gate.prepare(spec, task)  # waits: target down, secrets unreachable
             handle = await self.runtime.start(spec)
         except Exception as exc:  # noqa: BLE001 - cannot launch: the attempt fails, saying why
             log.warning("task %s attempt %d: launch failed", task_id, attempt, exc_info=True)

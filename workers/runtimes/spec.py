@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 MIB = 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -34,6 +35,17 @@ class LaunchFile:
 
 
 @dataclass(frozen=True)
+class SecretMaterial:
+    """A resolved secret for this attempt only: as the env variable or the file (0400,
+    relative to the working directory) `target`. Its value is never in a repr."""
+
+    name: str
+    delivery: Literal["env", "file"]
+    target: str
+    value: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class LaunchSpec:
     org_id: str
     project_id: str
@@ -51,6 +63,7 @@ class LaunchSpec:
     files: tuple[LaunchFile, ...] = ()
     agent_token: str | None = None
     api_url: str | None = None
+    secrets: tuple[SecretMaterial, ...] = ()
 
     def __post_init__(self) -> None:
         if self.attempt < 1:

@@ -7,7 +7,7 @@ Layout under the attempt's root: `brief.md`, `skills/<name>/SKILL.md ...` (Agent
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.catalog.bundle_paths import check_path
 from domain.catalog.bundle_zip import files_from_zip
@@ -29,8 +29,8 @@ class BadLaunchContent(ValueError):
 @dataclass(frozen=True)
 class PlannedFile:
     path: str  # relative to the attempt's root
-    content: bytes
-    mode: int
+    content: bytes = field(repr=False)  # a secret's value, for a secret file
+    mode: int = 0o400
 
 
 def planned_files(spec: LaunchSpec) -> list[PlannedFile]:
@@ -54,7 +54,43 @@ def planned_files(spec: LaunchSpec) -> list[PlannedFile]:
         if path == BRIEF or path.startswith(_RESERVED):
             raise BadLaunchContent(f"file {path!r} would overwrite the attempt's own layout")
         files.append(PlannedFile(path, extra.content, extra.mode & 0o777))
+    for secret in spec.secrets:
+        if secret.delivery != "file":
+            continue
+        path = _secret_path(secret.target)
+        if path.split("/")[0] in _RESERVED_SECRET_ROOTS or path.startswith(_RESERVED):
+            raise BadLaunchContent(f"secret file {path!r} would overwrite the attempt's layout")
+        files.append(PlannedFile(path, secret.value, 0o400))
     return files
+
+
+_RESERVED_SECRET_ROOTS = (BRIEF, SKILLS, CONFIGS, "tmp")
+
+
+def _secret_path(target: str) -> str:
+    try:
+        return check_path(target)
+    except DomainError as error:
+        raise BadLaunchContent(f"secret file {target!r}: {error}") from None
+
+
+def secret_env(spec: LaunchSpec) -> dict[str, str]:
+    """The secrets delivered as env variables (never one of ours: checked at submission,
+    and ours are set after these anyway)."""
+    env = {}
+    for secret in spec.secrets:
+        if secret.delivery != "env":
+            continue
+        try:
+            text = secret.value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = "\0"  # refused just below
+        if "\0" in text:
+            raise BadLaunchContent(
+                f"secret {secret.name} is not text an env variable can hold: deliver it as a file"
+            )
+        env[secret.target] = text
+    return env
 
 
 def config_variable(name: str) -> str:

@@ -1,5 +1,7 @@
 """The objects of one attempt on Kubernetes: a `batch/v1` Job and the Secret holding its
-brief, skills, configs, files and agent token (owned by the Job, so deleted with it).
+brief, skills, configs, files, agent token and the task's resolved secrets (owned by the
+Job, so deleted with it). Secret env variables are `secretKeyRef`s into that Secret, secret
+files items of its volume (mode 0400): no value is ever in the Job.
 
 The Job starts suspended: its Secret can only name the Job as owner once the Job has a
 uid, and the pod must not start before its Secret exists.
@@ -16,13 +18,14 @@ from typing import Any
 from kubernetes import client
 
 from workers.runtimes.spec import LaunchSpec
-from workers.runtimes.workspace import BadLaunchContent, agent_env, planned_files
+from workers.runtimes.workspace import BadLaunchContent, agent_env, planned_files, secret_env
 
 MOUNT = "/signalyard"
 WORKSPACE = "/workspace"
 AGENT = "agent"
 NON_ROOT_ID = 65532
 TOKEN_KEY = "agent-token"
+SECRET_ENV_KEY = "secret-env"
 SECRET_LIMIT = 1024 * 1024  # what the API server accepts for one Secret
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$")
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
@@ -64,6 +67,8 @@ def secret(
         items.append(client.V1KeyToPath(key=key, path=planned.path, mode=planned.mode))
     if spec.agent_token:
         data[TOKEN_KEY] = base64.b64encode(spec.agent_token.encode()).decode()
+    for index, (_, value) in enumerate(sorted(secret_env(spec).items())):
+        data[f"{SECRET_ENV_KEY}-{index}"] = base64.b64encode(value.encode()).decode()
     size = sum(len(value) * 3 // 4 for value in data.values())
     if size > SECRET_LIMIT:
         raise BadLaunchContent(f"the attempt's files are {size} bytes; a Secret holds 1 MiB")
@@ -93,6 +98,13 @@ def job(
             client.V1EnvVar(
                 name="SIGNALYARD_AGENT_TOKEN",
                 value_from=client.V1EnvVarSource(secret_key_ref=token),
+            )
+        )
+    for index, variable in enumerate(sorted(secret_env(spec))):
+        reference = client.V1SecretKeySelector(name=name, key=f"{SECRET_ENV_KEY}-{index}")
+        env.append(
+            client.V1EnvVar(
+                name=variable, value_from=client.V1EnvVarSource(secret_key_ref=reference)
             )
         )
     env += [

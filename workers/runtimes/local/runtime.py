@@ -28,7 +28,7 @@ from workers.runtimes.local.isolation import (
 from workers.runtimes.local.limits import CgroupV2, rlimits_for
 from workers.runtimes.local.outcome import TAIL_BYTES, exit_code, final_state
 from workers.runtimes.spec import LaunchSpec, resolve_command
-from workers.runtimes.workspace import agent_env, planned_files
+from workers.runtimes.workspace import agent_env, planned_files, secret_env
 
 _READ = 64 * 1024
 _PIPE_DRAIN_SECONDS = 2.0
@@ -123,7 +123,8 @@ class LocalRuntime:
         uid: int | None,
         cgroup: Path | None,
     ) -> subprocess.Popen[bytes]:
-        env = {**BASE_ENV, "HOME": str(workdir), "TMPDIR": str(workdir / "tmp")}
+        env = {**BASE_ENV, **secret_env(spec)}
+        env.update(HOME=str(workdir), TMPDIR=str(workdir / "tmp"))
         env.update(agent_env(spec, str(workdir)))
         if spec.agent_token:
             env["SIGNALYARD_AGENT_TOKEN"] = spec.agent_token
