@@ -594,9 +594,7 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
     api = dispatch_api(settings)
     lifecycle = TaskLifecycle(store)
     gate = launch_gate(settings, store, lifecycle, options.name)
-    return Dispatcher(
-        store, lifecycle, launch, runtime, bus, options, api, callbacks, offers, gate
-    )
+    return Dispatcher(store, lifecycle, launch, runtime, bus, options, api, callbacks, offers, gate)
 
 
 def build_task_offers(settings: Settings, store: EventStore, scheduler: Any = None):
