@@ -19,6 +19,7 @@ from domain.secrets.service_set import SecretsContext
 from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from domain.workflows.template_service import WorkflowTemplateService
 from projections.engine.waiter import ProgressWaiter
 
 
@@ -37,6 +38,7 @@ class Services:
     routing: RoutingService
     # Tasks, agent definitions and runtime targets.
     tasks: TaskService
+    workflow_templates: WorkflowTemplateService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).
