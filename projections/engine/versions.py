@@ -15,7 +15,8 @@ from psycopg.types.json import Jsonb
 class VersionRows:
     table: str  # e.g. workflow_template_versions
     key: str  # the entity's id column there, e.g. template_id
-    content: str = "content"  # the content column, there and on the entity row
+    content: str = "content"  # the content column there
+    on_row: str = "content"  # the current version's content column on the entity row
 
     def insert(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
         cur.execute(
@@ -47,7 +48,7 @@ class VersionRows:
             "current_version": event.version_number,
             "latest_version": event.version_number,
             "content_hash": event.content_hash,
-            self.content: event.content,
+            self.on_row: event.content,
         }
 
     def rolled_back(self, cur: Cursor, schema: str, event: Any) -> dict[str, Any]:
@@ -66,5 +67,5 @@ class VersionRows:
         row = cur.fetchone()
         changes: dict[str, Any] = {"current_version": event.to_version}
         if row is not None:
-            changes.update({"content_hash": row[0], self.content: row[1]})
+            changes.update({"content_hash": row[0], self.on_row: row[1]})
         return changes

@@ -306,3 +306,31 @@ def test_another_orgs_definitions_are_not_found(world: World, alice):
     body = _with(_stage(1, agent_definition={"guid": str(theirs), "version": 1}))
     fault = publish_fault(world, alice, body)
     assert fault.field == "stages[1].agent_definition"
+
+
+def test_an_instance_pins_a_published_version(world: World, alice):
+    from domain.workflows.template_service import pin_template
+
+    org = world.tenancy.resolve.chain("acme").org
+    create(world, alice)
+    with pytest.raises(InvalidInput) as caught:
+        pin_template(world.templates, org, "ship-it")
+    assert caught.value.field == "template"  # not published yet
+    first = world.templates.publish(alice, "acme", "ship-it")
+    template = world.templates.find(alice, "read", "acme", "ship-it")
+    world.templates.patch_draft(
+        alice, "acme", "ship-it", {"default_config": {"model": "slow"}}, template.version
+    )
+    world.templates.publish(alice, "acme", "ship-it")
+    found, number, content = pin_template(world.templates, org, str(first.result.guid), 1)
+    assert number == 1 and content == first.version["content"] and found.latest_version == 2
+    assert pin_template(world.templates, org, "ship-it")[1] == 2
+    for ref, version, field in (
+        ("nothing", "latest", "template"),
+        ("ship-it", 3, "template_version"),
+        ("ship-it", "2", "template_version"),
+        (7, "latest", "template"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            pin_template(world.templates, org, ref, version)
+        assert caught.value.field == field
