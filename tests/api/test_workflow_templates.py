@@ -251,3 +251,46 @@ def test_list_filters_and_delete(admin):
     listed = admin.get(templates, params=read_after(gone)).json()["items"]
     assert [t["name"] for t in listed] == ["Release", "Release B"]
     assert_problem(admin.post(f"{templates}/triage/versions"), 404)
+
+
+TEMPLATE = "/v1/orgs/{org}/workflow-templates/{template}"
+ROUTES = {
+    "/v1/orgs/{org}/workflow-templates": {"get", "post"},
+    TEMPLATE: {"get", "patch", "delete"},
+    TEMPLATE + "/draft": {"get", "put", "patch"},
+    TEMPLATE + "/versions": {"get", "post"},
+    TEMPLATE + "/versions/{number}": {"get"},
+    TEMPLATE + "/diff": {"get"},
+    TEMPLATE + "/history": {"get"},
+    TEMPLATE + ":rollback": {"post"},
+    TEMPLATE + ":undelete": {"post"},
+}
+
+
+def test_the_openapi_document_describes_routes_and_the_version_content(stack):
+    with stack.client() as anonymous:
+        spec = anonymous.get("/openapi.json").json()
+    for path, methods in ROUTES.items():
+        assert methods <= set(spec["paths"].get(path, {})), path
+    publish = spec["paths"][TEMPLATE + "/versions"]["post"]["responses"]
+    assert {"200", "201", "422"} <= set(publish)
+    schemas = spec["components"]["schemas"]
+    stage = schemas["WorkflowStage"]["properties"]
+    assert set(stage) == {
+        "name",
+        "order",
+        "stage_type",
+        "agent_definition",
+        "agent_image",
+        "brief",
+        "skills",
+        "configs",
+        "inputs",
+        "timeout_seconds",
+        "on_failure",
+        "approval",
+        "event",
+    }
+    assert stage["stage_type"]["enum"] == ["agent_task", "approval", "wait_for_event"]
+    actions = schemas["OnFailure"]["properties"]["action"]["enum"]
+    assert actions == ["retry", "skip", "abort", "compensate"]

@@ -131,6 +131,24 @@ def test_publishing_resolves_refs_and_sorts_stages_by_order(world: World, alice)
     template = published.result.entity
     content = template.version_record(1)["content"]
     assert [s["name"] for s in content["stages"]] == ["plan", "review", "merged"]
+    # The contract with the workflow worker: exactly these keys, in every stage.
+    assert set(content) == {"input_schema", "default_config", "stages"}
+    for stage in content["stages"]:
+        assert set(stage) == {
+            "name",
+            "order",
+            "stage_type",
+            "agent_definition",
+            "agent_image",
+            "brief",
+            "skills",
+            "configs",
+            "inputs",
+            "timeout_seconds",
+            "on_failure",
+            "approval",
+            "event",
+        }
     coder = world.definitions.find(alice, "read", "acme", "coder")
     plan = content["stages"][0]
     assert plan["agent_definition"] == {"guid": str(coder.id), "version": 1}
