@@ -298,6 +298,8 @@ def _stage(i: int, **fields):
         (_stage(0, approval={"roles": []}), "stages[0].approval.roles"),
         (_stage(0, event={"signal": "x"}), "stages[0].event"),
         (_stage(0, skills=["docs"]), "stages[0].skills"),
+        (_stage(0, agent_image="acme/coder:1"), "stages[0].agent_image"),
+        (_stage(0, inputs=[]), "stages[0].inputs"),
         (_stage(2, event={"signal": ""}), "stages[2].event.signal"),
         (_stage(2, event=None), "stages[2].event"),
         (lambda b: b.update(input_schema={"type": "nonsense"}), "input_schema/type"),
