@@ -41,6 +41,8 @@ from api.routes import (
     task_queries,
     tasks,
     tools,
+    workflow_templates,
+    workflow_templates_queries,
 )
 from api.services import Services
 
@@ -53,6 +55,7 @@ COMMAND_ROUTERS = (
     tasks.router,
     agent_definitions.router,
     secrets.router,
+    workflow_templates.router,
 )
 QUERY_ROUTERS = (
     hierarchy_queries.router,
@@ -63,6 +66,7 @@ QUERY_ROUTERS = (
     task_logs.router,
     agent_definition_queries.router,
     secret_queries.router,
+    workflow_templates_queries.router,
 )
 MIXED_ROUTERS = (
     members.router,

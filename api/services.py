@@ -21,6 +21,7 @@ from domain.tasks.agent_work import AgentWork
 from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from domain.workflows.template_service import WorkflowTemplateService
 from projections.engine.waiter import ProgressWaiter
 
 
@@ -41,6 +42,7 @@ class Services:
     tasks: TaskService
     # Dispatcher credentials, and what dispatchers do through the API.
     dispatch: DispatchService
+    workflow_templates: WorkflowTemplateService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

@@ -26,6 +26,7 @@ from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from domain.workflows.template_service import WorkflowTemplateService
 from projections.bus.projector import BusProjection
 from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
@@ -39,6 +40,7 @@ from projections.routing.projector import RoutingProjection
 from projections.secrets.projector import SecretsProjection
 from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
+from projections.workflows.template_projector import WorkflowTemplatesProjection
 from signalyard.bus import bus_credential_service
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -69,6 +71,7 @@ def read_models() -> list[Projection]:
         BusProjection(),
         SecretsProjection(),
         DispatchersProjection(),
+        WorkflowTemplatesProjection(),
     ]
 
 
@@ -321,6 +324,7 @@ def build_api(settings: Settings):  # -> FastAPI
         ),
         tasks=TaskService(store, blobs),
         dispatch=DispatchService(store, callback_policy(settings)),
+        workflow_templates=WorkflowTemplateService(store),
         bus=bus_credential_service(settings, store),
         task_logs=FileLogStore(settings.log_path),
         bus_stream=settings.nats_stream,

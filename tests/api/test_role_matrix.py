@@ -36,6 +36,7 @@ ROUTES = ORG + "/event-routes"
 ROUTE = ROUTES + "/{route}"
 TASK = PROJECT + "/tasks/{task}"
 DEFINITION = ORG + "/agent-definitions/{definition}"
+WF_TEMPLATE = ORG + "/workflow-templates/{template}"
 TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
 SECRET_SCOPES = (ORG + "/secrets", TEAM + "/secrets", WS + "/secrets")
 # The agent API takes an attempt's token only: every user, whatever their role, gets 401.
@@ -158,6 +159,14 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", DEFINITION + ":undelete"): ADMINS,
     ("POST", DEFINITION + "/versions"): ADMINS,
     ("POST", DEFINITION + ":rollback"): ADMINS,
+    ("POST", ORG + "/workflow-templates"): CATALOG,
+    ("PATCH", WF_TEMPLATE): CATALOG,
+    ("DELETE", WF_TEMPLATE): CATALOG,
+    ("POST", WF_TEMPLATE + ":undelete"): CATALOG,
+    ("PUT", WF_TEMPLATE + "/draft"): CATALOG,
+    ("PATCH", WF_TEMPLATE + "/draft"): CATALOG,
+    ("POST", WF_TEMPLATE + "/versions"): CATALOG,
+    ("POST", WF_TEMPLATE + ":rollback"): CATALOG,
     **{
         (method, path): ADMINS
         for base in TARGETS.values()
@@ -178,6 +187,7 @@ PROBE_ROUTE = {
     "signal_name": "probe",
     "transform": ".data",
 }
+PROBE_STAGE = {"name": "ok", "order": 1, "stage_type": "approval", "approval": {"roles": ["admin"]}}
 PROBE_EVENT = {"id": "e1", "type": "io.signalyard.task.created.v1", "source": "/x", "data": {}}
 # Secrets: admins write, everyone reads names and metadata, never a value.
 for _secrets in SECRET_SCOPES:
@@ -212,6 +222,10 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {"value": "rotated-probe-value"}
     if tail.endswith(":purge"):
         return None
+    if tail == "draft":
+        return {"default_config": {"a": 1}} if method == "PATCH" else {}
+    if tail == "versions" and "/workflow-templates/" in path:
+        return None  # publishes the draft
     if method == "PATCH":
         return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
     if "/members/" in path:
@@ -276,6 +290,8 @@ def world(stack):
             (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
             (f"{base}/event-routes", {"name": "Probe", **PROBE_ROUTE}),
             (f"{base}/agent-definitions", {"name": "Probe", "image": "acme/agent:1"}),
+            (f"{base}/workflow-templates", {"name": "Probe", "draft": {"stages": [PROBE_STAGE]}}),
+            (f"{base}/workflow-templates/probe/versions", None),
             (
                 f"{base}/runtime-targets",
                 {"name": "Probe", "backend_type": "local", "is_default": True},
@@ -331,6 +347,7 @@ def world(stack):
             "route_delivery": str(_dead_letter(stack, org_id)),
             "task": task.json()["guid"],
             "definition": "probe",
+            "template": "probe",
             "target": "probe",
             "credential": credential["guid"],
         }
