@@ -549,6 +549,7 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
         heartbeat_seconds=settings.dispatcher_heartbeat_seconds,
         lost_after_seconds=settings.dispatcher_lost_after_seconds,
         sweep_seconds=settings.dispatcher_sweep_seconds,
+        max_concurrent=settings.dispatcher_max_concurrent,
     )
     launch = LaunchBuilder(store, FileBlobStore(settings.blob_path))
     runtime = build_runtime(settings, runtime_kind)  # type: ignore[arg-type]

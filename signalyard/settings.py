@@ -349,6 +349,12 @@ class Settings(BaseSettings):
         default=2.0,
         gt=0,
     )
+    dispatcher_max_concurrent: int = _env(
+        "SIGNALYARD_DISPATCHER_MAX_CONCURRENT",
+        "Dispatcher: the most attempts it has claimed or running at once; more wait queued.",
+        default=16,
+        ge=1,
+    )
     kubeconfig: Path | None = _env(
         "KUBECONFIG", "Kubernetes runtime: the kubeconfig file to use.", default=None
     )

@@ -42,6 +42,7 @@ class DispatcherOptions:
     heartbeat_seconds: float = 2.0
     lost_after_seconds: float = 15.0
     sweep_seconds: float = 2.0
+    max_concurrent: int = 16  # attempts claimed or running here at once
 
 
 def durable_of(name: str) -> str:
@@ -67,6 +68,7 @@ class Dispatcher:
         self.running: dict[UUID, tuple[int, RuntimeHandle]] = {}
         self.cancels: set[UUID] = set()
         self._followers: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(options.max_concurrent)
 
     async def run(self, stop: asyncio.Event) -> None:
         self.id = await asyncio.to_thread(
@@ -110,12 +112,26 @@ class Dispatcher:
             await self.cancel(UUID(event.subject))
 
     async def take(self, task_id: UUID, attempt: int) -> None:
+        # A slot before the claim: at most max_concurrent attempts claimed or running here;
+        # the next queued task waits on the bus, unclaimed, for any dispatcher to take. An
+        # attempt's follower gives its slot back when the attempt ends.
+        await self.slots.acquire()
+        follower = None
+        try:
+            follower = await self._take(task_id, attempt)
+        finally:
+            if follower is None:
+                self.slots.release()
+            else:
+                follower.add_done_callback(lambda _: self.slots.release())
+
+    async def _take(self, task_id: UUID, attempt: int) -> asyncio.Task[None] | None:
         ctx = system_context()
         try:
             await asyncio.to_thread(self.lifecycle.claim, ctx, task_id, self.name, attempt)
         except (Conflict, NotFound) as exc:  # another dispatcher won, or it moved on
             log.debug("task %s attempt %d not claimed: %s", task_id, attempt, exc)
-            return
+            return None
         try:
             task = await asyncio.to_thread(self.store.find, task_id, Task)
             assert task is not None
@@ -125,7 +141,7 @@ class Dispatcher:
             log.warning("task %s attempt %d: launch failed", task_id, attempt, exc_info=True)
             error = {"message": f"launch failed: {exc}"[:500]}
             await report(self.lifecycle, "fail", task_id, attempt, error)
-            return
+            return None
         self.running[task_id] = (attempt, handle)
         follower = asyncio.create_task(self._follow(task_id, attempt, handle))
         self._followers.add(follower)
@@ -133,6 +149,7 @@ class Dispatcher:
         await report(self.lifecycle, "start", task_id, attempt)
         if task_id in self.cancels or task.cancel_requested:
             await self.runtime.stop(handle, "cancelled")
+        return follower
 
     async def _follow(self, task_id: UUID, attempt: int, handle: RuntimeHandle) -> None:
         try:
