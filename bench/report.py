@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from bench.stats import fmt
+from bench.task_rows import task_rows
 
 
 def _lag(value: float) -> str:
@@ -244,6 +245,7 @@ def rows(result: dict) -> list[dict]:
     out += _router_rows(result.get("router"))
     if result.get("secrets"):
         out += _secret_rows(result["secrets"])
+    out += task_rows(result.get("tasks"))
     return out
 
 
