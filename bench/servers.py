@@ -27,7 +27,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 300.0) -> None:
+    # Minutes, not seconds: on a busy shared machine (load average 30 on 2 cores) a server's
+    # imports alone took more than 90 s.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
