@@ -95,7 +95,7 @@ def update_readme_rows(prefix: str, new_rows: list[dict], note: str) -> None:
     readme = ROOT / "README.md"
     lines = readme.read_text().split("\n")
     start = lines.index("## Benchmarks")
-    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     table_at = [i for i in range(start, end) if lines[i].startswith("| ")]
     if not table_at:
         raise SystemExit("README.md's Benchmarks section has no table: run the whole suite")
@@ -108,6 +108,8 @@ def update_readme_rows(prefix: str, new_rows: list[dict], note: str) -> None:
     marker = f"The `{prefix.strip()}` rows were measured"
     if lines[after].startswith(marker):
         after += 1
+        while after < end and lines[after] == "":
+            after += 1
     body = [*kept, *added, "", f"{marker} {note}", ""]
     readme.write_text("\n".join(lines[:first] + body + lines[after:]))
 
