@@ -237,6 +237,12 @@ class Settings(BaseSettings):
         default=60,
         ge=1,
     )
+    dev_start_timeout_seconds: float = _env(
+        "SIGNALYARD_DEV_START_TIMEOUT_SECONDS",
+        "`signalyard dev` stops everything when its API has not answered by then.",
+        default=90.0,
+        gt=0,
+    )
 
     webhook_secret_key: str | None = _env(
         "SIGNALYARD_WEBHOOK_SECRET_KEY",
