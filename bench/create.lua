@@ -1,5 +1,5 @@
 -- wrk script: POST a new project per request (unique name per thread and request) and
--- print a JSON summary line. Args: <prefix> [GET]
+-- print a JSON summary line. Args: <prefix> [POST|GET|BODY <the body of every request>]
 local counter = 0
 local next_id = 0
 
@@ -11,11 +11,15 @@ end
 function init(args)
   prefix = args[1] or "p"
   mode = args[2] or "POST"
+  fixed = args[3] or ""
 end
 
 function request()
   if mode == "GET" then
     return wrk.format("GET", wrk.path, wrk.headers)
+  end
+  if mode == "BODY" then
+    return wrk.format("POST", wrk.path, wrk.headers, fixed)
   end
   counter = counter + 1
   local name = string.format("%s-%d-%d", prefix, tid, counter)

@@ -38,15 +38,26 @@ class LoadResult:
 
 
 def run_load(
-    url: str, *, connections: int, seconds: float, token: str | None = None, method: str = "POST"
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    token: str | None = None,
+    method: str = "POST",
+    body: dict | None = None,
 ) -> LoadResult:
+    """POST a new project per request (a unique name each), GET, or POST `body` as it is
+    for every request (method BODY)."""
     prefix = uuid.uuid4().hex[:8]
+    fixed = json.dumps(body, separators=(",", ":")) if body is not None else ""
+    if body is not None:
+        method = "BODY"
     if shutil.which("wrk"):
-        return _wrk(url, connections, seconds, token, method, prefix)
-    return _python(url, connections, seconds, token, method, prefix)
+        return _wrk(url, connections, seconds, token, method, prefix, fixed)
+    return _python(url, connections, seconds, token, method, prefix, fixed)
 
 
-def _wrk(url, connections, seconds, token, method, prefix) -> LoadResult:
+def _wrk(url, connections, seconds, token, method, prefix, fixed) -> LoadResult:
     threads = min(2, connections)
     args = [
         "wrk",
@@ -65,7 +76,7 @@ def _wrk(url, connections, seconds, token, method, prefix) -> LoadResult:
     ]
     if token:
         args += ["-H", f"Authorization: Bearer {token}"]
-    args += [url, "--", prefix, method]
+    args += [url, "--", prefix, method, fixed]
     out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60)
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCHJSON ")), None)
     if line is None:
@@ -87,7 +98,7 @@ def _wrk(url, connections, seconds, token, method, prefix) -> LoadResult:
     )
 
 
-def _python(url, connections, seconds, token, method, prefix) -> LoadResult:
+def _python(url, connections, seconds, token, method, prefix, fixed) -> LoadResult:
     args = [
         sys.executable,
         "-m",
@@ -98,6 +109,7 @@ def _python(url, connections, seconds, token, method, prefix) -> LoadResult:
         token or "",
         method,
         prefix,
+        fixed,
     ]
     out = subprocess.run(
         args,
@@ -122,13 +134,13 @@ def _python(url, connections, seconds, token, method, prefix) -> LoadResult:
 
 
 # -- the fallback client (runs in its own process) -----------------------------------------
-async def _client(host, port, path, headers, method, prefix, cid, deadline, lat, errs):
+async def _client(host, port, path, headers, method, prefix, fixed, cid, deadline, lat, errs):
     reader, writer = await asyncio.open_connection(host, port)
     n = 0
     try:
         while time.perf_counter() < deadline:
             n += 1
-            body = b""
+            body = fixed.encode()
             if method == "POST":
                 body = json.dumps(
                     {
@@ -137,8 +149,9 @@ async def _client(host, port, path, headers, method, prefix, cid, deadline, lat,
                         "settings": {"max_parallel": 4},
                     }
                 ).encode()
+            verb = "POST" if method == "BODY" else method
             head = (
-                f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}"
+                f"{verb} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}"
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode()
             t0 = time.perf_counter()
@@ -156,7 +169,7 @@ async def _client(host, port, path, headers, method, prefix, cid, deadline, lat,
         writer.close()
 
 
-async def _main(url, connections, seconds, token, method, prefix) -> dict:
+async def _main(url, connections, seconds, token, method, prefix, fixed="") -> dict:
     parts = urlsplit(url)
     headers = "Content-Type: application/json\r\n"
     if token:
@@ -174,6 +187,7 @@ async def _main(url, connections, seconds, token, method, prefix) -> dict:
                 headers,
                 method,
                 prefix,
+                fixed,
                 i,
                 deadline,
                 lat,
@@ -197,4 +211,5 @@ async def _main(url, connections, seconds, token, method, prefix) -> dict:
 
 if __name__ == "__main__":
     u, c, s, tok, m, p = sys.argv[1:7]
-    print(json.dumps(asyncio.run(_main(u, int(c), float(s), tok or None, m, p))))
+    f = sys.argv[7] if len(sys.argv) > 7 else ""
+    print(json.dumps(asyncio.run(_main(u, int(c), float(s), tok or None, m, p, f))))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from bench.stats import fmt
+from bench.task_rows import task_rows
 
 
 def _lag(value: float) -> str:
@@ -246,6 +247,7 @@ def rows(result: dict) -> list[dict]:
         out += _secret_rows(result["secrets"])
     if result.get("secret_injection"):
         out += _injection_rows(result["secret_injection"])
+    out += task_rows(result.get("tasks"))
     return out
 
 

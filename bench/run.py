@@ -21,6 +21,7 @@ import psutil
 
 from bench.report import rows
 from bench.stats import table
+from bench.task_rows import PREFIX as TASKS_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 ANALYSIS_MARKER = "<!-- analysis: kept by --update-readme -->"
@@ -36,6 +37,7 @@ apt-get install wrk   # optional: without it an asyncio load generator (own proc
 .venv/bin/python -m bench            # full: store grown to 10^6 events (~6 min here)
 .venv/bin/python -m bench --quick    # < 2 min: shorter trials, store grown to 3x10^4
 .venv/bin/python -m bench --update-readme   # also rewrites this section
+.venv/bin/python -m bench --only tasks --update-readme   # one section: its rows replace theirs
 ```
 
 References: *stock* is the eventsourcing library's Postgres recorder and *raw* psycopg
@@ -81,11 +83,44 @@ def update_readme(text: str) -> None:
     readme.write_text(content[: match.end()] + "\n" + body + tail)
 
 
+# Sections whose rows can replace their own in the README's table alone (`--only`): each
+# figure starts with its prefix.
+SECTION_PREFIX = {"tasks": TASKS_PREFIX}
+
+
+def update_readme_rows(prefix: str, new_rows: list[dict], note: str) -> None:
+    """The README's table with this section's rows replaced (or added at the end) and the
+    rest kept as measured; `note` (when and how these rows were measured) follows the table
+    in place of the previous one."""
+    readme = ROOT / "README.md"
+    lines = readme.read_text().split("\n")
+    start = lines.index("## Benchmarks")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    table_at = [i for i in range(start, end) if lines[i].startswith("| ")]
+    if not table_at:
+        raise SystemExit("README.md's Benchmarks section has no table: run the whole suite")
+    first, last = table_at[0], table_at[-1]
+    kept = [x for x in lines[first : last + 1] if not x.startswith("| " + prefix)]
+    added = table(new_rows).split("\n")[2:]  # without the header
+    after = last + 1
+    while after < end and lines[after] == "":
+        after += 1
+    marker = f"The `{prefix.strip()}` rows were measured"
+    if lines[after].startswith(marker):
+        after += 1
+        while after < end and lines[after] == "":
+            after += 1
+    body = [*kept, *added, "", f"{marker} {note}", ""]
+    readme.write_text("\n".join(lines[:first] + body + lines[after:]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short trials, store to 3x10^4")
     parser.add_argument(
-        "--only", choices=["append", "stack", "relay", "router", "secrets"], help="run one section"
+        "--only",
+        choices=["append", "stack", "relay", "router", "secrets", "tasks"],
+        help="run one section",
     )
     parser.add_argument(
         "--update-readme",
@@ -93,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         help="write the table into README.md's Benchmarks section",
     )
     args = parser.parse_args(argv)
+    if args.update_readme and args.only and args.only not in SECTION_PREFIX:
+        parser.error(f"--update-readme with --only {args.only} would drop the other rows")
 
-    from bench import append, relay, router, secret_resolution, stack, task_secrets
+    from bench import append, relay, router, secret_resolution, stack, task_secrets, tasks
     from bench.pg import bench_database
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -131,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
             result["secrets"] = secret_resolution.run(db, quick=args.quick)
             print("bench: submit -> running with 5 secrets and none ...", file=sys.stderr)
             result["secret_injection"] = task_secrets.run(db, quick=args.quick)
+        if args.only in (None, "tasks"):
+            print("bench: tasks (submit, dispatch, completion, memory) ...", file=sys.stderr)
+            result["tasks"] = tasks.run(db, quick=args.quick)
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["rows"] = rows(result)
@@ -163,6 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         for label, pct in prof["share_pct"].items():
             print(f"  {pct:5.1f}%  {label}")
         print("  top self time:", "; ".join(f"{f} {p}%" for f, p in prof["top_self"][:6]))
-    if args.update_readme:
+    if args.update_readme and args.only in SECTION_PREFIX:
+        note = (
+            f"{stamp} with `{result['command']}` in {result['seconds']:.0f} s, load average "
+            f"{m['load_average_at_start'][0]} at start, {m['load_average_at_end'][0]} at end "
+            "(the other rows: the run above)."
+        )
+        update_readme_rows(SECTION_PREFIX[args.only], result["rows"], note)
+    elif args.update_readme:
         update_readme(text)
     return 0

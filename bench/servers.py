@@ -27,7 +27,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 300.0) -> None:
+    # Minutes, not seconds: on a busy shared machine (load average 30 on 2 cores) a server's
+    # imports alone took more than 90 s.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -119,14 +121,20 @@ def family(proc: psutil.Process) -> list[psutil.Process]:
         return [proc]
 
 
-def api_child(dev: Server) -> psutil.Process:
+def dev_child(dev: Server, *command: str) -> psutil.Process:
+    """The process of `signalyard dev` running `signalyard <command...>`."""
     for child in psutil.Process(dev.pid).children(recursive=True):
         try:
-            if "api" in child.cmdline()[-1:]:
-                return child
+            line = child.cmdline()
         except psutil.Error:
             continue
-    raise RuntimeError("no API process under signalyard dev")
+        if line[-len(command) :] == list(command) and "signalyard" in line:
+            return child
+    raise RuntimeError(f"no {' '.join(command)} process under signalyard dev")
+
+
+def api_child(dev: Server) -> psutil.Process:
+    return dev_child(dev, "api")
 
 
 def tree_rss(root: psutil.Process) -> float:

@@ -586,6 +586,7 @@ def build_dispatcher(settings: Settings, store: EventStore, runtime_kind: str):
         heartbeat_seconds=settings.dispatcher_heartbeat_seconds,
         lost_after_seconds=settings.dispatcher_lost_after_seconds,
         sweep_seconds=settings.dispatcher_sweep_seconds,
+        max_concurrent=settings.dispatcher_max_concurrent,
     )
     tokens = AttemptTokens(store, timedelta(seconds=settings.agent_token_grace_seconds))
     access = AgentAccess(tokens, settings.agent_api_base_url)

@@ -26,8 +26,6 @@ from signalyard.restarts import RestartPolicy
 from signalyard.settings import Settings
 from signalyard.supervisor import SignalGate, StartupError, Supervisor, supervise
 
-HEALTH_TIMEOUT_SECONDS = 90.0
-
 
 def run_dev(settings: Settings) -> int:
     embedded = EmbeddedPostgres(settings.data_dir) if settings.database_url is None else None
@@ -184,7 +182,7 @@ def _check_port_free(host: str, port: int) -> None:
 def _wait_healthy(settings: Settings, supervisor: Supervisor) -> None:
     url = _base_url(_probe_host(settings.host), settings.port) + "/healthz"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for us
-    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+    deadline = time.monotonic() + settings.dev_start_timeout_seconds
     while time.monotonic() < deadline:
         supervisor.check()
         with contextlib.suppress(OSError, http.client.HTTPException):
@@ -193,5 +191,5 @@ def _wait_healthy(settings: Settings, supervisor: Supervisor) -> None:
                     return
         supervisor.wait(0.25)
     raise StartupError(
-        f"the API did not answer {url} with 200 within {HEALTH_TIMEOUT_SECONDS:.0f} s"
+        f"the API did not answer {url} with 200 within {settings.dev_start_timeout_seconds:g} s"
     )

@@ -237,6 +237,12 @@ class Settings(BaseSettings):
         default=60,
         ge=1,
     )
+    dev_start_timeout_seconds: float = _env(
+        "SIGNALYARD_DEV_START_TIMEOUT_SECONDS",
+        "`signalyard dev` stops everything when its API has not answered by then.",
+        default=90.0,
+        gt=0,
+    )
 
     webhook_secret_key: str | None = _env(
         "SIGNALYARD_WEBHOOK_SECRET_KEY",
@@ -380,6 +386,12 @@ class Settings(BaseSettings):
         "Dispatcher: seconds between sweeps for lost dispatchers and overdue tasks.",
         default=2.0,
         gt=0,
+    )
+    dispatcher_max_concurrent: int = _env(
+        "SIGNALYARD_DISPATCHER_MAX_CONCURRENT",
+        "Dispatcher: the most attempts it has claimed or running at once; more wait queued.",
+        default=16,
+        ge=1,
     )
     kubeconfig: Path | None = _env(
         "KUBECONFIG", "Kubernetes runtime: the kubeconfig file to use.", default=None

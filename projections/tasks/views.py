@@ -131,10 +131,10 @@ tasks = TasksView()
 
 async def live_of_dispatcher(conn: AsyncConnection, dispatcher_id: str) -> list[dict]:
     """The attempts a dispatcher holds (claimed or running): (guid, attempt) to re-queue
-    when it is lost."""
+    when it is lost, and whether a cancel was asked (to stop them)."""
     cur = await conn.execute(
         sql.SQL(
-            "SELECT guid, attempt FROM {}.tasks"
+            "SELECT guid, attempt, cancel_requested FROM {}.tasks"
             " WHERE status IN ('dispatched', 'running') AND dispatcher_id = %s"
         ).format(SCHEMA),
         [dispatcher_id],

@@ -48,6 +48,7 @@ class DispatcherOptions:
     heartbeat_seconds: float = 2.0
     lost_after_seconds: float = 15.0
     sweep_seconds: float = 2.0
+    max_concurrent: int = 16  # attempts claimed or running here at once
 
 
 def durable_of(name: str) -> str:
@@ -79,6 +80,7 @@ class Dispatcher:
         self.running: dict[UUID, tuple[int, RuntimeHandle]] = {}
         self.cancels: set[UUID] = set()
         self._followers: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(options.max_concurrent)
 
     async def run(self, stop: asyncio.Event) -> None:
         self.id, self.name = await self.api.register(self.options.runtime_kind, self._bus_view())
@@ -131,8 +133,36 @@ class Dispatcher:
             await self.cancel(UUID(event.subject))
 
     async def take(self, task_id: UUID, attempt: int) -> None:
-        if not await self.api.claim(task_id, attempt):
-            return  # another dispatcher won, or the task moved on
+        """Claim, then launch on the side: an attempt that waits (its target's service down,
+        a secret backend unreachable) never holds back the tasks queued behind it.
+
+        A slot is taken before the claim: at most max_concurrent attempts are claimed or
+        running here, and the next queued task waits on the bus, unclaimed, for any
+        dispatcher. The slot comes back when the launch fails or the attempt ends."""
+        await self.slots.acquire()
+        try:
+            claimed = await self.api.claim(task_id, attempt)
+        except BaseException:
+            self.slots.release()
+            raise
+        if not claimed:  # another dispatcher won, or the task moved on
+            self.slots.release()
+            return
+        launching = asyncio.create_task(self._launch(task_id, attempt))
+        self._followers.add(launching)
+        launching.add_done_callback(self._followers.discard)
+
+    async def _launch(self, task_id: UUID, attempt: int) -> None:
+        follower = None
+        try:
+            follower = await self._start(task_id, attempt)
+        finally:
+            if follower is None:
+                self.slots.release()
+            else:
+                follower.add_done_callback(lambda _: self.slots.release())
+
+    async def _start(self, task_id: UUID, attempt: int) -> asyncio.Task[None] | None:
         try:
             task = await asyncio.to_thread(self.store.find, task_id, Task)
             assert task is not None
@@ -143,7 +173,7 @@ class Dispatcher:
             log.warning("task %s attempt %d: launch failed", task_id, attempt, exc_info=True)
             error = {"message": f"launch failed: {exc}"[:500]}
             await self.api.report("fail", task_id, attempt, error)
-            return
+            return None
         self.running[task_id] = (attempt, handle)
         follower = asyncio.create_task(self._follow(task_id, attempt, handle))
         self._followers.add(follower)
@@ -151,6 +181,7 @@ class Dispatcher:
         await self.api.report("start", task_id, attempt)
         if task_id in self.cancels or task.cancel_requested:
             await self.runtime.stop(handle, "cancelled")
+        return follower
 
     async def _follow(self, task_id: UUID, attempt: int, handle: RuntimeHandle) -> None:
         try:

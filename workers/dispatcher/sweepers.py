@@ -73,6 +73,7 @@ class Sweepers:
         async with await self._connect() as conn:
             await self.requeue_lost(conn)
             await self.time_out_overdue(conn)
+            await self.stop_cancelled(conn)
 
     async def requeue_lost(self, conn: AsyncConnection) -> None:
         silent = await heartbeats.silent_since(conn, self.options.lost_after_seconds)
@@ -94,3 +95,11 @@ class Sweepers:
         for row in await tasks.list_overdue(conn, datetime.now(tz=UTC)):
             if await self.system.report("time_out", row["guid"], row["attempt"]):
                 await self.dispatcher.stop_attempt(row["guid"], row["attempt"], "timed out")
+
+    async def stop_cancelled(self, conn: AsyncConnection) -> None:
+        """A cancel reaches the dispatcher on the bus, in order with the queued tasks; at its
+        concurrency limit the consumer waits for a slot, so a cancel behind it would wait for
+        an attempt to end. Each sweep stops this dispatcher's attempts asked to cancel."""
+        for row in await live_of_dispatcher(conn, self.dispatcher.name):
+            if row["cancel_requested"]:
+                await self.dispatcher.stop_attempt(row["guid"], row["attempt"], "cancelled")
