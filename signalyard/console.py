@@ -26,7 +26,7 @@ from rich.text import Text
 from signalyard.settings import Settings
 
 # Piped output is read by scripts and tests: wide enough that no row wraps.
-PIPED_WIDTH = 240
+PIPED_WIDTH = 4000
 MASK = "***"
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 _KEY_PASSWORD = re.compile(r"(password=)[^&\s]+")
