@@ -78,6 +78,27 @@ class VersionedAggregate(CoreAggregate):
                 return record
         return None
 
+    def _append_version(
+        self,
+        version_number: int,
+        content_hash: str,
+        content: dict[str, Any],
+        published_at: datetime,
+        meta: Meta,
+    ) -> None:
+        """What a JSON-content kind's VersionPublished does (configs, agent definitions,
+        routes, workflow templates); each kind keeps its own event class (its stored topic)."""
+        self.versions.append(
+            {
+                "version_number": version_number,
+                "content_hash": content_hash,
+                "content": content,
+                "created_by": meta.get("actor"),
+                "created_at": published_at,
+            }
+        )
+        self.current_version = version_number
+
     def roll_back(self, to_version: int, meta: Meta) -> None:
         self.version_record(to_version)
         if to_version == self.current_version:

@@ -63,16 +63,7 @@ class EventRoute(VersionedAggregate):
         published_at: datetime,
         meta: Meta,
     ) -> None:
-        self.versions.append(
-            {
-                "version_number": version_number,
-                "content_hash": content_hash,
-                "content": content,
-                "created_by": meta.get("actor"),
-                "created_at": published_at,
-            }
-        )
-        self.current_version = version_number
+        self._append_version(version_number, content_hash, content, published_at, meta)
 
     def spec(self) -> RouteSpec:
         return spec_of(
