@@ -37,6 +37,8 @@ from api.routes import (
     task_queries,
     tasks,
     tools,
+    workflow_instance_queries,
+    workflow_instances,
 )
 from api.services import Services
 
@@ -49,6 +51,7 @@ COMMAND_ROUTERS = (
     tasks.router,
     agent_definitions.router,
     secrets.router,
+    workflow_instances.router,
 )
 QUERY_ROUTERS = (
     hierarchy_queries.router,
@@ -59,6 +62,7 @@ QUERY_ROUTERS = (
     task_logs.router,
     agent_definition_queries.router,
     secret_queries.router,
+    workflow_instance_queries.router,
 )
 MIXED_ROUTERS = (
     members.router,

@@ -19,6 +19,7 @@ from domain.secrets.service_set import SecretsContext
 from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from domain.workflows.instance_service import WorkflowInstances
 from projections.engine.waiter import ProgressWaiter
 
 
@@ -49,3 +50,5 @@ class Services:
     read_your_writes_timeout: float = 5.0
     # Secret use cases with their backends (built by the composition root).
     secrets: SecretsContext | None = None
+    # Workflow instances (built by the composition root).
+    workflow_instances: WorkflowInstances | None = None

@@ -120,7 +120,12 @@ class InstanceRuns:
         status: str,
         output: dict[str, Any] | None,
         error: dict[str, Any] | None,
+        *,
+        skipped: bool = False,
     ) -> None:
+        """The attempt's outcome; a succeeded (or skipped) stage's output is the instance's
+        stage result, which later stages' inputs read."""
+
         def go() -> None:
             instance = self._instance(instance_id)
             meta = ctx.meta(instance.organization_id)
@@ -130,8 +135,9 @@ class InstanceRuns:
             changed: list[Any] = (
                 [execution] if execution.finish(status, output, error, meta) else []
             )
-            if status in ("succeeded", "skipped"):
-                instance.record_stage_result(run, stage, status, output or {}, meta)
+            if status == "succeeded" or skipped:
+                result = "succeeded" if status == "succeeded" else "skipped"
+                instance.record_stage_result(run, stage, result, output or {}, meta)
                 if instance.pending_events:
                     changed.append(instance)
             if changed:
