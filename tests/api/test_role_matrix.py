@@ -16,6 +16,7 @@ import httpx
 import pytest
 from support.api import add_member, created, make_tree, new_user, read_after, unique
 from support.skill_bundles import as_json_files, realistic_files, skill_md
+from support.workflow_stack import Templates
 
 from domain.core.context import system_context
 from domain.routing.delivery_service import DeliveryReport, DeliveryService
@@ -35,6 +36,8 @@ INFRA = ORG + "/infra-services"
 ROUTES = ORG + "/event-routes"
 ROUTE = ROUTES + "/{route}"
 TASK = PROJECT + "/tasks/{task}"
+INSTANCES = PROJECT + "/workflow-instances"
+INSTANCE = INSTANCES + "/{instance}"
 DEFINITION = ORG + "/agent-definitions/{definition}"
 TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
 SECRET_SCOPES = (ORG + "/secrets", TEAM + "/secrets", WS + "/secrets")
@@ -139,6 +142,12 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", PROJECT + "/tasks"): RUNNERS,
     ("POST", TASK + ":cancel"): RUNNERS,
     ("POST", TASK + ":retry"): RUNNERS,
+    # Workflow instances: operators start, signal, decide (as the stage allows) and cancel.
+    ("POST", INSTANCES): RUNNERS,
+    **{
+        ("POST", INSTANCE + action): RUNNERS
+        for action in (":signal", ":approve", ":reject", ":cancel", ":retry")
+    },
     ("POST", ORG + "/agent-definitions"): ADMINS,
     ("PATCH", DEFINITION): ADMINS,
     ("DELETE", DEFINITION): ADMINS,
@@ -184,6 +193,12 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
     tail = path.rsplit("/", 1)[-1]
     if method == "DELETE" or tail.endswith((":undelete", ":leave", ":cancel", ":retry")):
         return None
+    if tail.endswith(":signal"):
+        return {"name": "probe", "payload": {}}
+    if tail.endswith((":approve", ":reject")):
+        return {"comment": "probe"}
+    if tail == "workflow-instances":
+        return {"template": values["template"]}
     if tail.endswith(":validate"):
         return {"input": {}}
     if tail.endswith(":ping"):
@@ -277,6 +292,11 @@ def world(stack):
             f"{scopes['project']}/tasks", json={"brief": "probe", "agent_image": "acme/agent:1"}
         )
         assert task.status_code == 202, task.text
+        template = _template(stack, org)
+        instance = admin.post(
+            f"{scopes['project']}/workflow-instances", json={"template": template}
+        )
+        assert instance.status_code == 202, instance.text
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
         assert last.status_code in (200, 201), last.text
         ping = {"url": "https://example.com/hook"}
@@ -315,6 +335,8 @@ def world(stack):
             "route": "probe",
             "route_delivery": str(_dead_letter(stack, org_id)),
             "task": task.json()["guid"],
+            "template": template,
+            "instance": instance.json()["guid"],
             "definition": "probe",
             "target": "probe",
             "credential": credential["guid"],
@@ -325,6 +347,16 @@ def world(stack):
         finally:
             for client in clients.values():
                 client.close()
+
+
+def _template(stack, org: str) -> str:
+    """A published workflow template with one approval stage (nothing runs it here)."""
+    templates = Templates(stack)
+    try:
+        stage = {"name": "gate", "order": 1, "stage_type": "approval"}
+        return templates.publish(org, {"stages": [{**stage, "approval": {"roles": ["admin"]}}]})
+    finally:
+        templates.close()
 
 
 def _dead_letter(stack, org_id: str) -> uuid.UUID:
