@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         StagePlan,
     )
 
-ACTIVITY_TIMEOUT = timedelta(seconds=60)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # A task is given its own timeout by the runtime; the stage waits this much longer for the
 # outcome to be routed before it calls the stage timed out.
