@@ -362,3 +362,25 @@ def _wait_task(admin, tree, guid: str, timeout: float = 60.0) -> str:
             return executions[-1]["task_id"]
         time.sleep(0.2)
     raise AssertionError("no stage task")
+
+
+def test_a_start_repeated_with_its_idempotency_key_starts_one_instance(stack, tree, templates):
+    template = templates.publish(tree.org["slug"], {"stages": [task_stage("only", 10)]})
+    other = templates.publish(tree.org["slug"], {"stages": [task_stage("only", 10)]})
+    url = f"{tree.project_path}/workflow-instances"
+    key = {"Idempotency-Key": f"start-{template}"}
+    with stack.admin() as admin:
+        first = admin.post(url, json={"template": template}, headers=key)
+        again = admin.post(url, json={"template": template}, headers=key)
+        changed = admin.post(url, json={"template": other}, headers=key)
+        done = wait_instance(admin, tree, first.json()["guid"], {"succeeded", "failed"})
+        listed = admin.get(url, params={"template": template}).json()["items"]
+        succeeded = admin.get(url, params={"template": template, "status": "succeeded"})
+        none_failed = admin.get(url, params={"template": template, "status": "failed"})
+    assert first.status_code == again.status_code == 202
+    assert again.json()["guid"] == first.json()["guid"]
+    assert changed.status_code == 422  # the same key with another body
+    assert done["status"] == "succeeded"
+    assert [i["guid"] for i in listed] == [first.json()["guid"]]
+    assert [i["guid"] for i in succeeded.json()["items"]] == [first.json()["guid"]]
+    assert none_failed.json()["items"] == []
