@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short trials, store to 3x10^4")
     parser.add_argument(
-        "--only", choices=["append", "stack", "relay", "router", "secrets"], help="run one section"
+        "--only",
+        choices=["append", "stack", "relay", "router", "secrets", "workflows"],
+        help="run one section",
     )
     parser.add_argument(
         "--update-readme",
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from bench import append, relay, router, secret_resolution, stack
+    from bench import append, relay, router, secret_resolution, stack, workflows
     from bench.pg import bench_database
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -129,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "secrets"):
             print("bench: secret resolutions ...", file=sys.stderr, flush=True)
             result["secrets"] = secret_resolution.run(db, quick=args.quick)
+        if args.only in (None, "workflows"):
+            print("bench: workflow instances (starts, 3-stage end to end) ...", file=sys.stderr)
+            result["workflows"] = workflows.run(db, quick=args.quick)
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["rows"] = rows(result)
