@@ -39,6 +39,8 @@ from api.routes import (
     tools,
     workflow_instance_queries,
     workflow_instances,
+    workflow_templates,
+    workflow_templates_queries,
 )
 from api.services import Services
 
@@ -52,6 +54,7 @@ COMMAND_ROUTERS = (
     agent_definitions.router,
     secrets.router,
     workflow_instances.router,
+    workflow_templates.router,
 )
 QUERY_ROUTERS = (
     hierarchy_queries.router,
@@ -63,6 +66,7 @@ QUERY_ROUTERS = (
     agent_definition_queries.router,
     secret_queries.router,
     workflow_instance_queries.router,
+    workflow_templates_queries.router,
 )
 MIXED_ROUTERS = (
     members.router,

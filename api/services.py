@@ -20,6 +20,7 @@ from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
 from domain.workflows.instance_service import WorkflowInstances
+from domain.workflows.template_service import WorkflowTemplateService
 from projections.engine.waiter import ProgressWaiter
 
 
@@ -38,6 +39,7 @@ class Services:
     routing: RoutingService
     # Tasks, agent definitions and runtime targets.
     tasks: TaskService
+    workflow_templates: WorkflowTemplateService
     # The write side's table of each API token's last written position.
     session_positions: sql.Composable
     # The event store's table (its notification ids are the log's positions).

@@ -24,6 +24,7 @@ from domain.plumbing.store import EventStore
 from domain.routing.service import RoutingService
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from domain.workflows.template_service import WorkflowTemplateService
 from projections.bus.projector import BusProjection
 from projections.callbacks.projector import CallbacksProjection
 from projections.catalog.projector import CatalogProjection
@@ -37,6 +38,7 @@ from projections.secrets.projector import SecretsProjection
 from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
 from projections.workflows.instance_projector import WorkflowInstancesProjection
+from projections.workflows.template_projector import WorkflowTemplatesProjection
 from signalyard.bus import bus_credential_service
 from signalyard.connections import async_pool, with_options
 from signalyard.runtime import settle_gc
@@ -67,6 +69,7 @@ def read_models() -> list[Projection]:
         BusProjection(),
         SecretsProjection(),
         WorkflowInstancesProjection(),
+        WorkflowTemplatesProjection(),
     ]
 
 
@@ -297,6 +300,7 @@ def build_api(settings: Settings):  # -> FastAPI
             max_replay_events=settings.route_replay_max_events,
         ),
         tasks=TaskService(store, blobs),
+        workflow_templates=WorkflowTemplateService(store),
         bus=bus_credential_service(settings, store),
         task_logs=FileLogStore(settings.log_path),
         bus_stream=settings.nats_stream,

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from api.deps import ContextDep, PageDep, ReadConnDep, ServicesDep, ViewerDep
 from api.edge import EdgeRoute
 from api.views import found, history_entries
-from domain.catalog.diff import diff_json
 from projections.catalog.views import config_categories, configs
 from projections.tenancy.views import scopes
 from schemas import catalog as wire
@@ -89,14 +88,7 @@ async def diff_config_versions(
 ):
     """A JSON diff between two versions: [{op, path (JSON pointer), old, new}]."""
     row = await _config(conn, viewer, org, config)
-    old = await configs.get_version(conn, row, from_)
-    new = await configs.get_version(conn, row, to)
-    return {
-        "config_id": row["guid"],
-        "from_version": old["version_number"],
-        "to_version": new["version_number"],
-        "changes": diff_json(old["content"], new["content"]),
-    }
+    return {"config_id": row["guid"], **await configs.diff(conn, row, from_, to)}
 
 
 @router.get(CONFIG + "/history", response_model=common.History)

@@ -11,8 +11,10 @@ from domain.catalog.definition_service import DefinitionService
 from domain.catalog.publishing import Published
 from domain.catalog.scope import validate_category
 from domain.core.context import CommandContext, CommandResult
+from domain.core.errors import InvalidInput, NotFound
 from domain.core.values import slug_for, validate_name
 from domain.plumbing.unit_of_work import with_read_sessions
+from domain.tenancy.organization import Organization
 from domain.workflows.template import WorkflowTemplate
 from domain.workflows.template_content import publishable_content
 from domain.workflows.template_draft import merge_patch, validate_draft
@@ -95,3 +97,19 @@ class WorkflowTemplateService(DefinitionService[WorkflowTemplate]):
         return self._publish(
             ctx, template, content_hash_of(content), lambda meta: template.publish(content, meta)
         )
+
+
+def pin_template(
+    service: WorkflowTemplateService, org: Organization, ref: object, version: object = "latest"
+) -> tuple[WorkflowTemplate, int, dict[str, Any]]:
+    """The template an instance starts from (a guid or slug in `org`), the version it pins
+    (`latest`: the current one) and that version's content. Unknown, deleted or unpublished
+    -> 422 naming `template` (or `template_version`), as any bad input of a start."""
+    if not isinstance(ref, str) or not 1 <= len(ref) <= 100:
+        raise InvalidInput("template must be a guid or a slug", field="template")
+    try:
+        template = service.scope.find(WorkflowTemplate, SLUG_KIND, org, ref)
+    except NotFound:
+        raise InvalidInput(f"workflow template {ref!r} not found", field="template") from None
+    number, content = template.pinned(version)
+    return template, number, content

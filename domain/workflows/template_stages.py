@@ -176,7 +176,8 @@ def check_stage(stage: dict[str, Any], index: int, refs: Refs) -> dict[str, Any]
             "an agent_task stage needs an agent_definition", field=f"{at}.agent_definition"
         )
     image = stage.get("agent_image")
-    inputs = stage.get("inputs") or {}
+    inputs = stage.get("inputs")
+    inputs = {} if inputs is None else inputs
     if not isinstance(inputs, dict):
         raise InvalidInput("inputs must be an object of key -> mapping", field=f"{at}.inputs")
     timeout = stage.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
@@ -189,7 +190,9 @@ def check_stage(stage: dict[str, Any], index: int, refs: Refs) -> dict[str, Any]
             if is_task
             else None
         ),
-        "agent_image": validate_image(image, f"{at}.agent_image") if image is not None else None,
+        "agent_image": (
+            validate_image(image, f"{at}.agent_image") if is_task and image is not None else None
+        ),
         "brief": _brief(stage.get("brief"), f"{at}.brief", required=is_task),
         "skills": _pins(stage.get("skills"), "skill", f"{at}.skills", refs),
         "configs": _pins(stage.get("configs"), "config", f"{at}.configs", refs),

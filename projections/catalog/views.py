@@ -10,6 +10,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
+from domain.catalog.diff import diff_json
 from projections.catalog import tables
 from projections.engine.entity_rows import EntityTable
 from projections.reading.paging import Page
@@ -136,6 +137,17 @@ class VersionedView(CatalogView):
         if row is None:
             raise NotVisible(f"{what} not found")
         return _with_current(row, entity["current_version"])  # type: ignore[arg-type]
+
+    async def diff(self, conn: AsyncConnection, entity: dict, old: str, new: str) -> dict:
+        """Two versions' `content` compared: {from_version, to_version, changes}, each
+        change {op, path (JSON pointer), old, new}."""
+        before = await self.get_version(conn, entity, old)
+        after = await self.get_version(conn, entity, new)
+        return {
+            "from_version": before["version_number"],
+            "to_version": after["version_number"],
+            "changes": diff_json(before["content"], after["content"]),
+        }
 
 
 class SkillsView(VersionedView):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from psycopg import Cursor, sql
-from psycopg.types.json import Jsonb
+from psycopg import Cursor
 
 from domain.catalog.versioned import VersionedAggregate
 from domain.infra.agent_definition import AgentDefinition
@@ -14,6 +11,7 @@ from projections.engine.dispatch import BY_ORIGINATOR, Creates, EventDispatch, e
 from projections.engine.entity_rows import LIFECYCLE_EVENTS, EntityTablesIndex, lifecycle_changes
 from projections.engine.log import LogBatch
 from projections.engine.row_writes import RowWrites
+from projections.engine.versions import VersionRows
 from projections.infra import tables
 
 _CREATED = {
@@ -35,10 +33,8 @@ def _target(cls: type) -> object:
 
 
 _DISPATCH = EventDispatch(_target)
-_INSERT_VERSION = sql.SQL(
-    "INSERT INTO {}.agent_definition_versions (agent_definition_id, organization_id,"
-    " version_number, content_hash, created_at, created_by, created_position, spec)"
-    " VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING"
+VERSIONS = VersionRows(
+    "agent_definition_versions", "agent_definition_id", content="spec", on_row="spec"
 )
 
 
@@ -55,51 +51,12 @@ class InfraProjection:
             if isinstance(each.target, Creates):
                 rows.create(each.table, event, each.position)
             elif each.target is VERSION:
-                self._version(cur, schema, event, each.position)
-                rows.change(tables.AGENT_DEFINITIONS, event, _current(event))
+                VERSIONS.insert(cur, schema, event, each.position)
+                rows.change(tables.AGENT_DEFINITIONS, event, VERSIONS.published(event))
             else:
                 assert each.table is not None
                 changes = lifecycle_changes(event)
                 if changes is None:
-                    changes = self._rolled_back(cur, schema, event)
+                    changes = VERSIONS.rolled_back(cur, schema, event)
                 rows.change(each.table, event, changes)
         rows.flush(cur)
-
-    def _version(self, cur: Cursor, schema: str, event: Any, position: int) -> None:
-        cur.execute(
-            _INSERT_VERSION.format(sql.Identifier(schema)),
-            (
-                event.originator_id,
-                event.meta.get("tenant_id"),
-                event.version_number,
-                event.content_hash,
-                event.published_at,
-                event.meta.get("actor"),
-                position,
-                Jsonb(event.content),
-            ),
-        )
-
-    def _rolled_back(self, cur: Cursor, schema: str, event: Any) -> dict[str, Any]:
-        """The version row may be from earlier in this batch: its insert is not folded."""
-        cur.execute(
-            sql.SQL(
-                "SELECT content_hash, spec FROM {}.agent_definition_versions"
-                " WHERE agent_definition_id = %s AND version_number = %s"
-            ).format(sql.Identifier(schema)),
-            (event.originator_id, event.to_version),
-        )
-        row = cur.fetchone()
-        changes: dict[str, Any] = {"current_version": event.to_version}
-        if row is not None:
-            changes.update(content_hash=row[0], spec=row[1])
-        return changes
-
-
-def _current(event: Any) -> dict[str, Any]:
-    return {
-        "current_version": event.version_number,
-        "latest_version": event.version_number,
-        "content_hash": event.content_hash,
-        "spec": event.content,
-    }

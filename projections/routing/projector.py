@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import Cursor, sql
-from psycopg.types.json import Jsonb
 
 from domain.catalog.versioned import VersionedAggregate
 from domain.routing.delivery import RouteDelivery
@@ -14,6 +13,7 @@ from projections.engine.dispatch import BY_ORIGINATOR, Creates, EventDispatch, e
 from projections.engine.entity_rows import LIFECYCLE_EVENTS, lifecycle_changes
 from projections.engine.log import LogBatch
 from projections.engine.row_writes import RowWrites
+from projections.engine.versions import VersionRows
 from projections.routing import tables
 
 VERSION = "route version"
@@ -37,6 +37,7 @@ def _target(cls: type) -> object:
 
 
 _DISPATCH = EventDispatch(_target)
+VERSIONS = VersionRows("event_route_versions", "route_id", on_row="definition")
 
 
 class RoutingProjection:
@@ -57,52 +58,15 @@ class RoutingProjection:
                 rows.create(tables.ROUTES, event, position)
                 changes: dict[str, Any] = {}
             elif each.target is VERSION:
-                changes = self._version(cur, schema, event, position)
+                VERSIONS.insert(cur, schema, event, position)
+                changes = VERSIONS.published(event)
             else:
-                changes = lifecycle_changes(event) or self._rolled_back(cur, schema, event)
+                found = lifecycle_changes(event)
+                changes = VERSIONS.rolled_back(cur, schema, event) if found is None else found
             rows.change(tables.ROUTES, event, {**changes, "changed_position": position})
         rows.flush(cur)
         for event, position in deliveries:
             _write_delivery(cur, schema, event, position)
-
-    def _version(self, cur: Cursor, schema: str, event: Any, position: int) -> dict[str, Any]:
-        cur.execute(
-            sql.SQL(
-                "INSERT INTO {}.event_route_versions (route_id, organization_id, version_number,"
-                " content_hash, created_at, created_by, created_position, content)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-            ).format(sql.Identifier(schema)),
-            (
-                event.originator_id,
-                event.meta.get("tenant_id"),
-                event.version_number,
-                event.content_hash,
-                event.published_at,
-                event.meta.get("actor"),
-                position,
-                Jsonb(event.content),
-            ),
-        )
-        return {
-            "current_version": event.version_number,
-            "latest_version": event.version_number,
-            "content_hash": event.content_hash,
-            "definition": event.content,
-        }
-
-    def _rolled_back(self, cur: Cursor, schema: str, event: Any) -> dict[str, Any]:
-        cur.execute(
-            sql.SQL(
-                "SELECT content_hash, content FROM {}.event_route_versions"
-                " WHERE route_id = %s AND version_number = %s"
-            ).format(sql.Identifier(schema)),
-            (event.originator_id, event.to_version),
-        )
-        row = cur.fetchone()
-        changes: dict[str, Any] = {"current_version": event.to_version}
-        if row is not None:
-            changes.update(content_hash=row[0], definition=row[1])
-        return changes
 
 
 def _write_delivery(cur: Cursor, schema: str, event: Any, position: int) -> None:

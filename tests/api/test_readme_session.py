@@ -24,6 +24,7 @@ SECTIONS = (
     "Infra services",
     "Tasks, agent definitions and runtime targets",
     "Secrets",
+    "Workflow templates",
 )
 
 # Each curl in the README runs through this function: the body goes where the README says,

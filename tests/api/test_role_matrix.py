@@ -16,7 +16,6 @@ import httpx
 import pytest
 from support.api import add_member, created, make_tree, new_user, read_after, unique
 from support.skill_bundles import as_json_files, realistic_files, skill_md
-from support.workflow_stack import Templates
 
 from domain.core.context import system_context
 from domain.routing.delivery_service import DeliveryReport, DeliveryService
@@ -39,6 +38,7 @@ TASK = PROJECT + "/tasks/{task}"
 INSTANCES = PROJECT + "/workflow-instances"
 INSTANCE = INSTANCES + "/{instance}"
 DEFINITION = ORG + "/agent-definitions/{definition}"
+WF_TEMPLATE = ORG + "/workflow-templates/{template}"
 TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
 SECRET_SCOPES = (ORG + "/secrets", TEAM + "/secrets", WS + "/secrets")
 
@@ -154,6 +154,14 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", DEFINITION + ":undelete"): ADMINS,
     ("POST", DEFINITION + "/versions"): ADMINS,
     ("POST", DEFINITION + ":rollback"): ADMINS,
+    ("POST", ORG + "/workflow-templates"): CATALOG,
+    ("PATCH", WF_TEMPLATE): CATALOG,
+    ("DELETE", WF_TEMPLATE): CATALOG,
+    ("POST", WF_TEMPLATE + ":undelete"): CATALOG,
+    ("PUT", WF_TEMPLATE + "/draft"): CATALOG,
+    ("PATCH", WF_TEMPLATE + "/draft"): CATALOG,
+    ("POST", WF_TEMPLATE + "/versions"): CATALOG,
+    ("POST", WF_TEMPLATE + ":rollback"): CATALOG,
     **{
         (method, path): ADMINS
         for base in TARGETS.values()
@@ -174,6 +182,7 @@ PROBE_ROUTE = {
     "signal_name": "probe",
     "transform": ".data",
 }
+PROBE_STAGE = {"name": "ok", "order": 1, "stage_type": "approval", "approval": {"roles": ["admin"]}}
 PROBE_EVENT = {"id": "e1", "type": "io.signalyard.task.created.v1", "source": "/x", "data": {}}
 # Secrets: admins write, everyone reads names and metadata, never a value.
 for _secrets in SECRET_SCOPES:
@@ -214,6 +223,10 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
         return {"value": "rotated-probe-value"}
     if tail.endswith(":purge"):
         return None
+    if tail == "draft":
+        return {"default_config": {"a": 1}} if method == "PATCH" else {}
+    if tail == "versions" and "/workflow-templates/" in path:
+        return None  # publishes the draft
     if method == "PATCH":
         return {"name": "Renamed"} if "/groups/" in path else {"description": "x"}
     if "/members/" in path:
@@ -276,6 +289,8 @@ def world(stack):
             (f"{base}/groups", {"name": "Crew", "role": "viewer"}),
             (f"{base}/event-routes", {"name": "Probe", **PROBE_ROUTE}),
             (f"{base}/agent-definitions", {"name": "Probe", "image": "acme/agent:1"}),
+            (f"{base}/workflow-templates", {"name": "Probe", "draft": {"stages": [PROBE_STAGE]}}),
+            (f"{base}/workflow-templates/probe/versions", None),
             (
                 f"{base}/runtime-targets",
                 {"name": "Probe", "backend_type": "local", "is_default": True},
@@ -292,10 +307,7 @@ def world(stack):
             f"{scopes['project']}/tasks", json={"brief": "probe", "agent_image": "acme/agent:1"}
         )
         assert task.status_code == 202, task.text
-        template = _template(stack, org)
-        instance = admin.post(
-            f"{scopes['project']}/workflow-instances", json={"template": template}
-        )
+        instance = admin.post(f"{scopes['project']}/workflow-instances", json={"template": "probe"})
         assert instance.status_code == 202, instance.text
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
         assert last.status_code in (200, 201), last.text
@@ -335,9 +347,9 @@ def world(stack):
             "route": "probe",
             "route_delivery": str(_dead_letter(stack, org_id)),
             "task": task.json()["guid"],
-            "template": template,
             "instance": instance.json()["guid"],
             "definition": "probe",
+            "template": "probe",
             "target": "probe",
             "credential": credential["guid"],
         }
@@ -347,16 +359,6 @@ def world(stack):
         finally:
             for client in clients.values():
                 client.close()
-
-
-def _template(stack, org: str) -> str:
-    """A published workflow template with one approval stage (nothing runs it here)."""
-    templates = Templates(stack)
-    try:
-        stage = {"name": "gate", "order": 1, "stage_type": "approval"}
-        return templates.publish(org, {"stages": [{**stage, "approval": {"roles": ["admin"]}}]})
-    finally:
-        templates.close()
 
 
 def _dead_letter(stack, org_id: str) -> uuid.UUID:

@@ -131,6 +131,24 @@ def test_publishing_resolves_refs_and_sorts_stages_by_order(world: World, alice)
     template = published.result.entity
     content = template.version_record(1)["content"]
     assert [s["name"] for s in content["stages"]] == ["plan", "review", "merged"]
+    # The contract with the workflow worker: exactly these keys, in every stage.
+    assert set(content) == {"input_schema", "default_config", "stages"}
+    for stage in content["stages"]:
+        assert set(stage) == {
+            "name",
+            "order",
+            "stage_type",
+            "agent_definition",
+            "agent_image",
+            "brief",
+            "skills",
+            "configs",
+            "inputs",
+            "timeout_seconds",
+            "on_failure",
+            "approval",
+            "event",
+        }
     coder = world.definitions.find(alice, "read", "acme", "coder")
     plan = content["stages"][0]
     assert plan["agent_definition"] == {"guid": str(coder.id), "version": 1}
@@ -280,6 +298,8 @@ def _stage(i: int, **fields):
         (_stage(0, approval={"roles": []}), "stages[0].approval.roles"),
         (_stage(0, event={"signal": "x"}), "stages[0].event"),
         (_stage(0, skills=["docs"]), "stages[0].skills"),
+        (_stage(0, agent_image="acme/coder:1"), "stages[0].agent_image"),
+        (_stage(0, inputs=[]), "stages[0].inputs"),
         (_stage(2, event={"signal": ""}), "stages[2].event.signal"),
         (_stage(2, event=None), "stages[2].event"),
         (lambda b: b.update(input_schema={"type": "nonsense"}), "input_schema/type"),
@@ -306,3 +326,31 @@ def test_another_orgs_definitions_are_not_found(world: World, alice):
     body = _with(_stage(1, agent_definition={"guid": str(theirs), "version": 1}))
     fault = publish_fault(world, alice, body)
     assert fault.field == "stages[1].agent_definition"
+
+
+def test_an_instance_pins_a_published_version(world: World, alice):
+    from domain.workflows.template_service import pin_template
+
+    org = world.tenancy.resolve.chain("acme").org
+    create(world, alice)
+    with pytest.raises(InvalidInput) as caught:
+        pin_template(world.templates, org, "ship-it")
+    assert caught.value.field == "template"  # not published yet
+    first = world.templates.publish(alice, "acme", "ship-it")
+    template = world.templates.find(alice, "read", "acme", "ship-it")
+    world.templates.patch_draft(
+        alice, "acme", "ship-it", {"default_config": {"model": "slow"}}, template.version
+    )
+    world.templates.publish(alice, "acme", "ship-it")
+    found, number, content = pin_template(world.templates, org, str(first.result.guid), 1)
+    assert number == 1 and content == first.version["content"] and found.latest_version == 2
+    assert pin_template(world.templates, org, "ship-it")[1] == 2
+    for ref, version, field in (
+        ("nothing", "latest", "template"),
+        ("ship-it", 3, "template_version"),
+        ("ship-it", "2", "template_version"),
+        (7, "latest", "template"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            pin_template(world.templates, org, ref, version)
+        assert caught.value.field == field
