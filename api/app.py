@@ -41,6 +41,8 @@ from api.routes import (
     task_queries,
     tasks,
     tools,
+    workflow_instance_queries,
+    workflow_instances,
     workflow_templates,
     workflow_templates_queries,
 )
@@ -55,6 +57,7 @@ COMMAND_ROUTERS = (
     tasks.router,
     agent_definitions.router,
     secrets.router,
+    workflow_instances.router,
     workflow_templates.router,
 )
 QUERY_ROUTERS = (
@@ -66,6 +69,7 @@ QUERY_ROUTERS = (
     task_logs.router,
     agent_definition_queries.router,
     secret_queries.router,
+    workflow_instance_queries.router,
     workflow_templates_queries.router,
 )
 MIXED_ROUTERS = (

@@ -21,6 +21,7 @@ from domain.tasks.agent_work import AgentWork
 from domain.tasks.logs import AttemptLogs
 from domain.tasks.service import TaskService
 from domain.tenancy.service import TenancyService
+from domain.workflows.instance_service import WorkflowInstances
 from domain.workflows.template_service import WorkflowTemplateService
 from projections.engine.waiter import ProgressWaiter
 
@@ -57,3 +58,5 @@ class Services:
     secrets: SecretsContext | None = None
     # What agents may do with their attempt tokens (None: no agent API here).
     agents: AgentWork | None = None
+    # Workflow instances (built by the composition root).
+    workflow_instances: WorkflowInstances | None = None

@@ -248,6 +248,7 @@ def rows(result: dict) -> list[dict]:
     if result.get("secret_injection"):
         out += _injection_rows(result["secret_injection"])
     out += task_rows(result.get("tasks"))
+    out += _workflow_rows(result.get("workflows"))
     return out
 
 
@@ -262,6 +263,32 @@ def _injection_rows(injected: dict) -> list[dict]:
             "reference": f"the same task with none: {fmt(none['p50_ms'], 'ms')} / "
             f"{fmt(none['p99_ms'], 'ms')}",
         }
+    ]
+
+
+def _workflow_rows(wf: dict | None) -> list[dict]:
+    if not wf:
+        return []
+    starts, ref, e2e = wf["starts"], wf["temporal_starts"], wf["end_to_end"]
+
+    def pair(d: dict) -> str:
+        return f"{fmt(d['p50_ms'], 'ms')} / {fmt(d['p99_ms'], 'ms')}"
+
+    split = ", ".join(f"{k} {pair(e2e[k])}" for k in ("agent", "dispatch", "route", "temporal"))
+    errors = f", {starts['errors']} not 202" if starts["errors"] else ""
+    return [
+        {
+            "figure": "workflow instances started over HTTP, 16 connections (p50/p99)",
+            "value": f"{fmt(starts['per_s'])} /s, {pair(starts)}{errors}",
+            "reference": f"Temporal start_workflow, 16 at once, same dev server (the limit): "
+            f"{fmt(ref['per_s'])} /s, {pair(ref)}",
+        },
+        {
+            "figure": f"3-stage agent_task instance with no-op agents, requested -> finished "
+            f"({e2e['instances']} instances; p50/p99)",
+            "value": pair(e2e["total"]),
+            "reference": f"of which {split}",
+        },
     ]
 
 

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short trials, store to 3x10^4")
     parser.add_argument(
         "--only",
-        choices=["append", "stack", "relay", "router", "secrets", "tasks"],
+        choices=["append", "stack", "relay", "router", "secrets", "tasks", "workflows"],
         help="run one section",
     )
     parser.add_argument(
@@ -131,7 +131,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_readme and args.only and args.only not in SECTION_PREFIX:
         parser.error(f"--update-readme with --only {args.only} would drop the other rows")
 
-    from bench import append, relay, router, secret_resolution, stack, task_secrets, tasks
+    from bench import (
+        append,
+        relay,
+        router,
+        secret_resolution,
+        stack,
+        task_secrets,
+        tasks,
+        workflows,
+    )
     from bench.pg import bench_database
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -171,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "tasks"):
             print("bench: tasks (submit, dispatch, completion, memory) ...", file=sys.stderr)
             result["tasks"] = tasks.run(db, quick=args.quick)
+        if args.only in (None, "workflows"):
+            print("bench: workflow instances (starts, 3-stage end to end) ...", file=sys.stderr)
+            result["workflows"] = workflows.run(db, quick=args.quick)
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["rows"] = rows(result)

@@ -83,7 +83,11 @@ def start_dev(database_url: str, **env_overrides: str) -> Server:
     }
     proc, log = _spawn([sys.executable, "-m", "signalyard", "dev"], env, "dev")
     server = Server(proc, f"http://127.0.0.1:{port}", log)
-    wait_healthy(server.base_url, proc)
+    try:
+        wait_healthy(server.base_url, proc)
+    except RuntimeError:
+        server.stop()  # never leave a tree behind
+        raise
     return server
 
 

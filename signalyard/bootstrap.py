@@ -40,6 +40,7 @@ from projections.routing.projector import RoutingProjection
 from projections.secrets.projector import SecretsProjection
 from projections.tasks.projector import TasksProjection
 from projections.tenancy.projector import TenancyProjection
+from projections.workflows.instance_projector import WorkflowInstancesProjection
 from projections.workflows.template_projector import WorkflowTemplatesProjection
 from signalyard.bus import bus_credential_service
 from signalyard.connections import async_pool, with_options
@@ -71,6 +72,7 @@ def read_models() -> list[Projection]:
         BusProjection(),
         SecretsProjection(),
         DispatchersProjection(),
+        WorkflowInstancesProjection(),
         WorkflowTemplatesProjection(),
     ]
 
@@ -338,6 +340,7 @@ def build_api(settings: Settings):  # -> FastAPI
             timedelta(seconds=settings.agent_progress_interval_seconds),
         ),
     )
+    services.workflow_instances = build_workflow_instances(settings, store, services.routing)
     app = create_app(
         services,
         unavailable=(StoreOperationalError, psycopg.OperationalError),
@@ -360,6 +363,17 @@ def build_api(settings: Settings):  # -> FastAPI
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def build_workflow_instances(settings: Settings, store: EventStore, routing: RoutingService):
+    """The instance use cases users call (-> WorkflowInstances); their start installs the
+    org's system routes, which name the worker's task queue."""
+    from domain.workflows.instance_routes import WorkflowRoutes
+    from domain.workflows.instance_service import WorkflowInstances
+    from domain.workflows.instance_templates import PublishedTemplates
+
+    routes = WorkflowRoutes(routing.routes, settings.workflow_task_queue)
+    return WorkflowInstances(store, PublishedTemplates(store), routes)
 
 
 def route_sandbox(settings: Settings, *, prestart: bool = True):  # -> SandboxEvaluator

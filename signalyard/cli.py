@@ -165,6 +165,13 @@ def router() -> None:
     run_router(_with_temporal(_with_bus(_with_database(_settings()))))
 
 
+@app.command(help="run workflow instances: the Temporal worker (used by `dev`)")
+def worker() -> None:
+    from signalyard.worker import run_worker
+
+    run_worker(_with_temporal(_with_database(_settings())))
+
+
 def _with_temporal(settings: Settings) -> Settings:
     from signalyard.embedded import EmbeddedServiceError, resolve_temporal_address
 

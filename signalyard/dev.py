@@ -1,6 +1,6 @@
 """`signalyard dev`: Postgres, NATS, Temporal and OpenBao (each embedded unless its URL is
 set), the local secret backend's master key (generated once into the data dir), bootstrap,
-API, projections, relay, router, callback sender, health checker."""
+API, projections, relay, router, workflow worker, callback sender, health checker."""
 
 from __future__ import annotations
 
@@ -89,6 +89,7 @@ def run_dev(settings: Settings) -> int:
             supervisor.spawn("health", [sys.executable, "-m", "signalyard", "health", "run"], env)
             supervisor.spawn("relay", [sys.executable, "-m", "signalyard", "relay"], env)
             supervisor.spawn("router", [sys.executable, "-m", "signalyard", "router"], env)
+            supervisor.spawn("worker", [sys.executable, "-m", "signalyard", "worker"], env)
             supervisor.spawn(
                 "dispatcher",
                 [sys.executable, "-m", "signalyard", "dispatcher", "--runtime", "local"],

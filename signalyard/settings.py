@@ -428,6 +428,21 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
     )
+    workflow_task_queue: str = _env(
+        "SIGNALYARD_WORKFLOW_TASK_QUEUE",
+        "Temporal task queue of the workflow-instance worker (and of the routes that start "
+        "instances).",
+        default="signalyard-workflows",
+        min_length=1,
+        max_length=200,
+    )
+    workflow_activity_threads: int = _env(
+        "SIGNALYARD_WORKFLOW_ACTIVITY_THREADS",
+        "Activities of workflow instances one worker runs at once.",
+        default=8,
+        ge=1,
+        le=256,
+    )
     router_max_attempts: int = _env(
         "SIGNALYARD_ROUTER_MAX_ATTEMPTS",
         "Deliveries of one event before a delivery that keeps failing (Temporal away, no such "

@@ -47,6 +47,8 @@ class Submission:
     name: str | None = None
     description: str = ""
     task_id: UUID | None = field(default=None)
+    # A workflow stage's task: its outcome is signalled to this Temporal workflow.
+    workflow_id: str | None = None
 
 
 class SubmitTask:
@@ -108,6 +110,8 @@ class SubmitTask:
         task = Task(id=task_id, brief_key=brief_key, meta=ctx.meta(org.id), **values)
         if secrets:
             task.declare_secrets(secrets, meta=ctx.meta(org.id))
+        if asked.workflow_id is not None:
+            task.bind_to_workflow(asked.workflow_id, meta=ctx.meta(org.id))
         task.queue("submitted", meta=ctx.meta(org.id))
         return CommandResult.of(task, self.store.record(task))
 

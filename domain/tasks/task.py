@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 
 from domain.core.aggregate import CoreAggregate
 from domain.core.context import Meta
-from domain.core.errors import StaleAttempt
+from domain.core.errors import StaleAttempt, TransitionRefused
 from domain.core.publication import declare_publication
 from domain.tasks.status import TaskStatus, require_allowed
 
@@ -42,6 +42,7 @@ class Task(CoreAggregate):
     # annotations of an aggregate are its fields. Replaced by events, never mutated.
     secrets = cast("list[dict[str, Any]]", [])
     waiting_reason = cast("str | None", None)
+    workflow_id = cast("str | None", None)  # a task a workflow stage submitted names it
 
     @event("Submitted")
     def __init__(
@@ -90,6 +91,9 @@ class Task(CoreAggregate):
         self.progress: dict[str, Any] | None = None
         self.reason = "submitted"
         self.deadline_at: datetime | None = None
+        # The Temporal workflow a stage's task reports to: its outcome events carry it, so
+        # Signalyard's system route can signal that workflow (None: not a workflow's task).
+        self.workflow_id = None
 
     # -- checks --------------------------------------------------------------------------
     def check_attempt(self, attempt: int) -> None:
@@ -98,6 +102,13 @@ class Task(CoreAggregate):
                 f"attempt {attempt} is not the task's current attempt {self.attempt}",
                 current_attempt=self.attempt,
             )
+
+    def bind_to_workflow(self, workflow_id: str, meta: Meta) -> None:
+        if self.workflow_id is not None or self.status != TaskStatus.PENDING:
+            raise TransitionRefused(
+                "only a new task can be bound to a workflow", current_status=self.status
+            )
+        self._workflow_bound(workflow_id=workflow_id, meta=meta)
 
     def _live(self, command: str, attempt: int) -> None:
         self.check_attempt(attempt)
@@ -150,6 +161,7 @@ class Task(CoreAggregate):
             attempt=attempt,
             result=result,
             reason="succeeded",
+            workflow_id=self.workflow_id,
             meta=meta,
         )
 
@@ -157,7 +169,12 @@ class Task(CoreAggregate):
         self._live("fail", attempt)
         reason = str(error.get("message") or "failed")[:500]
         self._failed(
-            status=TaskStatus.FAILED.value, attempt=attempt, error=error, reason=reason, meta=meta
+            status=TaskStatus.FAILED.value,
+            attempt=attempt,
+            error=error,
+            reason=reason,
+            workflow_id=self.workflow_id,
+            meta=meta,
         )
 
     def time_out(self, attempt: int, meta: Meta) -> None:
@@ -166,6 +183,7 @@ class Task(CoreAggregate):
             status=TaskStatus.TIMED_OUT.value,
             attempt=attempt,
             reason=f"no outcome within {self.timeout_seconds} s",
+            workflow_id=self.workflow_id,
             meta=meta,
         )
 
@@ -175,7 +193,11 @@ class Task(CoreAggregate):
         require_allowed("cancel", self.status)
         if self.status in (TaskStatus.PENDING, TaskStatus.QUEUED):  # StrEnum == str
             self._cancelled(
-                status=TaskStatus.CANCELLED.value, attempt=self.attempt, reason=reason, meta=meta
+                status=TaskStatus.CANCELLED.value,
+                attempt=self.attempt,
+                reason=reason,
+                workflow_id=self.workflow_id,
+                meta=meta,
             )
         elif not self.cancel_requested:
             self._cancel_requested(attempt=self.attempt, reason=reason, meta=meta)
@@ -183,7 +205,11 @@ class Task(CoreAggregate):
     def confirm_cancelled(self, attempt: int, meta: Meta) -> None:
         self._live("confirm_cancelled", attempt)
         self._cancelled(
-            status=TaskStatus.CANCELLED.value, attempt=attempt, reason=self.reason, meta=meta
+            status=TaskStatus.CANCELLED.value,
+            attempt=attempt,
+            reason=self.reason,
+            workflow_id=self.workflow_id,
+            meta=meta,
         )
 
     def retry(self, reason: str, meta: Meta) -> None:
@@ -239,22 +265,40 @@ class Task(CoreAggregate):
     def _progress_reported(self, attempt: int, progress: dict[str, Any], meta: Meta) -> None:
         self.progress = progress
 
+    @event("WorkflowBound")
+    def _workflow_bound(self, workflow_id: str, meta: Meta) -> None:
+        self.workflow_id = workflow_id
+
     @event("Succeeded")
     def _succeeded(
-        self, status: str, attempt: int, result: dict[str, Any], reason: str, meta: Meta
+        self,
+        status: str,
+        attempt: int,
+        result: dict[str, Any],
+        reason: str,
+        workflow_id: str | None,
+        meta: Meta,
     ) -> None:
         self._move(status, attempt, reason)
         self.result = result
 
     @event("Failed")
     def _failed(
-        self, status: str, attempt: int, error: dict[str, Any], reason: str, meta: Meta
+        self,
+        status: str,
+        attempt: int,
+        error: dict[str, Any],
+        reason: str,
+        workflow_id: str | None,
+        meta: Meta,
     ) -> None:
         self._move(status, attempt, reason)
         self.error = error
 
     @event("TimedOut")
-    def _timed_out(self, status: str, attempt: int, reason: str, meta: Meta) -> None:
+    def _timed_out(
+        self, status: str, attempt: int, reason: str, workflow_id: str | None, meta: Meta
+    ) -> None:
         self._move(status, attempt, reason)
 
     @event("CancelRequested")
@@ -263,7 +307,9 @@ class Task(CoreAggregate):
         self.reason = reason
 
     @event("Cancelled")
-    def _cancelled(self, status: str, attempt: int, reason: str, meta: Meta) -> None:
+    def _cancelled(
+        self, status: str, attempt: int, reason: str, workflow_id: str | None, meta: Meta
+    ) -> None:
         self._move(status, attempt, reason)
 
     @event("Requeued")
@@ -275,6 +321,16 @@ class Task(CoreAggregate):
         self.cancel_requested = False
         self.result = self.error = self.progress = None
 
+
+def _add_workflow_id(state: dict[str, Any]) -> None:
+    state["workflow_id"] = None  # outcomes recorded before workflows reported to none
+
+
+# Outcome events gained `workflow_id` (version 2): older stored ones are upcast on load.
+for _outcome in ("Succeeded", "Failed", "TimedOut", "Cancelled"):
+    _cls = getattr(Task, _outcome)
+    _cls.class_version = 2
+    _cls.upcast_v1_v2 = staticmethod(_add_workflow_id)
 
 # The brief's blob key names content in the blob store; the brief itself is not in the event.
 declare_publication(

@@ -1,0 +1,1 @@
+"""Read models of workflow templates and instances."""

@@ -35,6 +35,8 @@ INFRA = ORG + "/infra-services"
 ROUTES = ORG + "/event-routes"
 ROUTE = ROUTES + "/{route}"
 TASK = PROJECT + "/tasks/{task}"
+INSTANCES = PROJECT + "/workflow-instances"
+INSTANCE = INSTANCES + "/{instance}"
 DEFINITION = ORG + "/agent-definitions/{definition}"
 WF_TEMPLATE = ORG + "/workflow-templates/{template}"
 TARGETS = {scope: scope + "/runtime-targets" for scope in (ORG, WS, PROJECT)}
@@ -153,6 +155,12 @@ WRITES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", PROJECT + "/tasks"): RUNNERS,
     ("POST", TASK + ":cancel"): RUNNERS,
     ("POST", TASK + ":retry"): RUNNERS,
+    # Workflow instances: operators start, signal, decide (as the stage allows) and cancel.
+    ("POST", INSTANCES): RUNNERS,
+    **{
+        ("POST", INSTANCE + action): RUNNERS
+        for action in (":signal", ":approve", ":reject", ":cancel", ":retry")
+    },
     ("POST", ORG + "/agent-definitions"): ADMINS,
     ("PATCH", DEFINITION): ADMINS,
     ("DELETE", DEFINITION): ADMINS,
@@ -207,6 +215,12 @@ def _body(method: str, path: str, values: dict[str, str]) -> dict | None:
     tail = path.rsplit("/", 1)[-1]
     if method == "DELETE" or tail.endswith((":undelete", ":leave", ":cancel", ":retry")):
         return None
+    if tail.endswith(":signal"):
+        return {"name": "probe", "payload": {}}
+    if tail.endswith((":approve", ":reject")):
+        return {"comment": "probe"}
+    if tail == "workflow-instances":
+        return {"template": values["template"]}
     if tail.endswith(":validate"):
         return {"input": {}}
     if tail.endswith(":ping"):
@@ -308,6 +322,8 @@ def world(stack):
             f"{scopes['project']}/tasks", json={"brief": "probe", "agent_image": "acme/agent:1"}
         )
         assert task.status_code == 202, task.text
+        instance = admin.post(f"{scopes['project']}/workflow-instances", json={"template": "probe"})
+        assert instance.status_code == 202, instance.text
         last = admin.put(f"{base}/config-categories/llm", json={"schema": {"type": "object"}})
         assert last.status_code in (200, 201), last.text
         ping = {"url": "https://example.com/hook"}
@@ -346,6 +362,7 @@ def world(stack):
             "route": "probe",
             "route_delivery": str(_dead_letter(stack, org_id)),
             "task": task.json()["guid"],
+            "instance": instance.json()["guid"],
             "definition": "probe",
             "template": "probe",
             "target": "probe",
