@@ -5,6 +5,7 @@ Nothing else in the project reads the environment or wires dependencies.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -255,14 +257,29 @@ def prepare(settings: Settings, step: Callable[[str], None] | None = None) -> st
     return issued.secret
 
 
-def mint_dispatcher_credential(settings: Settings, dispatcher_name: str, name: str) -> str:
+def mint_dispatcher_credential(
+    settings: Settings, dispatcher_name: str, name: str, kept: Path | None = None
+) -> str:
     """A dispatcher credential minted as the system (`signalyard dev`'s local dispatcher);
-    the secret is returned once, for the dispatcher's environment only."""
+    the secret is returned once, for the dispatcher's environment only. With `kept` (a file
+    holding the id, never the secret, of the one minted last time), that one is revoked
+    first, so restarts leave no live credential behind."""
+    from uuid import UUID
+
     from domain.core.context import system_context
+    from domain.core.errors import Conflict, InvalidInput, NotFound
 
     store = build_store(settings, database_url(settings))
     try:
-        return DispatchService(store).issue(system_context(), dispatcher_name, name).secret
+        service = DispatchService(store)
+        if kept is not None and kept.is_file():
+            with contextlib.suppress(ValueError, NotFound, Conflict, InvalidInput):
+                service.revoke(system_context(), UUID(kept.read_text().strip()))
+        issued = service.issue(system_context(), dispatcher_name, name)
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(str(issued.result.entity.id))
+        return issued.secret
     finally:
         store.close()
 

@@ -113,7 +113,8 @@ def _dispatcher_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
     from signalyard.bootstrap import local_dispatcher_name, mint_dispatcher_credential
 
     name = local_dispatcher_name(settings, "local")
-    token = mint_dispatcher_credential(settings, name, "signalyard dev")
+    kept = settings.data_dir / "dev-dispatcher-credential.id"  # revoked at the next start
+    token = mint_dispatcher_credential(settings, name, "signalyard dev", kept)
     return {**env, "SIGNALYARD_DISPATCHER_NAME": name, "SIGNALYARD_DISPATCHER_TOKEN": token}
 
 

@@ -203,3 +203,24 @@ def test_a_terminal_status_is_called_back_signed_as_a_cloudevent(stack, tree):
     assert event["type"] == "io.signalyard.task.failed.v1"
     assert event["data"]["task_id"] == task["guid"] and event["data"]["attempt"] == 1
     assert event["data"]["status"] == "failed"
+
+
+def test_dev_revokes_the_credential_it_minted_at_its_previous_start(fresh_db_url, tmp_path):
+    from domain.core.errors import Unauthenticated
+    from domain.infra.dispatch import DispatchService
+    from signalyard import bootstrap
+    from signalyard.settings import Settings
+
+    settings = Settings(database_url=fresh_db_url, data_dir=tmp_path)
+    bootstrap.prepare(settings)
+    kept = tmp_path / "dev-dispatcher-credential.id"
+    first = bootstrap.mint_dispatcher_credential(settings, "dev-local", "signalyard dev", kept)
+    second = bootstrap.mint_dispatcher_credential(settings, "dev-local", "signalyard dev", kept)
+    store = bootstrap.build_store(settings, fresh_db_url)
+    try:
+        service = DispatchService(store)
+        assert service.authenticate(second).dispatcher_name == "dev-local"
+        with pytest.raises(Unauthenticated):
+            service.authenticate(first)
+    finally:
+        store.close()
