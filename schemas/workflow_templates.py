@@ -81,6 +81,10 @@ class WorkflowStage(BaseModel):
     brief: str = Field(description="may hold {context.x} and {stages.<name>.output.y}")
     skills: list[Pin]
     configs: list[Pin]
+    secrets: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the stage's task declares these, as a task's `secrets` (never values)",
+    )
     inputs: dict[str, str] = Field(
         description="key -> 'context.<path>' or 'stages.<earlier stage>.output.<path>'"
     )

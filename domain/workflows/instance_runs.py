@@ -202,6 +202,7 @@ def _submission(instance: WorkflowInstance, stage: dict[str, Any], task_id: UUID
         agent_definition_version=definition.get("version") if definition else None,
         skills=[{"ref": p["guid"], "version": p["version"]} for p in stage.get("skills") or []],
         configs=[{"ref": p["guid"], "version": p["version"]} for p in stage.get("configs") or []],
+        secrets=stage.get("secrets") or None,
         input=stage_inputs(stage, context, results),
         timeout_seconds=stage.get("timeout_seconds"),
         name=f"{instance.slug} {stage['name']}"[:200],

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from domain.core.errors import InvalidInput
 from domain.core.slugs import validate_slug
 from domain.infra.agent_spec import validate_image
+from domain.tasks.secret_needs import validate_secret_needs
 from domain.tasks.submission import DEFAULT_TIMEOUT_SECONDS, MAX_BRIEF_BYTES, MAX_TIMEOUT_SECONDS
 
 STAGE_TYPES = ("agent_task", "approval", "wait_for_event")
@@ -26,6 +27,7 @@ STAGE_FIELDS = frozenset(
         "brief",
         "skills",
         "configs",
+        "secrets",
         "inputs",
         "timeout_seconds",
         "on_failure",
@@ -150,6 +152,16 @@ def _event(value: object, field: str) -> dict[str, Any]:
     return {"signal": signal}
 
 
+def _secrets(value: object, at: str) -> list[dict[str, Any]]:
+    """The secrets the stage's task declares (names and delivery, as a task's `secrets`):
+    names resolve from the instance's project when its task is submitted, so only their
+    form is checked here."""
+    try:
+        return [dict(need) for need in validate_secret_needs(value)]
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=f"{at}.{exc.field or 'secrets'}") from None
+
+
 def check_stage(stage: dict[str, Any], index: int, refs: Refs) -> dict[str, Any]:
     """Every field of one stage alone; its inputs, placeholders and compensation stage are
     checked against the other stages afterwards (template_content)."""
@@ -166,7 +178,8 @@ def check_stage(stage: dict[str, Any], index: int, refs: Refs) -> dict[str, Any]
         )
     is_task = kind == "agent_task"
     if not is_task:
-        _only_for(stage, at, "agent_task", ("agent_definition", "agent_image", "skills", "configs"))
+        task_fields = ("agent_definition", "agent_image", "skills", "configs", "secrets")
+        _only_for(stage, at, "agent_task", task_fields)
     if kind != "approval" and stage.get("approval") is not None:
         raise InvalidInput("approval is for approval stages only", field=f"{at}.approval")
     if kind != "wait_for_event" and stage.get("event") is not None:
@@ -196,6 +209,7 @@ def check_stage(stage: dict[str, Any], index: int, refs: Refs) -> dict[str, Any]
         "brief": _brief(stage.get("brief"), f"{at}.brief", required=is_task),
         "skills": _pins(stage.get("skills"), "skill", f"{at}.skills", refs),
         "configs": _pins(stage.get("configs"), "config", f"{at}.configs", refs),
+        "secrets": _secrets(stage.get("secrets"), at),
         "inputs": dict(inputs),  # keys and mappings: template_content
         "timeout_seconds": _int(timeout, f"{at}.timeout_seconds", 1, MAX_TIMEOUT_SECONDS),
         "on_failure": _on_failure(stage.get("on_failure"), f"{at}.on_failure"),

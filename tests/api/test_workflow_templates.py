@@ -285,6 +285,7 @@ def test_the_openapi_document_describes_routes_and_the_version_content(stack):
         "brief",
         "skills",
         "configs",
+        "secrets",
         "inputs",
         "timeout_seconds",
         "on_failure",

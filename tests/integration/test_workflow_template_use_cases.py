@@ -4,6 +4,7 @@ validation (each fault names its stage and field), references resolved, versions
 from __future__ import annotations
 
 import copy
+import uuid
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,7 @@ def test_publishing_resolves_refs_and_sorts_stages_by_order(world: World, alice)
             "brief",
             "skills",
             "configs",
+            "secrets",
             "inputs",
             "timeout_seconds",
             "on_failure",
@@ -299,6 +301,16 @@ def _stage(i: int, **fields):
         (_stage(0, event={"signal": "x"}), "stages[0].event"),
         (_stage(0, skills=["docs"]), "stages[0].skills"),
         (_stage(0, agent_image="acme/coder:1"), "stages[0].agent_image"),
+        (_stage(0, secrets=[{"name": "KEY", "as": "env", "env_var": "K"}]), "stages[0].secrets"),
+        (_stage(1, secrets={"name": "KEY"}), "stages[1].secrets"),
+        (
+            _stage(1, secrets=[{"name": "KEY", "as": "env", "env_var": "SIGNALYARD_X"}]),
+            "stages[1].secrets[0].env_var",
+        ),
+        (
+            _stage(1, secrets=[{"name": "KEY", "as": "file", "path": "../escape"}]),
+            "stages[1].secrets[0].path",
+        ),
         (_stage(0, inputs=[]), "stages[0].inputs"),
         (_stage(2, event={"signal": ""}), "stages[2].event.signal"),
         (_stage(2, event=None), "stages[2].event"),
@@ -308,6 +320,28 @@ def _stage(i: int, **fields):
 def test_a_fault_at_publish_names_the_stage_and_field(world: World, alice, change, field):
     fault = publish_fault(world, alice, _with(change))
     assert fault.field == field, (fault.field, fault.message)
+
+
+def test_a_task_stage_declares_secrets_that_its_task_will_declare(world: World, alice):
+    from domain.workflows.instance_runs import _submission
+
+    needs = [{"name": "OPENAI_KEY", "as": "env", "env_var": "OPENAI_API_KEY"}]
+    create(world, alice, _with(_stage(1, secrets=needs)))
+    content = world.templates.publish(alice, "acme", "ship-it").version["content"]
+    stage = next(s for s in content["stages"] if s["stage_type"] == "agent_task")
+    assert [(n["name"], n["as"], n["env_var"]) for n in stage["secrets"]] == [
+        ("OPENAI_KEY", "env", "OPENAI_API_KEY")
+    ]
+    assert all(s["secrets"] == [] for s in content["stages"] if s is not stage)
+
+    class Instance:  # what _submission reads of an instance
+        input_context: dict = {"repo": "acme/app", "ticket": {"id": 7}}
+        stage_results: dict = {}
+        slug = "run-1"
+        temporal_wf_id = "workflow-instance-x"
+
+    submission = _submission(Instance(), stage, uuid.uuid4())  # type: ignore[arg-type]
+    assert submission.secrets == stage["secrets"]
 
 
 def test_a_deleted_reference_is_refused_at_publish(world: World, alice):
