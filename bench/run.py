@@ -83,15 +83,22 @@ def update_readme(text: str) -> None:
     readme.write_text(content[: match.end()] + "\n" + body + tail)
 
 
-# Sections whose rows can replace their own in the README's table alone (`--only`): each
-# figure starts with its prefix.
-SECTION_PREFIX = {"tasks": TASKS_PREFIX}
+# Sections whose rows can replace their own in the README's table alone (`--only`): the
+# name its note gives, and how each of its figures starts.
+SECTION_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tasks": (TASKS_PREFIX.strip(), (TASKS_PREFIX,)),
+    "secrets": ("secrets", ("secret resolutions", "submit -> running of a no-op local task")),
+    "workflows": ("workflows", ("workflow instances started", "3-stage agent_task instance")),
+}
+_NOTE = " rows were measured "
 
 
-def update_readme_rows(prefix: str, new_rows: list[dict], note: str) -> None:
+def update_readme_rows(
+    name: str, prefixes: tuple[str, ...], new_rows: list[dict], note: str
+) -> None:
     """The README's table with this section's rows replaced (or added at the end) and the
     rest kept as measured; `note` (when and how these rows were measured) follows the table
-    in place of the previous one."""
+    beside other sections' notes, in place of this section's previous one."""
     readme = ROOT / "README.md"
     lines = readme.read_text().split("\n")
     start = lines.index("## Benchmarks")
@@ -100,17 +107,19 @@ def update_readme_rows(prefix: str, new_rows: list[dict], note: str) -> None:
     if not table_at:
         raise SystemExit("README.md's Benchmarks section has no table: run the whole suite")
     first, last = table_at[0], table_at[-1]
-    kept = [x for x in lines[first : last + 1] if not x.startswith("| " + prefix)]
+    mine = tuple("| " + prefix for prefix in prefixes)
+    kept = [x for x in lines[first : last + 1] if not x.startswith(mine)]
     added = table(new_rows).split("\n")[2:]  # without the header
+    marker = f"The `{name}`{_NOTE}"
+    others: list[str] = []
     after = last + 1
-    while after < end and lines[after] == "":
+    while after < end and (
+        lines[after] == "" or (lines[after].startswith("The `") and _NOTE in lines[after])
+    ):
+        if lines[after] and not lines[after].startswith(marker):
+            others += [lines[after], ""]
         after += 1
-    marker = f"The `{prefix.strip()}` rows were measured"
-    if lines[after].startswith(marker):
-        after += 1
-        while after < end and lines[after] == "":
-            after += 1
-    body = [*kept, *added, "", f"{marker} {note}", ""]
+    body = [*kept, *added, "", *others, f"{marker}{note}", ""]
     readme.write_text("\n".join(lines[:first] + body + lines[after:]))
 
 
@@ -128,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         help="write the table into README.md's Benchmarks section",
     )
     args = parser.parse_args(argv)
-    if args.update_readme and args.only and args.only not in SECTION_PREFIX:
+    if args.update_readme and args.only and args.only not in SECTION_ROWS:
         parser.error(f"--update-readme with --only {args.only} would drop the other rows")
 
     from bench import (
@@ -215,13 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         for label, pct in prof["share_pct"].items():
             print(f"  {pct:5.1f}%  {label}")
         print("  top self time:", "; ".join(f"{f} {p}%" for f, p in prof["top_self"][:6]))
-    if args.update_readme and args.only in SECTION_PREFIX:
+    if args.update_readme and args.only in SECTION_ROWS:
         note = (
             f"{stamp} with `{result['command']}` in {result['seconds']:.0f} s, load average "
             f"{m['load_average_at_start'][0]} at start, {m['load_average_at_end'][0]} at end "
             "(the other rows: the run above)."
         )
-        update_readme_rows(SECTION_PREFIX[args.only], result["rows"], note)
+        update_readme_rows(*SECTION_ROWS[args.only], result["rows"], note)
     elif args.update_readme:
         update_readme(text)
     return 0

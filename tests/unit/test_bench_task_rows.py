@@ -84,12 +84,16 @@ def test_only_tasks_replaces_its_rows_and_keeps_the_others(tmp_path, monkeypatch
     )
     monkeypatch.setattr(run, "ROOT", tmp_path)
     row = {"figure": PREFIX + "new", "value": "3"}
-    run.update_readme_rows(PREFIX, [row], "at 1.")
-    run.update_readme_rows(PREFIX, [row], "at 2.")
+    run.update_readme_rows(*run.SECTION_ROWS["tasks"], [row], "at 1.")
+    other = {"figure": "workflow instances started", "value": "4"}
+    run.update_readme_rows(*run.SECTION_ROWS["workflows"], [other], "at 3.")
+    run.update_readme_rows(*run.SECTION_ROWS["tasks"], [row], "at 2.")
     text = readme.read_text()
     assert "| append | 1 |" in text and "tasks: old" not in text
     assert text.count("| tasks: new | 3 | - | - | - |") == 1
     assert text.count("The `tasks:` rows were measured") == 1 and "at 2." in text
+    assert "at 1." not in text and text.count("| workflow instances started | 4 |") == 1
+    assert text.count("The `workflows` rows were measured at 3.") == 1
     assert text.endswith(f"at 2.\n\n{run.ANALYSIS_MARKER}\nkept\n")
 
 
