@@ -46,6 +46,7 @@ from projections.workflows.instance_projector import WorkflowInstancesProjection
 from projections.workflows.template_projector import WorkflowTemplatesProjection
 from signalyard.bus import bus_credential_service
 from signalyard.connections import async_pool, with_options
+from signalyard.logs import configure_logging
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
 
@@ -181,7 +182,7 @@ def build_callback_worker(settings: Settings, store: EventStore, **options: obje
 
 def run_callbacks(settings: Settings) -> None:
     """The callback sender (`signalyard callbacks run`, and under `dev`)."""
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -208,7 +209,7 @@ def build_health_checker(settings: Settings, store: EventStore, **options: objec
 
 def run_health(settings: Settings) -> None:
     """The infra health checker (`signalyard health run`, and under `dev`)."""
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -409,7 +410,7 @@ def route_sandbox(settings: Settings, *, prestart: bool = True):  # -> SandboxEv
 def run_api(settings: Settings) -> None:
     import uvicorn
 
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     options = {
         "host": settings.host,
         "port": settings.port,
@@ -438,7 +439,7 @@ def _event_log(settings: Settings) -> tuple[EventStore, EventLog]:
 def run_projections(settings: Settings) -> None:
     from projections.engine.runner import run_projections as run_all
 
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -542,7 +543,7 @@ def build_relay(settings: Settings, event_log: EventLog, **runner_options: objec
 
 def run_relay(settings: Settings) -> None:
     """Publish every event of the log to JetStream until SIGINT/SIGTERM."""
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -668,7 +669,7 @@ def run_dispatcher(settings: Settings, runtime_kind: str) -> None:
     """Take queued tasks and run them until SIGINT/SIGTERM."""
     import asyncio
 
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     store = build_store(settings, database_url(settings))
 
     async def main() -> None:

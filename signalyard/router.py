@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 from collections.abc import AsyncIterator
 
@@ -13,6 +12,7 @@ from psycopg.rows import dict_row
 
 from signalyard.bootstrap import build_store, bus_config, database_url, route_sandbox
 from signalyard.connections import async_pool
+from signalyard.logs import configure_logging
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
 
@@ -87,7 +87,7 @@ async def build_router(settings: Settings) -> AsyncIterator:  # -> RouterWorker
 
 def run_router(settings: Settings) -> None:
     """Route the bus's events to Temporal until SIGINT/SIGTERM."""
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 from collections.abc import AsyncIterator
 
 from signalyard.bootstrap import build_store, database_url
+from signalyard.logs import configure_logging
 from signalyard.router import temporal_config
 from signalyard.runtime import settle_gc
 from signalyard.settings import Settings
@@ -44,7 +44,7 @@ async def build_worker(settings: Settings) -> AsyncIterator:  # -> temporalio Wo
 
 def run_worker(settings: Settings) -> None:
     """Run workflow instances until SIGINT/SIGTERM."""
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
 
     async def main() -> None:
         stop = asyncio.Event()
