@@ -73,10 +73,17 @@ def _measure(url: str, bus: Any, address: str, base: Path, quick: bool) -> dict:
     }
     settings = Settings.from_env(env)
     bootstrap.prepare(settings)
+    name = "bench-local"  # the dispatcher acts with a credential of its own
+    token = bootstrap.mint_dispatcher_credential(settings, name, "bench")
+    dispatcher_env = {
+        **env,
+        "SIGNALYARD_DISPATCHER_NAME": name,
+        "SIGNALYARD_DISPATCHER_TOKEN": token,
+    }
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "signalyard", *args],
-            env=env,
+            env=dispatcher_env if args[0] == "dispatcher" else env,
             stdout=(base / f"{args[0]}.log").open("w"),
             stderr=subprocess.STDOUT,
         )
@@ -93,6 +100,11 @@ def _measure(url: str, bus: Any, address: str, base: Path, quick: bool) -> dict:
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base_url, processes[0], timeout=300)
+        time.sleep(2)
+        dead = [str(p.args[3]) for p in processes if p.poll() is not None]  # its subcommand
+        if dead:
+            log = (base / f"{dead[0]}.log").read_text()[-2000:]
+            raise RuntimeError(f"exited at start: {dead}\n{log}")
         api = httpx.Client(
             base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"}
         )
