@@ -175,10 +175,16 @@ class Dispatcher:
             await self.api.report("fail", task_id, attempt, error)
             return None
         self.running[task_id] = (attempt, handle)
+        # Started before it is followed: an agent that exits at once must not have its
+        # outcome reported ahead of its start (the record would skip `running`). The
+        # follower reads the runtime's changes from the first, so it misses none.
+        try:
+            await self.api.report("start", task_id, attempt)
+        except Exception:  # noqa: BLE001 - unreported start: its outcome is still followed
+            log.warning("task %s attempt %d: start not reported", task_id, attempt, exc_info=True)
         follower = asyncio.create_task(self._follow(task_id, attempt, handle))
         self._followers.add(follower)
         follower.add_done_callback(self._followers.discard)
-        await self.api.report("start", task_id, attempt)
         if task_id in self.cancels or task.cancel_requested:
             await self.runtime.stop(handle, "cancelled")
         return follower
