@@ -37,7 +37,7 @@ apt-get install wrk   # optional: without it an asyncio load generator (own proc
 .venv/bin/python -m bench            # full: store grown to 10^6 events (~6 min here)
 .venv/bin/python -m bench --quick    # < 2 min: shorter trials, store grown to 3x10^4
 .venv/bin/python -m bench --update-readme   # also rewrites this section
-.venv/bin/python -m bench --only tasks --update-readme   # one section: its rows replace theirs
+.venv/bin/python -m bench --only tasks --update-readme  # or secrets, workflows: rows replaced
 ```
 
 References: *stock* is the eventsourcing library's Postgres recorder and *raw* psycopg
