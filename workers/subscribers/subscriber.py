@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import orjson
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 from pydantic import ValidationError
 
 from schemas.cloudevents import CloudEvent
@@ -104,6 +105,15 @@ class Subscriber:
                 try:
                     messages = await sub.fetch(self.config.batch, timeout=0.5)
                 except (NatsTimeout, TimeoutError):  # nats-py raises either when none came
+                    continue
+                except (
+                    ServiceUnavailableError,
+                    NoRespondersError,
+                    ConnectionClosedError,
+                    APIError,
+                ) as exc:  # JetStream not back yet after a restart: wait for it, not die
+                    logger.warning("%s: fetch failed (%r); retrying", self.config.durable, exc)
+                    await asyncio.sleep(0.5)
                     continue
                 for msg in messages:
                     await self.handle(msg)
